@@ -1,0 +1,15 @@
+# Warnings through one interface target; every sibsim target links it.
+add_library(sib_warnings INTERFACE)
+add_library(sib::warnings ALIAS sib_warnings)
+target_compile_options(sib_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wconversion -Wshadow
+  $<$<BOOL:${SIBSIM_WERROR}>:-Werror>)
+
+# Sanitizers through one interface target too.
+add_library(sib_sanitize INTERFACE)
+add_library(sib::sanitize ALIAS sib_sanitize)
+if(SIBSIM_SANITIZE)
+  target_compile_options(sib_sanitize INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(sib_sanitize INTERFACE -fsanitize=address,undefined)
+endif()

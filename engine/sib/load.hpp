@@ -1,0 +1,29 @@
+#pragma once
+// YAML text -> Scenario, or InputError carrying every problem found. The only place that sees
+// yaml-cpp.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sib/scenario.hpp"
+
+namespace sib {
+
+/// One `--set PATH=VALUE` (SPEC section 11); `value` is parsed as YAML.
+struct Override {
+    std::string path;
+    std::string value;
+};
+
+/// Parses "PATH=VALUE"; an argument without '=' or with an empty path is an InputError.
+Override parse_override(std::string_view argument);
+
+/// Loads a scenario from its text. `file` names it in messages. Overrides are applied to the
+/// YAML tree before any check. Throws InputError with every problem in the file.
+Scenario load_scenario(std::string_view text, const std::string& file,
+                       const std::vector<Override>& overrides = {});
+
+/// Reads `path` and loads it; an unreadable file is an InputError too.
+Scenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides = {});
+
+}  // namespace sib

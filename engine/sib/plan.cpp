@@ -1,0 +1,368 @@
+#include "sib/plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+
+#include <Eigen/Cholesky>
+
+#include "sib/rng.hpp"
+
+namespace sib {
+
+namespace {
+
+template <class T>
+int index_of(const std::vector<T>& items, const std::string& name) {
+    for (std::size_t i = 0; i < items.size(); ++i)
+        if (items[i].name == name) return static_cast<int>(i);
+    SIB_ASSERT(false && "name validated by load");
+    return -1;
+}
+
+int add_parameter(Plan& plan, const Uncertain& value) {
+    PlanParameter parameter;
+    parameter.dist = value.dist;
+    parameter.path = value.path;
+    parameter.key = stream_key_of_parameter(value.path);
+    plan.parameters.push_back(std::move(parameter));
+    return static_cast<int>(plan.parameters.size()) - 1;
+}
+
+int add_optional(Plan& plan, const std::optional<Uncertain>& value) {
+    return value ? add_parameter(plan, *value) : -1;
+}
+
+// Enumerates the patterns of achieved outcomes over `outcomes` (leaders before followers) that
+// respect `after`: a follower is achieved only by participants who achieved its leader.
+void enumerate_patterns(const Plan& plan, std::size_t next, std::vector<char>& achieved,
+                        std::vector<Pattern>& out) {
+    if (next == plan.pattern_outcomes.size()) {
+        out.push_back({achieved, {}});
+        return;
+    }
+    const auto& outcome = plan.outcomes[static_cast<std::size_t>(plan.pattern_outcomes[next])];
+    bool leader_achieved = true;
+    if (outcome.leader >= 0) {
+        auto at = std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), outcome.leader);
+        leader_achieved = achieved[static_cast<std::size_t>(at - plan.pattern_outcomes.begin())] != 0;
+    }
+    achieved[next] = 0;
+    enumerate_patterns(plan, next + 1, achieved, out);
+    if (leader_achieved) {
+        achieved[next] = 1;
+        enumerate_patterns(plan, next + 1, achieved, out);
+        achieved[next] = 0;
+    }
+}
+
+// Leaders (and their leaders) of `outcome`, added to `set` before it.
+void add_with_leaders(const Plan& plan, int outcome, std::vector<int>& set) {
+    if (std::find(set.begin(), set.end(), outcome) != set.end()) return;
+    int leader = plan.outcomes[static_cast<std::size_t>(outcome)].leader;
+    if (leader >= 0) add_with_leaders(plan, leader, set);
+    set.push_back(outcome);
+}
+
+constexpr std::size_t max_patterns = 4096;
+
+}  // namespace
+
+std::uint64_t stream_key_of_parameter(const std::string& path) { return stream_key("param:" + path); }
+
+Plan compile(const Scenario& s) {
+    Plan plan;
+    plan.name = s.name;
+    plan.currency = s.currency;
+    plan.period_unit = s.period;
+    plan.periods_per_year = periods_per_year(s.period);
+    plan.horizon = s.horizon;
+    plan.start = s.start;
+    plan.discount_rate = s.discount_rate;
+    plan.trials = s.trials;
+    plan.seed = s.seed;
+
+    // Outcomes, with leaders resolved and a leaders-first order.
+    for (const auto& o : s.outcomes) {
+        PlanOutcome outcome;
+        outcome.name = o.name;
+        outcome.kind = o.kind;
+        outcome.better = o.better;
+        outcome.dispersion = o.dispersion;
+        outcome.observed_after = o.observed_after;
+        outcome.key = stream_key("outcome:" + o.name);
+        plan.outcomes.push_back(outcome);
+    }
+    for (std::size_t i = 0; i < s.outcomes.size(); ++i)
+        if (s.outcomes[i].after) plan.outcomes[i].leader = index_of(s.outcomes, *s.outcomes[i].after);
+    for (std::size_t i = 0; i < plan.outcomes.size(); ++i)
+        add_with_leaders(plan, static_cast<int>(i), plan.outcome_order);
+
+    // Cohorts and every uncertain value as a parameter.
+    for (const auto& c : s.cohorts) {
+        PlanCohort cohort;
+        cohort.name = c.name;
+        cohort.size_parameter = add_parameter(plan, c.size);
+        cohort.enrol_first = c.enrol_first;
+        cohort.batches = c.enrol_last - c.enrol_first + 1;
+        cohort.first_count = plan.batch_counts;
+        cohort.first_batch = plan.batches;
+        cohort.key = stream_key("cohort:" + c.name);
+        plan.batches += cohort.batches;
+        plan.batch_counts += cohort.batches * static_cast<int>(s.outcomes.size());
+        plan.cohorts.push_back(cohort);
+    }
+    std::vector<OutcomeParameters> shared(s.outcomes.size());
+    for (std::size_t o = 0; o < s.outcomes.size(); ++o) {
+        shared[o].baseline = add_optional(plan, s.outcomes[o].baseline);
+        shared[o].effect = add_optional(plan, s.outcomes[o].effect);
+        shared[o].rate = add_optional(plan, s.outcomes[o].rate);
+    }
+    for (const auto& c : s.cohorts) {
+        for (std::size_t o = 0; o < s.outcomes.size(); ++o) {
+            OutcomeParameters p = shared[o];
+            for (const auto& override_ : c.overrides) {
+                if (override_.outcome != s.outcomes[o].name) continue;
+                if (override_.baseline) p.baseline = add_parameter(plan, *override_.baseline);
+                if (override_.effect) p.effect = add_parameter(plan, *override_.effect);
+                if (override_.rate) p.rate = add_parameter(plan, *override_.rate);
+            }
+            plan.outcome_parameters.push_back(p);
+        }
+    }
+
+    // Copula over the correlated parameters.
+    if (!s.correlations.empty()) {
+        auto copula_row = [&](const std::string& path) {
+            for (std::size_t i = 0; i < plan.parameters.size(); ++i) {
+                auto& parameter = plan.parameters[i];
+                if (parameter.path != path) continue;
+                if (parameter.correlated_index < 0) {
+                    parameter.correlated_index = static_cast<int>(plan.correlated.size());
+                    plan.correlated.push_back(static_cast<int>(i));
+                }
+                return parameter.correlated_index;
+            }
+            SIB_ASSERT(false && "correlation path validated by load");
+            return -1;
+        };
+        std::vector<std::pair<std::pair<int, int>, double>> entries;
+        for (const auto& c : s.correlations)
+            entries.push_back({{copula_row(c.first), copula_row(c.second)}, c.rho});
+        const auto n = static_cast<Eigen::Index>(plan.correlated.size());
+        Eigen::MatrixXd matrix = Eigen::MatrixXd::Identity(n, n);
+        for (const auto& [ij, rho] : entries) {
+            matrix(ij.first, ij.second) = rho;
+            matrix(ij.second, ij.first) = rho;
+        }
+        Eigen::LLT<Eigen::MatrixXd> llt(matrix);
+        SIB_ASSERT(llt.info() == Eigen::Success);
+        plan.copula_cholesky = llt.matrixL();
+    }
+
+    // Comparison.
+    if (s.comparison) {
+        plan.has_comparison = true;
+        plan.comparison_kind = s.comparison->kind;
+        plan.comparison_ratio = s.comparison->ratio;
+    }
+
+    // Payers.
+    for (const auto& p : s.payers) {
+        PlanPayer payer;
+        payer.name = p.name;
+        payer.share = p.share;
+        payer.saving_per_unit.assign(s.outcomes.size(), 0.0);
+        for (const auto& saving : p.savings)
+            payer.saving_per_unit[static_cast<std::size_t>(index_of(s.outcomes, saving.outcome))] =
+                saving.value_per_unit;
+        plan.payers.push_back(payer);
+    }
+
+    // Rules.
+    for (const auto& r : s.rules) {
+        PlanRule rule;
+        rule.name = r.name;
+        rule.basis = r.basis;
+        rule.outcome = index_of(s.outcomes, r.outcome);
+        rule.per = r.basis == Basis::rate_card ? Scope::all : r.per;
+        rule.payment_lag = r.payment_lag;
+        rule.cap = r.cap.value_or(no_limit);
+        rule.price = r.price.value_or(0.0);
+        rule.amount = r.amount.value_or(0.0);
+        if (r.basis == Basis::versus_comparison)
+            rule.versus_pay = r.price ? VersusPay::price
+                              : !r.schedule.empty() ? VersusPay::schedule
+                                                    : VersusPay::amount;
+        rule.share_target = r.share_at_least.has_value();
+        rule.at_least = r.share_at_least ? *r.share_at_least : r.at_least.value_or(0.0);
+        rule.threshold = r.threshold;
+        rule.schedule = r.schedule;
+        if (r.net_of) rule.net_of = index_of(s.rules, *r.net_of);
+        rule.payer_shares.resize(plan.payers.size());
+        for (std::size_t p = 0; p < plan.payers.size(); ++p) rule.payer_shares[p] = plan.payers[p].share;
+        if (!r.payers.empty()) {
+            std::fill(rule.payer_shares.begin(), rule.payer_shares.end(), 0.0);
+            for (const auto& share : r.payers)
+                rule.payer_shares[static_cast<std::size_t>(index_of(s.payers, share.payer))] = share.share;
+        }
+        if (rule.basis == Basis::versus_comparison)
+            plan.outcomes[static_cast<std::size_t>(rule.outcome)].compared = true;
+        plan.rules.push_back(std::move(rule));
+    }
+
+    // Settlement order of rules: file order, but a net_of rule after the rule it names.
+    std::vector<int> rank(plan.rules.size(), -1);
+    {
+        int next = 0;
+        std::function<void(int)> place = [&](int r) {
+            if (rank[static_cast<std::size_t>(r)] >= 0) return;
+            int other = plan.rules[static_cast<std::size_t>(r)].net_of;
+            if (other >= 0) place(other);
+            rank[static_cast<std::size_t>(r)] = next++;
+        };
+        for (std::size_t r = 0; r < plan.rules.size(); ++r) place(static_cast<int>(r));
+    }
+
+    // Payment slots: every (period, rule, cohort) where a payment can fall.
+    for (std::size_t r = 0; r < plan.rules.size(); ++r) {
+        const auto& rule = plan.rules[r];
+        const auto& outcome = plan.outcomes[static_cast<std::size_t>(rule.outcome)];
+        const int rule_index = static_cast<int>(r);
+        if (rule.basis == Basis::rate_card) {
+            for (int p = 0; p < plan.horizon; ++p) plan.slots.push_back({p, rule_index, -1});
+            continue;
+        }
+        int last_known_all = 0;
+        for (std::size_t c = 0; c < plan.cohorts.size(); ++c) {
+            const auto& cohort = plan.cohorts[c];
+            int last_known = cohort.enrol_first + cohort.batches - 1 + outcome.observed_after;
+            last_known_all = std::max(last_known_all, last_known);
+            if (rule.per == Scope::cohort)
+                plan.slots.push_back({last_known + rule.payment_lag, rule_index, static_cast<int>(c)});
+        }
+        if (rule.per == Scope::all) plan.slots.push_back({last_known_all + rule.payment_lag, rule_index, -1});
+    }
+    std::stable_sort(plan.slots.begin(), plan.slots.end(), [&](const PaymentSlot& a, const PaymentSlot& b) {
+        if (a.period != b.period) return a.period < b.period;
+        if (a.rule != b.rule) return rank[static_cast<std::size_t>(a.rule)] < rank[static_cast<std::size_t>(b.rule)];
+        return a.cohort < b.cohort;
+    });
+    // Rate-card slots are looked up by (rule, period); keep an index per rule and period.
+    plan.rate_slot.assign(plan.rules.size() * static_cast<std::size_t>(plan.horizon), -1);
+    for (std::size_t i = 0; i < plan.slots.size(); ++i) {
+        const auto& slot = plan.slots[i];
+        if (plan.rules[static_cast<std::size_t>(slot.rule)].basis == Basis::rate_card)
+            plan.rate_slot[static_cast<std::size_t>(slot.rule) * static_cast<std::size_t>(plan.horizon) +
+                           static_cast<std::size_t>(slot.period)] = static_cast<int>(i);
+    }
+
+    // Caps and the way participants are drawn.
+    plan.per_participant_cap = s.caps.per_participant.value_or(no_limit);
+    plan.total_cap = s.caps.total.value_or(no_limit);
+    std::vector<int> rate_rules;
+    for (std::size_t r = 0; r < plan.rules.size(); ++r)
+        if (plan.rules[r].basis == Basis::rate_card) rate_rules.push_back(static_cast<int>(r));
+    if (s.caps.per_participant && !rate_rules.empty()) {
+        // Rate-card payments of one participant in payment order (ties in file order).
+        std::stable_sort(rate_rules.begin(), rate_rules.end(), [&](int a, int b) {
+            const auto& ra = plan.rules[static_cast<std::size_t>(a)];
+            const auto& rb = plan.rules[static_cast<std::size_t>(b)];
+            return plan.outcomes[static_cast<std::size_t>(ra.outcome)].observed_after + ra.payment_lag <
+                   plan.outcomes[static_cast<std::size_t>(rb.outcome)].observed_after + rb.payment_lag;
+        });
+        plan.capped_rate_rules = rate_rules;
+        bool all_binary = true;
+        for (int r : rate_rules) {
+            int o = plan.rules[static_cast<std::size_t>(r)].outcome;
+            all_binary = all_binary && plan.outcomes[static_cast<std::size_t>(o)].kind == OutcomeKind::binary;
+            add_with_leaders(plan, o, plan.pattern_outcomes);
+        }
+        // Keep the pattern outcomes in the global leaders-first order.
+        std::sort(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), [&](int a, int b) {
+            auto pos = [&](int o) {
+                return std::find(plan.outcome_order.begin(), plan.outcome_order.end(), o) -
+                       plan.outcome_order.begin();
+            };
+            return pos(a) < pos(b);
+        });
+        std::vector<Pattern> patterns;
+        if (all_binary) {
+            std::vector<char> achieved(plan.pattern_outcomes.size(), 0);
+            enumerate_patterns(plan, 0, achieved, patterns);
+        }
+        if (all_binary && patterns.size() <= max_patterns) {
+            plan.participant_mode = ParticipantMode::patterns;
+            for (auto& pattern : patterns) {
+                double paid = 0;
+                for (int r : rate_rules) {
+                    const auto& rule = plan.rules[static_cast<std::size_t>(r)];
+                    auto at = std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), rule.outcome);
+                    if (!pattern.achieved[static_cast<std::size_t>(at - plan.pattern_outcomes.begin())]) continue;
+                    double amount = std::min(rule.price, std::max(0.0, plan.per_participant_cap - paid));
+                    paid += amount;
+                    int offset = plan.outcomes[static_cast<std::size_t>(rule.outcome)].observed_after + rule.payment_lag;
+                    pattern.payments.push_back({r, offset, amount});
+                }
+            }
+            plan.patterns = std::move(patterns);
+        } else {
+            plan.participant_mode = ParticipantMode::individuals;
+            plan.pattern_outcomes.clear();
+        }
+    }
+
+    // Provider costs.
+    plan.cost_per_period.assign(static_cast<std::size_t>(plan.horizon), 0.0);
+    if (s.provider) {
+        plan.has_provider = true;
+        plan.cost_per_participant = s.provider->per_participant;
+        int last = s.provider->to.value_or(plan.horizon - 1);
+        for (int p = s.provider->from; p <= last && p < plan.horizon; ++p)
+            plan.cost_per_period[static_cast<std::size_t>(p)] = s.provider->per_period;
+    }
+
+    // Investors.
+    if (s.investors) {
+        PlanInvestors investors;
+        investors.capital = s.investors->capital;
+        investors.tranches_given = !s.investors->tranches.empty();
+        if (investors.tranches_given) {
+            for (const auto& t : s.investors->tranches)
+                investors.tranches.push_back(
+                    {t.name, t.share, std::pow(1.0 + t.rate, 1.0 / plan.periods_per_year) - 1.0});
+        } else {
+            investors.tranches.push_back({"investors", 1.0, 0.0});
+        }
+        if (s.investors->guarantee) {
+            investors.has_guarantee = true;
+            investors.guarantor = s.investors->guarantee->name;
+            investors.guarantee = s.investors->guarantee->amount;
+        }
+        plan.investors = std::move(investors);
+    }
+
+    // Present-value factors, long enough for savings observed after the horizon.
+    int longest = plan.horizon;
+    for (const auto& o : plan.outcomes) {
+        for (const auto& c : plan.cohorts)
+            longest = std::max(longest, c.enrol_first + c.batches + o.observed_after);
+    }
+    for (int p = 0; p < longest; ++p)
+        plan.discount.push_back(std::pow(1.0 + plan.discount_rate, -static_cast<double>(p) / plan.periods_per_year));
+    return plan;
+}
+
+std::string period_date(const Plan& plan, int period) {
+    if (!plan.start) return "";
+    int months_per_period = 12 / plan.periods_per_year;
+    int months = (plan.start->year * 12 + plan.start->month - 1) + period * months_per_period;
+    int year = months / 12;
+    int month = months % 12 + 1;
+    char text[16];
+    std::snprintf(text, sizeof text, "%04d-%02d-01", year, month);
+    return text;
+}
+
+}  // namespace sib

@@ -1,0 +1,188 @@
+#pragma once
+// Plan: the scenario compiled for the hot loop. Flat, index-based and immutable: names become
+// integers, optional values become plain numbers, timing is resolved to periods, and the order in
+// which payments are settled is fixed once here.
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "sib/scenario.hpp"
+
+namespace sib {
+
+inline constexpr double no_limit = std::numeric_limits<double>::infinity();
+
+/// One uncertain value, drawn once per trial from its own stream key (its path).
+struct PlanParameter {
+    Distribution dist;
+    std::string path;
+    std::uint64_t key = 0;
+    int correlated_index = -1;  ///< position in the copula's Cholesky factor, or -1
+};
+
+struct PlanCohort {
+    std::string name;
+    int size_parameter = 0;
+    int enrol_first = 0;
+    int batches = 1;          ///< enrolment periods (one batch of participants each)
+    int first_count = 0;      ///< index of this cohort's first batch count (see Plan::count_index)
+    int first_batch = 0;      ///< index of this cohort's first batch in per-batch arrays
+    std::uint64_t key = 0;    ///< stream key base, from the name
+};
+
+struct PlanOutcome {
+    std::string name;
+    OutcomeKind kind = OutcomeKind::binary;
+    Better better = Better::higher;
+    double dispersion = 1;
+    int observed_after = 0;
+    int leader = -1;                  ///< `after`: index of the leader outcome
+    bool compared = false;            ///< used by a versus_comparison rule
+    std::uint64_t key = 0;            ///< stream key base, from the name
+};
+
+/// Indices into Plan::parameters for one (cohort, outcome); -1 when absent.
+struct OutcomeParameters {
+    int baseline = -1;
+    int effect = -1;
+    int rate = -1;
+};
+
+enum class VersusPay { price, schedule, amount };
+
+struct PlanRule {
+    std::string name;
+    Basis basis = Basis::rate_card;
+    int outcome = 0;
+    Scope per = Scope::all;
+    int payment_lag = 0;
+    double cap = no_limit;
+    double price = 0;
+    double amount = 0;
+    VersusPay versus_pay = VersusPay::price;
+    bool share_target = false;    ///< target given as share_at_least
+    double at_least = 0;          ///< successes, or share when share_target
+    double threshold = 0;
+    std::vector<SchedulePoint> schedule;
+    int net_of = -1;
+    std::vector<double> payer_shares;  ///< one per payer
+};
+
+/// A place where a payment can fall: fixed by the plan, filled per trial. Slots are sorted in
+/// settlement order: by period, then rule order in the file (a net_of rule after the rule it
+/// names), then cohort.
+struct PaymentSlot {
+    int period = 0;
+    int rule = 0;
+    int cohort = -1;  ///< -1: all cohorts (rate cards and `per: all` rules)
+};
+
+/// Per-participant cap with binary rate-card outcomes: a participant's capped payments depend only
+/// on which outcomes it achieved (its pattern), so they are computed once here and each trial only
+/// draws how many participants show each pattern.
+struct PatternPayment {
+    int rule = 0;
+    int offset = 0;   ///< periods from enrolment to payment
+    double amount = 0;  ///< after the per-participant cap
+};
+struct Pattern {
+    std::vector<char> achieved;  ///< per pattern outcome (Plan::pattern_outcomes)
+    std::vector<PatternPayment> payments;
+};
+
+enum class ParticipantMode {
+    aggregate,    ///< no per-participant cap: batch totals drawn in aggregate (exact)
+    patterns,     ///< per-participant cap, binary outcomes: multinomial over patterns (exact)
+    individuals,  ///< per-participant cap with count outcomes: each participant drawn (exact)
+};
+
+struct PlanPayer {
+    std::string name;
+    double share = 0;
+    std::vector<double> saving_per_unit;  ///< one per outcome
+};
+
+struct PlanTranche {
+    std::string name;
+    double share = 1;
+    double periodic_rate = 0;  ///< (1 + annual)^(1/periods per year) - 1
+};
+
+struct PlanInvestors {
+    double capital = 0;
+    std::vector<PlanTranche> tranches;
+    bool tranches_given = false;  ///< tranche metrics only when the user named tranches
+    bool has_guarantee = false;
+    std::string guarantor = "guarantor";
+    double guarantee = 0;
+};
+
+struct Plan {
+    std::string name;
+    std::string currency;
+    PeriodUnit period_unit = PeriodUnit::quarter;
+    int periods_per_year = 4;
+    int horizon = 1;
+    std::optional<YearMonth> start;
+    double discount_rate = 0;
+    long long trials = 10000;
+    std::uint64_t seed = 1;
+
+    std::vector<PlanParameter> parameters;
+    Eigen::MatrixXd copula_cholesky;   ///< lower factor over correlated parameters
+    std::vector<int> correlated;        ///< parameter index of each copula row
+
+    std::vector<PlanCohort> cohorts;
+    std::vector<PlanOutcome> outcomes;
+    std::vector<int> outcome_order;            ///< leaders before followers
+    std::vector<OutcomeParameters> outcome_parameters;  ///< [cohort * outcomes + outcome]
+    int batch_counts = 0;                       ///< total length of per-batch count arrays
+    int batches = 0;                            ///< batches over all cohorts
+
+    bool has_comparison = false;
+    ComparisonKind comparison_kind = ComparisonKind::matched;
+    double comparison_ratio = 1;
+
+    std::vector<PlanRule> rules;
+    std::vector<PaymentSlot> slots;
+    std::vector<int> rate_slot;  ///< rate cards: slot of (rule, period) at rule * horizon + period
+
+    double per_participant_cap = no_limit;
+    double total_cap = no_limit;
+    ParticipantMode participant_mode = ParticipantMode::aggregate;
+    std::vector<int> pattern_outcomes;   ///< outcomes whose joint pattern is drawn (leaders first)
+    std::vector<Pattern> patterns;
+    std::vector<int> capped_rate_rules;  ///< individuals mode: rate-card rules in payment order
+
+    std::vector<PlanPayer> payers;
+    double cost_per_participant = 0;
+    std::vector<double> cost_per_period;  ///< fixed provider costs, one per period
+    bool has_provider = false;
+    std::optional<PlanInvestors> investors;
+
+    std::vector<double> discount;  ///< present-value factor per period, over horizon + longest lag
+
+    /// Index of the batch count of (cohort, outcome, batch) in per-trial arrays.
+    int count_index(int cohort, int outcome, int batch) const {
+        const auto& c = cohorts[static_cast<std::size_t>(cohort)];
+        return c.first_count + outcome * c.batches + batch;
+    }
+    const OutcomeParameters& parameters_of(int cohort, int outcome) const {
+        return outcome_parameters[static_cast<std::size_t>(cohort) * outcomes.size() +
+                                  static_cast<std::size_t>(outcome)];
+    }
+};
+
+/// Stream key of the parameter at `path`: its random numbers follow its name, not its position.
+std::uint64_t stream_key_of_parameter(const std::string& path);
+
+/// Compiles a validated Scenario (as returned by load_scenario) into a Plan.
+Plan compile(const Scenario& scenario);
+
+/// The period label "YYYY-MM-01" of period `period`, or "" when the scenario has no start.
+std::string period_date(const Plan& plan, int period);
+
+}  // namespace sib

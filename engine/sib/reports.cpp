@@ -1,0 +1,120 @@
+#include "sib/reports.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "sib/csv.hpp"
+
+namespace sib {
+
+namespace {
+const std::vector<std::string> summary_columns = {"metric", "mean", "sd", "se", "p5", "p25",
+                                                  "p50",    "p75",  "p95", "min", "max"};
+
+std::vector<double> summary_values(const MetricSummary& m) {
+    return {m.moments.mean,   m.moments.sd(),   m.moments.se(),   m.quantiles[0],
+            m.quantiles[1],   m.quantiles[2],   m.quantiles[3],   m.quantiles[4],
+            m.moments.min,    m.moments.max};
+}
+}  // namespace
+
+void write_summary(std::ostream& out, const RunResult& result) {
+    CsvWriter csv(out, summary_columns);
+    for (const auto& m : result.metrics) {
+        csv.add(m.name);
+        for (double v : summary_values(m)) csv.add(v);
+        csv.end_row();
+    }
+}
+
+void write_cashflows(std::ostream& out, const Plan& plan, const RunResult& result) {
+    std::vector<std::string> columns = {"period", "date"};
+    for (const auto& party : result.parties)
+        for (const char* stat : {".mean", ".p5", ".p95"}) columns.push_back(party + stat);
+    CsvWriter csv(out, columns);
+    const auto horizon = static_cast<std::size_t>(plan.horizon);
+    for (std::size_t t = 0; t < horizon; ++t) {
+        csv.add(static_cast<long long>(t));
+        csv.add(period_date(plan, static_cast<int>(t)));
+        for (std::size_t p = 0; p < result.parties.size(); ++p) {
+            const auto& c = result.cashflows[p * horizon + t];
+            csv.add(c.mean);
+            csv.add(c.p5);
+            csv.add(c.p95);
+        }
+        csv.end_row();
+    }
+}
+
+void write_trials(std::ostream& out, const RunResult& result) {
+    std::vector<std::string> columns = {"trial"};
+    for (const auto& m : result.metrics) columns.push_back(m.name);
+    CsvWriter csv(out, columns);
+    for (long long t = 0; t < result.trials; ++t) {
+        csv.add(t);
+        for (const auto& values : result.values) csv.add(values[static_cast<std::size_t>(t)]);
+        csv.end_row();
+    }
+}
+
+void write_provenance(std::ostream& out, const Provenance& provenance) {
+    CsvWriter csv(out, {"key", "value"});
+    for (const auto& [key, value] : provenance) {
+        csv.add(key);
+        csv.add(value);
+        csv.end_row();
+    }
+}
+
+void print_table(std::ostream& out, const Plan& plan, const RunResult& result) {
+    out << plan.name << ": " << result.trials << " trials, seed " << result.seed << ", money in "
+        << plan.currency << "\n\n";
+    std::size_t width = 6;
+    for (const auto& m : result.metrics) width = std::max(width, m.name.size());
+    auto cell = [&](const std::string& text, std::size_t w) {
+        out << std::string(w > text.size() ? w - text.size() : 0, ' ') << text;
+    };
+    out << "metric" << std::string(width - 6, ' ');
+    for (const char* h : {"mean", "se", "p5", "p50", "p95"}) cell(h, 15);
+    out << '\n';
+    for (const auto& m : result.metrics) {
+        out << m.name << std::string(width - m.name.size(), ' ');
+        for (double v : {m.moments.mean, m.moments.se(), m.quantiles[0], m.quantiles[2], m.quantiles[4]})
+            cell(format_number(v), 15);
+        out << '\n';
+    }
+}
+
+std::string json_string(const std::string& text) {
+    std::string out = "\"";
+    for (char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+            out += escaped;
+        } else {
+            out += ch;
+        }
+    }
+    return out + "\"";
+}
+
+void print_json(std::ostream& out, const RunResult& result) {
+    out << "{";
+    bool first = true;
+    for (const auto& m : result.metrics) {
+        out << (first ? "\n  " : ",\n  ") << json_string(m.name) << ": {";
+        first = false;
+        const auto values = summary_values(m);
+        for (std::size_t i = 0; i < values.size(); ++i)
+            out << (i ? ", " : "") << json_string(summary_columns[i + 1]) << ": " << format_number(values[i]);
+        out << "}";
+    }
+    out << "\n}\n";
+}
+
+}  // namespace sib

@@ -1,0 +1,34 @@
+#pragma once
+// One writer per output (SPEC section 14). Writers take std::ostream& so tests write to strings;
+// files are written through write_file_atomically (csv.hpp).
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sib/plan.hpp"
+#include "sib/run.hpp"
+
+namespace sib {
+
+/// run.csv rows: key, value. Nothing that varies between identical runs.
+using Provenance = std::vector<std::pair<std::string, std::string>>;
+
+/// summary.csv: metric,mean,sd,se,p5,p25,p50,p75,p95,min,max
+void write_summary(std::ostream& out, const RunResult& result);
+/// cashflows.csv: period,date, then PARTY.mean,PARTY.p5,PARTY.p95 per party
+void write_cashflows(std::ostream& out, const Plan& plan, const RunResult& result);
+/// trials.csv: trial, then one column per metric
+void write_trials(std::ostream& out, const RunResult& result);
+/// run.csv: key,value
+void write_provenance(std::ostream& out, const Provenance& provenance);
+
+/// The summary for a person on stdout: a heading and aligned columns.
+void print_table(std::ostream& out, const Plan& plan, const RunResult& result);
+/// The summary as one JSON object keyed by metric.
+void print_json(std::ostream& out, const RunResult& result);
+
+/// `text` as a JSON string literal.
+std::string json_string(const std::string& text);
+
+}  // namespace sib

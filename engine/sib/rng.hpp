@@ -1,0 +1,99 @@
+#pragma once
+// Per-trial random streams and samplers. A stream is determined by (seed, trial, stream key) only,
+// so results never depend on thread count or processing order (SPEC section 12). Stream keys are
+// hashes of names ("outcome:cohort-1/reconviction"), so two scenarios that share a name share its
+// random numbers: `compare` and `sweep` get common random numbers for free.
+#include <cstdint>
+#include <limits>
+#include <string_view>
+
+#include <boost/random/binomial_distribution.hpp>
+#include <boost/random/gamma_distribution.hpp>
+#include <boost/random/poisson_distribution.hpp>
+
+namespace sib {
+
+/// SplitMix64 step: a strong 64-bit mixer (Steele, Lea, Flood 2014).
+constexpr std::uint64_t splitmix64(std::uint64_t& state) {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/// FNV-1a hash of a name, for stream keys; fixed across platforms and runs.
+constexpr std::uint64_t stream_key(std::string_view name) {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (char c : name) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/// xoshiro256++ (Blackman and Vigna), seeded through SplitMix64 from (seed, trial, key).
+/// Satisfies UniformRandomBitGenerator, so Boost.Random's distributions take it directly.
+class Stream {
+public:
+    using result_type = std::uint64_t;
+
+    Stream(std::uint64_t seed, std::uint64_t trial, std::uint64_t key) {
+        std::uint64_t mix = seed;
+        std::uint64_t h = splitmix64(mix);
+        mix = h ^ trial;
+        h = splitmix64(mix);
+        mix = h ^ key;
+        for (auto& word : s_) word = splitmix64(mix);
+    }
+
+    static constexpr result_type min() { return 0; }
+    static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
+
+    result_type operator()() {
+        const std::uint64_t result = rotl(s_[0] + s_[3], 23) + s_[0];
+        const std::uint64_t t = s_[1] << 17;
+        s_[2] ^= s_[0];
+        s_[3] ^= s_[1];
+        s_[1] ^= s_[2];
+        s_[0] ^= s_[3];
+        s_[2] ^= t;
+        s_[3] = rotl(s_[3], 45);
+        return result;
+    }
+
+    /// Uniform on the open interval (0, 1): never 0 or 1, so quantile functions stay finite.
+    double uniform() { return (static_cast<double>((*this)() >> 11) + 0.5) * 0x1.0p-53; }
+
+private:
+    static constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+    std::uint64_t s_[4];
+};
+
+/// Binomial(n, p) successes; p clamped to [0, 1].
+inline long long sample_binomial(Stream& rng, long long n, double p) {
+    if (n <= 0 || p <= 0) return 0;
+    if (p >= 1) return n;
+    return boost::random::binomial_distribution<long long, double>(n, p)(rng);
+}
+
+/// Poisson(mean) events.
+inline long long sample_poisson(Stream& rng, double mean) {
+    if (!(mean > 0)) return 0;
+    return boost::random::poisson_distribution<long long, double>(mean)(rng);
+}
+
+/// Total events of `members` people, each with mean `mean` and variance dispersion × mean:
+/// Poisson when dispersion is 1, else negative binomial drawn as a gamma-Poisson mixture (the sum
+/// of independent negative binomials with equal success probability is negative binomial, so the
+/// aggregate draw is exact).
+inline long long sample_count_total(Stream& rng, long long members, double mean, double dispersion) {
+    if (members <= 0 || !(mean > 0)) return 0;
+    const double total_mean = static_cast<double>(members) * mean;
+    if (dispersion <= 1.0) return sample_poisson(rng, total_mean);
+    const double scale = dispersion - 1.0;        // gamma scale θ; NB variance μ(1 + θ)
+    const double shape = total_mean / scale;      // Σ of members' shapes r = mean / θ
+    const double lambda = boost::random::gamma_distribution<double>(shape, scale)(rng);
+    return sample_poisson(rng, lambda);
+}
+
+}  // namespace sib

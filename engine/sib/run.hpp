@@ -1,0 +1,58 @@
+#pragma once
+// run(plan, options): trials in fixed blocks on threads; per-block accumulators merged in block
+// order, per-trial values written to their own slots, so every figure is the same whatever the
+// thread count (SPEC section 12).
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sib/plan.hpp"
+#include "sib/stats.hpp"
+#include "sib/trial.hpp"
+
+namespace sib {
+
+struct RunOptions {
+    long long trials = 10000;
+    std::uint64_t seed = 1;
+    int threads = 1;
+    /// Called now and then from worker threads with the number of trials finished; may be empty.
+    std::function<void(long long)> progress;
+    /// When set to true by another thread (a signal handler), workers stop after their block.
+    const std::atomic<bool>* cancel = nullptr;
+};
+
+/// Trials per block: the unit of work of a thread and of merging. Fixed, so that results do not
+/// depend on the thread count.
+inline constexpr long long trials_per_block = 1024;
+
+/// Trials whose per-period cash flows are kept for the p5/p95 of cashflows.csv.
+inline constexpr long long cashflow_sample_trials = 100000;
+
+struct MetricSummary {
+    std::string name;
+    Moments moments;
+    std::array<double, 5> quantiles{};  ///< p5, p25, p50, p75, p95 (nearest rank)
+};
+
+struct CashflowSummary {
+    double mean = 0, p5 = 0, p95 = 0;
+};
+
+struct RunResult {
+    long long trials = 0;
+    std::uint64_t seed = 1;
+    bool cancelled = false;
+    std::vector<MetricSummary> metrics;
+    std::vector<std::string> parties;
+    std::vector<CashflowSummary> cashflows;  ///< [party * horizon + period]
+    /// Per-trial metric values, metric-major: values[metric][trial].
+    std::vector<std::vector<double>> values;
+};
+
+RunResult run(const Plan& plan, const RunOptions& options);
+
+}  // namespace sib

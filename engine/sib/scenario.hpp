@@ -1,0 +1,220 @@
+#pragma once
+// Scenario: the contract as the user wrote it (SPEC sections 1-10). Plain data, no behaviour.
+// Produced by load.hpp, turned into a Plan by plan.hpp. Every element keeps its SourceLoc so that
+// later stages can still point at the user's file.
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "sib/diagnostics.hpp"
+
+namespace sib {
+
+// ---- Uncertain values (SPEC section 2) -------------------------------------------------------
+
+struct Fixed {
+    double value = 0;
+};
+/// Normal, optionally truncated to [min, max].
+struct Normal {
+    double mean = 0, sd = 0;
+    std::optional<double> min, max;
+};
+/// Lognormal whose own mean and sd are `mean` and `sd` (not those of the log).
+struct Lognormal {
+    double mean = 0, sd = 0;
+};
+struct Uniform {
+    double min = 0, max = 0;
+};
+struct Triangular {
+    double min = 0, mode = 0, max = 0;
+};
+/// Beta on [0, 1] with the given mean and sd.
+struct Beta {
+    double mean = 0, sd = 0;
+};
+using Distribution = std::variant<Fixed, Normal, Lognormal, Uniform, Triangular, Beta>;
+
+/// A value drawn once per trial (or fixed). `path` is its SPEC section 11 path, used by
+/// `correlations` ("outcomes.reconviction.effect", "cohorts.cohort-1.size").
+struct Uncertain {
+    Distribution dist = Fixed{};
+    std::string path;
+    SourceLoc loc;
+};
+
+// ---- Cohorts and outcomes (SPEC sections 3-4) ------------------------------------------------
+
+/// Per-cohort override of an outcome's baseline, effect or rate.
+struct OutcomeOverride {
+    std::string outcome;
+    std::optional<Uncertain> baseline, effect, rate;
+    SourceLoc loc;
+};
+
+struct Cohort {
+    std::string name;
+    Uncertain size;        ///< participants; rounded to nearest whole number, at least 0
+    int enrol_first = 0;   ///< first enrolment period, inclusive
+    int enrol_last = 0;    ///< last enrolment period, inclusive
+    std::vector<OutcomeOverride> overrides;
+    SourceLoc loc;
+};
+
+enum class OutcomeKind { binary, count };
+enum class Better { higher, lower };
+
+struct Outcome {
+    std::string name;
+    OutcomeKind kind = OutcomeKind::binary;
+    Better better = Better::higher;
+    std::optional<Uncertain> baseline;  ///< mean per participant without intervention (binary: prob.)
+    std::optional<Uncertain> effect;    ///< relative change: mean = baseline × (1 + effect)
+    std::optional<Uncertain> rate;      ///< participants' mean given directly (then effect unused)
+    double dispersion = 1;              ///< count only: variance / mean, ≥ 1
+    int observed_after = 0;             ///< periods from enrolment until the outcome is known
+    std::optional<std::string> after;   ///< binary only: leader outcome that must be achieved first
+    SourceLoc loc;
+};
+
+// ---- Comparison (SPEC section 5) --------------------------------------------------------------
+
+enum class ComparisonKind { matched, historical };
+
+struct Comparison {
+    ComparisonKind kind = ComparisonKind::matched;
+    double ratio = 1;  ///< matched only: comparison members per participant
+    SourceLoc loc;
+};
+
+// ---- Payment rules (SPEC section 6) -----------------------------------------------------------
+
+enum class Basis { rate_card, target, versus_comparison };
+enum class Scope { all, cohort };  ///< `per:` all cohorts pooled, or each cohort on its own
+
+struct PayerShare {
+    std::string payer;
+    double share = 0;
+    SourceLoc loc;
+};
+
+struct SchedulePoint {
+    double improvement = 0;  ///< relative improvement, e.g. 0.10
+    double payment = 0;      ///< money
+};
+
+struct Rule {
+    std::string name;
+    Basis basis = Basis::rate_card;
+    std::string outcome;
+    int payment_lag = 0;            ///< periods from assessment (or observation) to payment
+    std::optional<double> cap;      ///< most this rule pays in total
+    Scope per = Scope::all;         ///< target, versus_comparison
+    std::optional<double> price;    ///< rate_card: per achievement; target: per success when met;
+                                    ///< versus_comparison: per unit improved
+    std::optional<double> amount;   ///< target, versus_comparison: fixed sum when met
+    std::optional<double> at_least;        ///< target: successes needed (whole number)
+    std::optional<double> share_at_least;  ///< target: share of participants needed
+    double threshold = 0;                  ///< versus_comparison: least relative improvement
+    std::vector<SchedulePoint> schedule;   ///< versus_comparison: payment by improvement
+    std::optional<std::string> net_of;     ///< pays its amount less what that rule paid
+    std::vector<PayerShare> payers;        ///< rule-level override of the payer split
+    SourceLoc loc;
+};
+
+// ---- Caps and payers (SPEC sections 7-8) ------------------------------------------------------
+
+struct Caps {
+    std::optional<double> per_participant;  ///< all rate_card rules together, per participant
+    std::optional<double> total;            ///< all rules together
+};
+
+struct Saving {
+    std::string outcome;
+    double value_per_unit = 0;  ///< money per unit truly caused
+    SourceLoc loc;
+};
+
+struct Payer {
+    std::string name;
+    double share = 0;
+    std::vector<Saving> savings;
+    SourceLoc loc;
+};
+
+// ---- Provider and investors (SPEC section 9) --------------------------------------------------
+
+struct ProviderCosts {
+    double per_participant = 0;  ///< money, at each participant's enrolment period
+    double per_period = 0;       ///< money, in each period from..to inclusive
+    int from = 0;
+    std::optional<int> to;       ///< default: horizon - 1
+};
+
+struct Tranche {
+    std::string name;
+    double share = 1;  ///< share of capital
+    double rate = 0;   ///< annual rate owed before later tranches, e.g. 0.05
+    SourceLoc loc;
+};
+
+struct Guarantee {
+    std::string name = "guarantor";
+    double amount = 0;
+};
+
+struct Investors {
+    double capital = 0;            ///< committed money
+    std::vector<Tranche> tranches;  ///< empty: one tranche called "investors"
+    std::optional<Guarantee> guarantee;
+    SourceLoc loc;
+};
+
+// ---- Correlations (SPEC section 10) -----------------------------------------------------------
+
+struct Correlation {
+    std::string first, second;  ///< paths of uncertain values
+    double rho = 0;
+    SourceLoc loc;
+};
+
+// ---- The scenario -----------------------------------------------------------------------------
+
+enum class PeriodUnit { month, quarter, year };
+
+/// Periods per year of a period unit (12, 4, 1).
+constexpr int periods_per_year(PeriodUnit unit) {
+    return unit == PeriodUnit::month ? 12 : unit == PeriodUnit::quarter ? 4 : 1;
+}
+
+struct YearMonth {
+    int year = 0;
+    int month = 1;  ///< 1..12
+};
+
+struct Scenario {
+    std::string file;  ///< as given by the user, for messages
+    std::string name;
+    std::string description;
+    std::string currency = "GBP";
+    PeriodUnit period = PeriodUnit::quarter;
+    int horizon = 0;
+    std::optional<YearMonth> start;
+    double discount_rate = 0;  ///< annual
+    long long trials = 10000;
+    unsigned long long seed = 1;
+    std::vector<Cohort> cohorts;
+    std::vector<Outcome> outcomes;
+    std::optional<Comparison> comparison;
+    std::vector<Rule> rules;
+    Caps caps;
+    std::vector<Payer> payers;
+    std::optional<ProviderCosts> provider;
+    std::optional<Investors> investors;
+    std::vector<Correlation> correlations;
+};
+
+}  // namespace sib

@@ -87,8 +87,7 @@ void draw_parameters(const Plan& plan, std::uint64_t trial, TrialState& s) {
         s.values[i] = std::visit(QuantileVisitor{s.uniforms[i]}, plan.parameters[i].dist);
 }
 
-/// Participants' mean and the no-intervention mean for every (cohort, outcome).
-void resolve_means(const Plan& plan, TrialState& s) {
+void resolve_means_impl(const Plan& plan, TrialState& s) {
     const size_t outcomes = plan.outcomes.size();
     for (size_t c = 0; c < plan.cohorts.size(); ++c) {
         for (int o : plan.outcome_order) {
@@ -241,17 +240,7 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
         for (int b = 0; b < cohort.batches; ++b) total += s.counts[at(plan.count_index(c, static_cast<int>(o), b))];
         s.total[co + o] = total;
     }
-    if (plan.participant_mode == ParticipantMode::aggregate) {
-        for (size_t r = 0; r < plan.rules.size(); ++r) {
-            const auto& rule = plan.rules[r];
-            if (rule.basis != Basis::rate_card || rule.price == 0) continue;
-            const int offset = plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag;
-            for (int b = 0; b < cohort.batches; ++b) {
-                double count = s.counts[at(plan.count_index(c, rule.outcome, b))];
-                if (count > 0) add_rate_card_due(plan, static_cast<int>(r), cohort.enrol_first + b + offset, rule.price * count, s);
-            }
-        }
-    }
+    if (plan.participant_mode == ParticipantMode::aggregate) add_rate_card_dues(plan, c, s);
     for (size_t o = 0; o < outcomes; ++o) {
         const auto& outcome = plan.outcomes[o];
         if (!outcome.compared) continue;
@@ -463,6 +452,21 @@ void fill_investor_metrics(double drawn, double received, std::span<const double
 
 double quantile(const Distribution& d, double u) { return std::visit(QuantileVisitor{u}, d); }
 
+void resolve_means(const Plan& plan, TrialState& s) { resolve_means_impl(plan, s); }
+
+void add_rate_card_dues(const Plan& plan, int c, TrialState& s) {
+    const auto& cohort = plan.cohorts[at(c)];
+    for (size_t r = 0; r < plan.rules.size(); ++r) {
+        const auto& rule = plan.rules[r];
+        if (rule.basis != Basis::rate_card || rule.price == 0) continue;
+        const int offset = plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag;
+        for (int b = 0; b < cohort.batches; ++b) {
+            const double count = s.counts[at(plan.count_index(c, rule.outcome, b))];
+            if (count > 0) add_rate_card_due(plan, static_cast<int>(r), cohort.enrol_first + b + offset, rule.price * count, s);
+        }
+    }
+}
+
 // ---- layouts -----------------------------------------------------------------------------------
 
 MetricLayout metric_layout(const Plan& plan) {
@@ -589,7 +593,7 @@ void simulate_trial(const Plan& plan, const MetricLayout& metrics, const PartyLa
         for (long long b = 0; b < k; ++b)
             s.batch_size[at(cohort.first_batch) + static_cast<size_t>(b)] = n / k + (b < n % k ? 1 : 0);
     }
-    resolve_means(plan, s);
+    resolve_means_impl(plan, s);
     std::fill(s.slot_due.begin(), s.slot_due.end(), 0.0);
     for (size_t c = 0; c < plan.cohorts.size(); ++c) draw_cohort(plan, trial, static_cast<int>(c), s);
     settle_trial(plan, metrics, parties, s);

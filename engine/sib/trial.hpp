@@ -82,6 +82,14 @@ struct TrialState {
 /// The value of distribution `d` at uniform `u` in (0, 1): its quantile function.
 double quantile(const Distribution& d, double u);
 
+/// From the parameter values in `state.values`: participants' mean and the no-intervention mean
+/// of every (cohort, outcome), into `state.mean` and `state.base`.
+void resolve_means(const Plan& plan, TrialState& state);
+
+/// Adds the rate-card payments due for cohort `c` from its batch counts, each achievement paid
+/// at its price in period enrol + observed_after + payment_lag (no per-participant cap).
+void add_rate_card_dues(const Plan& plan, int c, TrialState& state);
+
 /// Simulates trial `trial` of the plan into `state` (metrics and flows).
 void simulate_trial(const Plan& plan, const MetricLayout& metrics, const PartyLayout& parties,
                     std::uint64_t trial, TrialState& state);

@@ -70,7 +70,7 @@ SourceLoc to_loc(const YAML::Mark& mark) {
 
 /// Copies a yaml-cpp tree, guarding against alias cycles and alias bombs.
 class Converter {
-public:
+  public:
     std::optional<std::string> problem;
     SourceLoc problem_loc;
 
@@ -120,7 +120,7 @@ public:
         return n;
     }
 
-private:
+  private:
     std::size_t count_ = 0;
     void fail(SourceLoc loc, std::string message) {
         problem = std::move(message);
@@ -160,7 +160,9 @@ std::string fmt(double v) {
     return std::string(buf, result.ptr);
 }
 
-std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string quote(std::string_view s) {
+    return "'" + std::string(s) + "'";
+}
 
 std::string hint(const std::string& word, const std::vector<std::string>& candidates) {
     std::string match = closest_match(word, candidates);
@@ -206,7 +208,7 @@ NumberParse parse_number(std::string_view s, double& out) {
     if (!lower_check.empty() && lower_check.front() == '-') lower_check.remove_prefix(1);
     // YAML's own spellings of infinity and not-a-number.
     static const std::set<std::string_view> yaml_specials = {".inf", ".Inf", ".INF",
-                                                              ".nan", ".NaN", ".NAN"};
+                                                             ".nan", ".NaN", ".NAN"};
     if (yaml_specials.count(lower_check)) return NumberParse::not_finite;
     if (digits.empty()) return NumberParse::not_a_number;
     double v = 0;
@@ -245,11 +247,19 @@ struct Range {
     }
 };
 
-Range at_least(double lo) { return {lo, infinity, false, false}; }
-Range greater_than(double lo) { return {lo, infinity, true, false}; }
-Range between(double lo, double hi) { return {lo, hi, false, false}; }
+Range at_least(double lo) {
+    return {lo, infinity, false, false};
+}
+Range greater_than(double lo) {
+    return {lo, infinity, true, false};
+}
+Range between(double lo, double hi) {
+    return {lo, hi, false, false};
+}
 
-double standard_normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+double standard_normal_cdf(double x) {
+    return 0.5 * std::erfc(-x / std::sqrt(2.0));
+}
 
 /// The mean of a distribution, for bounds on it.
 double mean_of(const Distribution& d) {
@@ -302,6 +312,8 @@ struct OutcomeInfo {
     bool timing_ok = false;  ///< observed_after valid
     const Node* after_node = nullptr;
     const Node* observed_after_node = nullptr;
+    bool baseline_given = false;  ///< the key is there (even if its value was wrong)
+    bool rate_given = false;
 };
 
 struct CohortInfo {
@@ -318,7 +330,7 @@ struct RuleInfo {
 };
 
 class Loader {
-public:
+  public:
     explicit Loader(DiagnosticSink& sink) : sink_(sink) {}
 
     Scenario load(const Node& root, const std::string& file) {
@@ -343,7 +355,7 @@ public:
         return s;
     }
 
-private:
+  private:
     DiagnosticSink& sink_;
     std::optional<int> horizon_;
     Names outcome_names_, cohort_names_, rule_names_, payer_names_;
@@ -405,8 +417,8 @@ private:
     }
 
     /// Keys that have no meaning in this context (e.g. `per` on a rate_card rule).
-    void reject_keys(const Node& map, const std::string& path,
-                     const std::vector<std::string>& keys, const std::string& context) {
+    void reject_keys(const Node& map, const std::string& path, const std::vector<std::string>& keys,
+                     const std::string& context) {
         for (const auto& key : map.keys)
             if (std::find(keys.begin(), keys.end(), key.text) != keys.end())
                 error(key, path, key.text + " has no meaning for " + context);
@@ -560,9 +572,10 @@ private:
 
     std::optional<Uncertain> uncertain(const Node& n, const std::string& path) {
         std::optional<Uncertain> u = parse_uncertain(n, path);
-        UncertainState state = !u                                 ? UncertainState::invalid
-                               : std::holds_alternative<Fixed>(u->dist) ? UncertainState::fixed
-                                                                        : UncertainState::distribution;
+        UncertainState state = !u ? UncertainState::invalid
+                               : std::holds_alternative<Fixed>(u->dist)
+                                   ? UncertainState::fixed
+                                   : UncertainState::distribution;
         if (!uncertain_.count(path)) uncertain_paths_.push_back(path);
         uncertain_[path] = state;
         return u;
@@ -586,9 +599,11 @@ private:
                                                           "min",  "mode", "max"};
         static const std::vector<std::string> dists = {"normal", "lognormal", "uniform",
                                                        "triangular", "beta"};
-        static const std::vector<std::vector<std::string>> params = {
-            {"mean", "sd", "min", "max"}, {"mean", "sd"}, {"min", "max"},
-            {"min", "mode", "max"},       {"mean", "sd"}};
+        static const std::vector<std::vector<std::string>> params = {{"mean", "sd", "min", "max"},
+                                                                     {"mean", "sd"},
+                                                                     {"min", "max"},
+                                                                     {"min", "mode", "max"},
+                                                                     {"mean", "sd"}};
         check_keys(n, path, all_keys);
         const Node* dist_node = require(n, path, "dist");
         if (!dist_node) return std::nullopt;
@@ -600,8 +615,8 @@ private:
                 std::find(allowed.begin(), allowed.end(), key.text) != allowed.end())
                 continue;
             if (std::find(all_keys.begin(), all_keys.end(), key.text) != all_keys.end())
-                error(key, path, key.text + " has no meaning for a " + dists[*which] +
-                                     " distribution");
+                error(key, path,
+                      key.text + " has no meaning for a " + dists[*which] + " distribution");
         }
         bool ok = true;
         auto param = [&](const std::string& key, bool required) -> std::optional<double> {
@@ -646,8 +661,8 @@ private:
             }
             case 1: {  // lognormal
                 auto mean = param("mean", true), sd = param("sd", true);
-                if (mean && !in_range(node_of("mean"), join(path, "mean"), *mean,
-                                      greater_than(0), " for a lognormal"))
+                if (mean && !in_range(node_of("mean"), join(path, "mean"), *mean, greater_than(0),
+                                      " for a lognormal"))
                     ok = false;
                 positive_sd(sd);
                 if (!ok) return std::nullopt;
@@ -701,8 +716,8 @@ private:
     }
 
     /// Bounds on a fixed value (a distribution's draws are clamped by the engine instead).
-    bool check_fixed(const Node& n, const std::string& path, const Uncertain& u,
-                     const Range& range, const std::string& context) {
+    bool check_fixed(const Node& n, const std::string& path, const Uncertain& u, const Range& range,
+                     const std::string& context) {
         if (const auto* f = std::get_if<Fixed>(&u.dist))
             return in_range(n, path, f->value, range, context);
         return true;
@@ -741,7 +756,7 @@ private:
             if (auto v = name(*n, "currency")) s.currency = *v;
         if (const Node* n = root.find("period"))
             if (auto v = choice(*n, "period", {"month", "quarter", "year"}))
-                s.period = *v == 0 ? PeriodUnit::month
+                s.period = *v == 0   ? PeriodUnit::month
                            : *v == 1 ? PeriodUnit::quarter
                                      : PeriodUnit::year;
         if (const Node* n = require(root, "", "horizon")) {
@@ -836,6 +851,8 @@ private:
                 if (std::string_view(key) == "rate") o.rate = u;
                 if (std::string_view(key) == "effect") o.effect = u;
             }
+            info.baseline_given = m.find("baseline") != nullptr;
+            info.rate_given = m.find("rate") != nullptr;
             const Node* effect = m.find("effect");
             if (effect && m.find("rate"))
                 error(*effect, join(e.path, "effect"),
@@ -853,8 +870,8 @@ private:
             info.timing_ok = true;
             if (const Node* n = m.find("observed_after")) {
                 info.observed_after_node = n;
-                auto v = whole_int(*n, join(e.path, "observed_after"), 0,
-                                   static_cast<int>(max_period));
+                auto v =
+                    whole_int(*n, join(e.path, "observed_after"), 0, static_cast<int>(max_period));
                 if (v)
                     o.observed_after = *v;
                 else
@@ -962,8 +979,7 @@ private:
         if (!n.is_list() || n.items.size() != 2) {
             error(n, path,
                   "expected a list [first, last] of two periods, got " +
-                      (n.is_list() ? "a list of " + std::to_string(n.items.size())
-                                   : describe(n)));
+                      (n.is_list() ? "a list of " + std::to_string(n.items.size()) : describe(n)));
             return false;
         }
         int hi = static_cast<int>(max_period);
@@ -995,7 +1011,8 @@ private:
             const Node& value = map.items[i];
             std::string item_path = join(path, key.text);
             bool duplicate = false;
-            for (std::size_t j = 0; j < i; ++j) duplicate = duplicate || map.keys[j].text == key.text;
+            for (std::size_t j = 0; j < i; ++j)
+                duplicate = duplicate || map.keys[j].text == key.text;
             if (duplicate) {
                 error(key, path, "duplicate key " + quote(key.text));
                 continue;
@@ -1087,9 +1104,8 @@ private:
 
     void load_rules(const Node& list, Scenario& s) {
         static const std::vector<std::string> keys = {
-            "name",   "basis",          "outcome",   "payment_lag", "cap",    "per",
-            "price",  "amount",         "at_least",  "share_at_least", "threshold",
-            "schedule", "net_of",       "payers"};
+            "name",   "basis",    "outcome",        "payment_lag", "cap",      "per",    "price",
+            "amount", "at_least", "share_at_least", "threshold",   "schedule", "net_of", "payers"};
         auto found = entries(list, "payments", rule_names_, true);
         for (const Entry& e : found) {
             const Node& m = *e.node;
@@ -1102,8 +1118,8 @@ private:
             info.path = e.path;
             std::optional<std::size_t> basis;
             if (const Node* n = require(m, e.path, "basis"))
-                basis = choice(*n, join(e.path, "basis"),
-                               {"rate_card", "target", "versus_comparison"});
+                basis =
+                    choice(*n, join(e.path, "basis"), {"rate_card", "target", "versus_comparison"});
             if (basis) {
                 r.basis = static_cast<Basis>(*basis);
                 info.basis_ok = true;
@@ -1111,12 +1127,13 @@ private:
             const Node* outcome_node = require(m, e.path, "outcome");
             if (outcome_node) {
                 if (outcome_node->is_scalar()) r.outcome = outcome_node->text;
-                info.outcome = refer(*outcome_node, join(e.path, "outcome"), outcome_names_,
-                                     "outcome");
+                info.outcome =
+                    refer(*outcome_node, join(e.path, "outcome"), outcome_names_, "outcome");
             }
             info.lag_ok = true;
             if (const Node* n = m.find("payment_lag")) {
-                auto v = whole_int(*n, join(e.path, "payment_lag"), 0, static_cast<int>(max_period));
+                auto v =
+                    whole_int(*n, join(e.path, "payment_lag"), 0, static_cast<int>(max_period));
                 if (v)
                     r.payment_lag = *v;
                 else
@@ -1209,8 +1226,8 @@ private:
         switch (r.basis) {
             case Basis::rate_card:
                 reject_keys(m, e.path,
-                            {"per", "at_least", "share_at_least", "amount", "schedule",
-                             "threshold", "net_of"},
+                            {"per", "at_least", "share_at_least", "amount", "schedule", "threshold",
+                             "net_of"},
                             "a rate_card rule");
                 if (!m.find("price")) error(m, e.path, "missing required key 'price'");
                 if (o && o->better == Better::lower)
@@ -1236,11 +1253,11 @@ private:
                 break;
             }
             case Basis::versus_comparison: {
-                reject_keys(m, e.path, {"at_least", "share_at_least"},
-                            "a versus_comparison rule");
+                reject_keys(m, e.path, {"at_least", "share_at_least"}, "a versus_comparison rule");
                 std::vector<std::string> given;
                 for (const auto& key : m.keys)
-                    if (key.text == "price" || key.text == "schedule" || key.text == "amount") {
+                    if ((key.text == "price" || key.text == "schedule" || key.text == "amount") &&
+                        std::find(given.begin(), given.end(), key.text) == given.end()) {
                         given.push_back(key.text);
                         if (given.size() == 2)
                             error(key, e.path,
@@ -1249,7 +1266,9 @@ private:
                     }
                 if (given.empty())
                     error(m, e.path, "missing required key 'price', 'schedule' or 'amount'");
-                if (o && !o->baseline)
+                // Without baseline and rate, the outcome itself has already been reported.
+                if (o && !outcome_info_[*info.outcome].baseline_given &&
+                    outcome_info_[*info.outcome].rate_given)
                     error(*outcome_node, outcome_path,
                           "outcome " + quote(o->name) +
                               " has no baseline to draw the comparison group from");
@@ -1501,8 +1520,7 @@ private:
             if (llt.info() == Eigen::Success) continue;
             std::string names;
             for (std::size_t k : members) names += (names.empty() ? "" : ", ") + vars[k];
-            error(list, "correlations",
-                  "matrix is not positive definite (entries: " + names + ")");
+            error(list, "correlations", "matrix is not positive definite (entries: " + names + ")");
         }
     }
 
@@ -1555,11 +1573,13 @@ std::optional<SourceLoc> find_binary(std::string_view text) {
         } else if (c >= 0xE0 && c <= 0xEF) {
             length = 3;
             auto c1 = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
-            if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F)) return SourceLoc{line, column};
+            if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F))
+                return SourceLoc{line, column};
         } else if (c >= 0xF0 && c <= 0xF4) {
             length = 4;
             auto c1 = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
-            if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) return SourceLoc{line, column};
+            if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
+                return SourceLoc{line, column};
         } else {
             return SourceLoc{line, column};
         }
@@ -1582,7 +1602,7 @@ std::optional<Node> parse_yaml(std::string_view text, DiagnosticSink& sink, bool
         std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
         if (docs.empty()) return Node{};
         if (whole_file && docs.size() > 1) {
-            sink.error({1, 1}, "",
+            sink.error(to_loc(docs[1].Mark()), "",
                        "file holds " + std::to_string(docs.size()) +
                            " YAML documents; a scenario file holds one");
             return std::nullopt;
@@ -1692,8 +1712,7 @@ Override parse_override(std::string_view argument) {
         throw InputError({Diagnostic{"--set", {}, "", std::move(message)}});
     };
     auto eq = argument.find('=');
-    if (eq == std::string_view::npos)
-        fail("expected PATH=VALUE, got " + quote(argument));
+    if (eq == std::string_view::npos) fail("expected PATH=VALUE, got " + quote(argument));
     std::string_view path = argument.substr(0, eq);
     while (!path.empty() && (path.front() == ' ' || path.front() == '\t')) path.remove_prefix(1);
     while (!path.empty() && (path.back() == ' ' || path.back() == '\t')) path.remove_suffix(1);
@@ -1747,9 +1766,11 @@ Scenario load_scenario_file(const std::string& path, const std::vector<Override>
         std::fclose(f);
     }
     if (failure) {
-        throw InputError({Diagnostic{path, {1, 1}, "",
-                                     "cannot read file: " +
-                                         std::error_code(failure, std::generic_category()).message()}});
+        throw InputError({Diagnostic{
+            path,
+            {1, 1},
+            "",
+            "cannot read file: " + std::error_code(failure, std::generic_category()).message()}});
     }
     return load_scenario(text, path, overrides);
 }

@@ -308,8 +308,8 @@ Plan compile(const Scenario& s) {
             }
             plan.patterns = std::move(patterns);
         } else {
+            // pattern_outcomes stay: they are drawn participant by participant.
             plan.participant_mode = ParticipantMode::individuals;
-            plan.pattern_outcomes.clear();
         }
     }
 
@@ -360,8 +360,10 @@ std::string period_date(const Plan& plan, int period) {
     int months = (plan.start->year * 12 + plan.start->month - 1) + period * months_per_period;
     int year = months / 12;
     int month = months % 12 + 1;
-    char text[16];
-    std::snprintf(text, sizeof text, "%04d-%02d-01", year, month);
+    std::string text = "0000-00-01";  // ISO date of the period's first day
+    for (int i = 3; i >= 0; --i, year /= 10) text[static_cast<std::size_t>(i)] = static_cast<char>('0' + year % 10);
+    text[5] = static_cast<char>('0' + month / 10);
+    text[6] = static_cast<char>('0' + month % 10);
     return text;
 }
 

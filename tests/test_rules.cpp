@@ -1,0 +1,389 @@
+// Hand-computed payment rules, caps, payer splits and the investors' vehicle: no randomness
+// (settlements on observed results, or trials whose probabilities are 0 or 1).
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "helpers.hpp"
+
+using namespace sib;
+using namespace sib::test;
+using doctest::Approx;
+
+namespace {
+
+// Peterborough-shaped: one count outcome against a matched comparison, a 10% per-cohort trigger
+// paying £20,000 per event avoided, and a 7.5% pooled trigger net of it.
+const std::string peterborough = R"(
+sibsim: 1
+name: peterborough-like
+horizon: 20
+cohorts:
+  - {name: cohort-1, size: 1000, enrol: [0, 6]}
+  - {name: cohort-2, size: 1000, enrol: [7, 9]}
+outcomes:
+  - {name: reconviction, kind: count, better: lower, baseline: 1.55, effect: -0.1, dispersion: 2, observed_after: 6}
+comparison: {kind: matched, ratio: 10}
+payments:
+  - {name: cohort-trigger, basis: versus_comparison, outcome: reconviction, per: cohort, threshold: 0.10, price: 20000, payment_lag: 1}
+  - {name: final, basis: versus_comparison, outcome: reconviction, per: all, threshold: 0.075, price: 20000, net_of: cohort-trigger, payment_lag: 2}
+payers:
+  - {name: MoJ, share: 0.75}
+  - {name: Lottery, share: 0.25}
+)";
+
+}  // namespace
+
+TEST_CASE("Peterborough cohort 1: 142 against 155 events per 100 is 8.4%, below the 10% trigger") {
+    auto m = settle(peterborough, {observe("cohort-1", "reconviction", 1000, 1.42, 1.55)});
+    CHECK(m["outcome.reconviction.cohort-1.improvement"] == Approx((1.55 - 1.42) / 1.55));
+    CHECK(m["rule.cohort-trigger.cohort-1.met"] == 0);
+    CHECK(m["payments.cohort-trigger"] == 0);
+    // Pooled over both cohorts (cohort 2 not observed: no participants) the 7.5% is met: the
+    // final rule pays 20,000 × (1.55 − 1.42) × 1000 = 2,600,000.
+    CHECK(m["rule.final.met"] == 1);
+    CHECK(m["payments.final"] == Approx(2600000));
+    CHECK(m["payer.MoJ.paid"] == Approx(1950000));
+    CHECK(m["payer.Lottery.paid"] == Approx(650000));
+}
+
+TEST_CASE("Peterborough: a cohort past 10% is paid per event avoided, and the pooled rule pays net of it") {
+    // Cohort 1: 1.39 vs 1.55 → 10.3%: 20,000 × 0.16 × 1000 = 3,200,000.
+    // Cohort 2: 1.50 vs 1.55 → 3.2%: nothing.
+    // Pooled: t = 1.445, c = 1.55 → 6.8% < 7.5%: nothing.
+    auto m = settle(peterborough, {observe("cohort-1", "reconviction", 1000, 1.39, 1.55),
+                                   observe("cohort-2", "reconviction", 1000, 1.50, 1.55)});
+    CHECK(m["rule.cohort-trigger.cohort-1.met"] == 1);
+    CHECK(m["rule.cohort-trigger.cohort-2.met"] == 0);
+    CHECK(m["payments.cohort-trigger"] == Approx(3200000));
+    CHECK(m["rule.final.met"] == 0);
+    CHECK(m["payments.final"] == 0);
+
+    // Both cohorts at 1.39: each pays 20,000 × 0.16 × 1000 = 3,200,000; pooled owes
+    // 20,000 × 0.16 × 2000 = 6,400,000, less the 6,400,000 already paid: 0.
+    m = settle(peterborough, {observe("cohort-1", "reconviction", 1000, 1.39, 1.55),
+                              observe("cohort-2", "reconviction", 1000, 1.39, 1.55)});
+    CHECK(m["payments.cohort-trigger"] == Approx(6400000));
+    CHECK(m["rule.final.met"] == 1);
+    CHECK(m["payments.final"] == Approx(0).epsilon(1e-9));
+
+    // Cohort 1 at 1.39 (paid 3,200,000), cohort 2 at 1.45: pooled t = 1.42, 8.4% ≥ 7.5%, owes
+    // 20,000 × 0.13 × 2000 = 5,200,000, less 3,200,000: 2,000,000.
+    m = settle(peterborough, {observe("cohort-1", "reconviction", 1000, 1.39, 1.55),
+                              observe("cohort-2", "reconviction", 1000, 1.45, 1.55)});
+    CHECK(m["payments.cohort-trigger"] == Approx(3200000));
+    CHECK(m["payments.final"] == Approx(2000000));
+    CHECK(m["payments.total"] == Approx(5200000));
+}
+
+TEST_CASE("versus_comparison pays by schedule (linear between points) or a fixed amount") {
+    const std::string base = R"(
+sibsim: 1
+name: schedule
+horizon: 10
+cohorts: [{name: c, size: 100, enrol: [0, 0]}]
+outcomes: [{name: days, kind: count, better: lower, baseline: 10, observed_after: 2}]
+comparison: {kind: historical}
+payers: [{name: city, share: 1}]
+payments:
+)";
+    const std::string schedule =
+        base + "  - {name: s, basis: versus_comparison, outcome: days, schedule: [[0.085, 1000], [0.10, 2000], [0.20, 5000]]}\n";
+    // improvement 5%: below the first point → 0
+    CHECK(settle(schedule, {observe("c", "days", 100, 9.5, 10)})["payments.s"] == 0);
+    // 8.5% exactly: the first point
+    CHECK(settle(schedule, {observe("c", "days", 100, 9.15, 10)})["payments.s"] == Approx(1000));
+    // 15%: halfway between 2000 and 5000
+    CHECK(settle(schedule, {observe("c", "days", 100, 8.5, 10)})["payments.s"] == Approx(3500));
+    // 30%: above the last point → the last payment
+    CHECK(settle(schedule, {observe("c", "days", 100, 7.0, 10)})["payments.s"] == Approx(5000));
+
+    const std::string amount = base + "  - {name: a, basis: versus_comparison, outcome: days, threshold: 0.1, amount: 777}\n";
+    CHECK(settle(amount, {observe("c", "days", 100, 9.0, 10)})["payments.a"] == Approx(777));
+    CHECK(settle(amount, {observe("c", "days", 100, 9.2, 10)})["payments.a"] == 0);
+    // A comparison mean of 0 pays nothing.
+    CHECK(settle(amount, {observe("c", "days", 100, 0.0, 0.0)})["payments.a"] == 0);
+}
+
+TEST_CASE("Augsburg-style target: paid at exactly 20 successes, not at 19") {
+    const std::string augsburg = R"(
+sibsim: 1
+name: augsburg-like
+horizon: 12
+cohorts: [{name: young-people, size: 100, enrol: [0, 3]}]
+outcomes: [{name: sustained-job, kind: binary, rate: 0.2, observed_after: 4}]
+payments:
+  - {name: placements, basis: target, outcome: sustained-job, at_least: 20, amount: 257500, payment_lag: 1}
+payers: [{name: Bavaria, share: 1}]
+)";
+    Observation twenty = observe("young-people", "sustained-job", 100, 0);
+    twenty.mean.reset();
+    twenty.successes = 20;
+    auto m = settle(augsburg, {twenty});
+    CHECK(m["rule.placements.met"] == 1);
+    CHECK(m["payments.placements"] == Approx(257500));
+    twenty.successes = 19;
+    m = settle(augsburg, {twenty});
+    CHECK(m["rule.placements.met"] == 0);
+    CHECK(m["payments.total"] == 0);
+}
+
+TEST_CASE("target by share, with a price per success on top of the amount") {
+    const std::string yaml = R"(
+sibsim: 1
+name: share
+horizon: 12
+cohorts: [{name: a, size: 50, enrol: [0, 0]}, {name: b, size: 50, enrol: [1, 1]}]
+outcomes: [{name: housed, kind: binary, rate: 0.5, observed_after: 2}]
+payments:
+  - {name: t, basis: target, outcome: housed, per: cohort, share_at_least: 0.3, amount: 100, price: 10}
+payers: [{name: council, share: 1}]
+)";
+    // a: 15 of 50 = 30% → met: 100 + 10 × 15 = 250. b: 14 of 50 → not met.
+    auto m = settle(yaml, {observe("a", "housed", 50, 0.3), observe("b", "housed", 50, 0.28)});
+    CHECK(m["rule.t.a.met"] == 1);
+    CHECK(m["rule.t.b.met"] == 0);
+    CHECK(m["payments.t"] == Approx(250));
+}
+
+TEST_CASE("rate card with a per-participant cap, payments in period order") {
+    // Everyone achieves both outcomes (rates 1): each participant is owed 1000 in period 1 and
+    // 2000 in period 3, capped at 2500 per participant: 1000 + 1500.
+    const std::string yaml = R"(
+sibsim: 1
+name: capped
+horizon: 10
+cohorts: [{name: c, size: 10, enrol: [0, 0]}]
+outcomes:
+  - {name: entry, kind: binary, rate: 1, observed_after: 1}
+  - {name: sustained, kind: binary, rate: 1, after: entry, observed_after: 3}
+payments:
+  - {name: sustained-pay, basis: rate_card, outcome: sustained, price: 2000}
+  - {name: entry-pay, basis: rate_card, outcome: entry, price: 1000}
+caps: {per_participant: 2500}
+payers: [{name: dwp, share: 1}]
+)";
+    const Plan plan = compile(scenario_of(yaml));
+    CHECK(plan.participant_mode == ParticipantMode::patterns);
+    const MetricLayout layout = metric_layout(plan);
+    TrialState state(plan);
+    simulate_trial(plan, layout, party_layout(plan), 0, state);
+    auto m = metrics_of(layout, state);
+    CHECK(m["payments.entry-pay"] == Approx(10000));
+    CHECK(m["payments.sustained-pay"] == Approx(15000));
+    CHECK(m["payments.total"] == Approx(25000));
+    auto dwp = flows_of(plan, state, "dwp");
+    CHECK(dwp[1] == Approx(-10000));
+    CHECK(dwp[3] == Approx(-15000));
+}
+
+TEST_CASE("caps apply per rule then in total, in period order with ties in file order") {
+    const std::string base = R"(
+sibsim: 1
+name: caps
+horizon: 10
+cohorts: [{name: c, size: 10, enrol: [0, 0]}]
+outcomes:
+  - {name: early, kind: binary, rate: 1, observed_after: 1}
+  - {name: late, kind: binary, rate: 1, observed_after: 2}
+payers: [{name: p, share: 1}]
+payments:
+  - {name: a, basis: rate_card, outcome: late, price: 100}
+  - {name: b, basis: rate_card, outcome: late, price: 50}
+  - {name: e, basis: rate_card, outcome: early, price: 30, cap: 200}
+)";
+    // e: 300 in period 1, capped at 200. Period 2: a 1000 then b 500 (file order).
+    auto m = one_trial(base);
+    CHECK(m["payments.e"] == Approx(200));
+    CHECK(m["payments.a"] == Approx(1000));
+    CHECK(m["payments.b"] == Approx(500));
+    // A total cap of 1300: e 200 first (period 1), then a 1000, then b only 100.
+    m = one_trial(base + "caps: {total: 1300}\n");
+    CHECK(m["payments.e"] == Approx(200));
+    CHECK(m["payments.a"] == Approx(1000));
+    CHECK(m["payments.b"] == Approx(100));
+    CHECK(m["payments.total"] == Approx(1300));
+}
+
+TEST_CASE("payer splits: default shares, a rule's own split, and savings from units caused") {
+    const std::string yaml = R"(
+sibsim: 1
+name: payers
+horizon: 8
+discount_rate: 0.1
+period: year
+cohorts: [{name: c, size: 100, enrol: [0, 0]}]
+outcomes:
+  - {name: job, kind: binary, baseline: 0.2, rate: 0.5, observed_after: 2}
+payments:
+  - {name: jobs, basis: rate_card, outcome: job, price: 1000}
+  - {name: bonus, basis: target, outcome: job, at_least: 40, amount: 600, payers: {fund: 1}}
+payers:
+  - {name: council, share: 0.8, savings: {job: 300}}
+  - {name: fund, share: 0.2}
+)";
+    // 50 jobs: 50,000 by rate card (40,000 council, 10,000 fund), bonus 600 all from the fund.
+    // Caused: 50 − 100 × 0.2 = 30 jobs, worth 9,000 to the council in year 2.
+    auto m = settle(yaml, {observe("c", "job", 100, 0.5)});
+    CHECK(m["payments.jobs"] == Approx(50000));
+    CHECK(m["payments.bonus"] == Approx(600));
+    CHECK(m["payer.council.paid"] == Approx(40000));
+    CHECK(m["payer.fund.paid"] == Approx(10600));
+    CHECK(m["payer.council.paid"] + m["payer.fund.paid"] == Approx(m["payments.total"]));
+    CHECK(m["outcome.job.caused"] == Approx(30));
+    CHECK(m["payer.council.savings"] == Approx(9000));
+    // Everything falls in year 2: PV factor 1.1^-2.
+    CHECK(m["payer.council.net_cost_pv"] == Approx((40000 - 9000) / 1.21));
+    CHECK(m["payer.fund.net_cost_pv"] == Approx(10600 / 1.21));
+}
+
+namespace {
+// Yearly periods; costs of 1000 in year 0; an outcome payment in year 4 that the test sets by the
+// number of successes (price 100 each); two tranches, the senior owed 10% a year.
+std::string vehicle(const std::string& extra) {
+    return R"(
+sibsim: 1
+name: vehicle
+period: year
+horizon: 6
+cohorts: [{name: c, size: 100, enrol: [0, 0]}]
+outcomes: [{name: done, kind: binary, rate: 0.5, observed_after: 4}]
+payments: [{name: pay, basis: rate_card, outcome: done, price: 100}]
+payers: [{name: p, share: 1}]
+provider: {costs: {per_period: 1000, from: 0, to: 0}}
+investors:
+  capital: 1000
+  tranches:
+    - {name: senior, share: 0.6, rate: 0.10}
+    - {name: junior, share: 0.4}
+)" + extra;
+}
+Observation successes(double n) {
+    Observation o = observe("c", "done", 100, 0);
+    o.mean.reset();
+    o.successes = n;
+    return o;
+}
+}  // namespace
+
+TEST_CASE("waterfall: the senior tranche is repaid with its return first, the junior takes the rest") {
+    // 15 successes → 1500 in year 4. Senior: 600 × 1.1^4 = 878.46; junior: 621.54.
+    auto m = settle(vehicle(""), {successes(15)});
+    const double senior = 600 * std::pow(1.1, 4);
+    CHECK(m["investors.drawn"] == Approx(1000));
+    CHECK(m["tranche.senior.drawn"] == Approx(600));
+    CHECK(m["tranche.junior.drawn"] == Approx(400));
+    CHECK(m["tranche.senior.received"] == Approx(senior));
+    CHECK(m["tranche.junior.received"] == Approx(1500 - senior));
+    CHECK(m["tranche.senior.irr"] == Approx(0.10));
+    CHECK(m["tranche.junior.irr"] == Approx(std::pow((1500 - senior) / 400, 0.25) - 1));
+    CHECK(m["investors.irr"] == Approx(std::pow(1.5, 0.25) - 1));
+    CHECK(m["investors.multiple"] == Approx(1.5));
+    CHECK(m["investors.any_loss"] == 0);
+    // 8 successes → 800: the senior takes all of it, the junior nothing.
+    m = settle(vehicle(""), {successes(8)});
+    CHECK(m["tranche.senior.received"] == Approx(800));
+    CHECK(m["tranche.junior.received"] == 0);
+    CHECK(m["tranche.junior.irr"] == -1);
+    CHECK(m["investors.loss"] == Approx(200));
+    CHECK(m["investors.any_loss"] == 1);
+}
+
+TEST_CASE("guarantee: pays drawn principal not repaid, up to its amount, in tranche order") {
+    const std::string yaml = vehicle("  guarantee: {name: bloomberg, amount: 700}\n");
+    // Nothing achieved: the guarantee pays the senior's 600 and 100 of the junior's 400.
+    auto m = settle(yaml, {successes(0)});
+    CHECK(m["guarantee.paid"] == Approx(700));
+    CHECK(m["tranche.senior.received"] == Approx(600));
+    CHECK(m["tranche.junior.received"] == Approx(100));
+    CHECK(m["investors.received"] == Approx(700));
+    CHECK(m["investors.loss"] == Approx(300));
+    // 5 successes: 500 to the senior (return first: 600×1.1^4 − 500 owed, of which principal
+    // 600 − (500 − 278.46) = 378.46 is not repaid); the guarantee pays that and 321.54 of junior.
+    m = settle(yaml, {successes(5)});
+    const double accrued = 600 * std::pow(1.1, 4) - 600;
+    const double senior_principal_left = 600 - (500 - accrued);
+    CHECK(m["guarantee.paid"] == Approx(700));
+    CHECK(m["tranche.senior.received"] == Approx(500 + senior_principal_left));
+    CHECK(m["tranche.junior.received"] == Approx(700 - senior_principal_left));
+}
+
+TEST_CASE("recycling: outcome payments made while the service runs pay its costs before any draw") {
+    const std::string yaml = R"(
+sibsim: 1
+name: recycle
+period: year
+horizon: 6
+cohorts: [{name: c, size: 10, enrol: [0, 0]}]
+outcomes: [{name: done, kind: binary, rate: 0.5, observed_after: 1}]
+payments: [{name: pay, basis: rate_card, outcome: done, price: 50}]
+payers: [{name: p, share: 1}]
+provider: {costs: {per_period: 100, from: 0, to: 3}}
+investors: {capital: 1000}
+)";
+    // Year 0 draws 100. Year 1: 250 paid in, costs 100 from it, 150 held for the 200 to come.
+    // Year 2: 100 from cash (50 left). Year 3: 50 from cash, 50 drawn. Total drawn 150, nothing
+    // distributed; every draw before every distribution.
+    Observation o = observe("c", "done", 10, 0);
+    o.mean.reset();
+    o.successes = 5;
+    const Scenario s = scenario_of(yaml);
+    const Plan plan = compile(s);
+    const MetricLayout layout = metric_layout(plan);
+    TrialState state(plan);
+    settle_observed(plan, s, Observed{"o.yaml", {o}}, layout, party_layout(plan), state);
+    auto m = metrics_of(layout, state);
+    CHECK(m["investors.drawn"] == Approx(150));
+    CHECK(m["investors.received"] == 0);
+    CHECK(m["investors.irr"] == -1);
+    const auto investors = flows_of(plan, state, "investors");
+    CHECK(investors[0] == Approx(-100));
+    CHECK(investors[1] == 0);
+    CHECK(investors[2] == 0);
+    CHECK(investors[3] == Approx(-50));
+    CHECK(m["provider.unfunded"] == 0);
+}
+
+TEST_CASE("costs beyond the commitment are unfunded, borne by the provider") {
+    const std::string yaml = R"(
+sibsim: 1
+name: unfunded
+period: year
+horizon: 5
+cohorts: [{name: c, size: 10, enrol: [0, 0]}]
+outcomes: [{name: done, kind: binary, rate: 0, observed_after: 1}]
+payments: [{name: pay, basis: rate_card, outcome: done, price: 50}]
+payers: [{name: p, share: 1}]
+provider: {costs: {per_period: 100, per_participant: 5, from: 0, to: 3}}
+investors: {capital: 250}
+)";
+    // Costs: 100 + 50 in year 0, then 100 a year to year 3: 450 in all; 250 drawn, 200 unfunded.
+    auto m = one_trial(yaml);
+    CHECK(m["provider.costs"] == Approx(450));
+    CHECK(m["investors.drawn"] == Approx(250));
+    CHECK(m["provider.unfunded"] == Approx(200));
+    CHECK(m["investors.irr"] == -1);
+}
+
+TEST_CASE("with no investors the provider receives the payments and bears the costs") {
+    const std::string yaml = R"(
+sibsim: 1
+name: provider
+period: year
+horizon: 4
+cohorts: [{name: c, size: 10, enrol: [0, 0]}]
+outcomes: [{name: done, kind: binary, rate: 1, observed_after: 1}]
+payments: [{name: pay, basis: rate_card, outcome: done, price: 50}]
+payers: [{name: p, share: 1}]
+provider: {costs: {per_period: 100, from: 0, to: 1}}
+)";
+    const Plan plan = compile(scenario_of(yaml));
+    const MetricLayout layout = metric_layout(plan);
+    TrialState state(plan);
+    simulate_trial(plan, layout, party_layout(plan), 0, state);
+    const auto provider = flows_of(plan, state, "provider");
+    CHECK(provider[0] == Approx(-100));
+    CHECK(provider[1] == Approx(400));
+    CHECK(provider[2] == 0);
+    CHECK(metrics_of(layout, state).count("investors.irr") == 0);
+}

@@ -20,7 +20,9 @@
 #include "sib/plan.hpp"
 #include "sib/reports.hpp"
 #include "sib/run.hpp"
+#include "sib/settle.hpp"
 #include "sib/sha256.hpp"
+#include "sib/sweep.hpp"
 
 namespace sib::cli {
 
@@ -155,41 +157,58 @@ struct SignalGuard {
 
 int interrupted_status() { return 128 + interrupt_signal.load(); }
 
+/// The provenance rows of run.csv for one scenario run.
+Provenance provenance_of(const std::string& file, const std::vector<std::string>& sets, const RunOptions& options) {
+    Provenance provenance = {{"sibsim_version", SIBSIM_VERSION},
+                             {"scenario", file},
+                             {"scenario_sha256", sha256_hex(read_text(file))}};
+    for (const auto& s : sets) provenance.push_back({"set", s});
+    provenance.push_back({"seed", std::to_string(options.seed)});
+    provenance.push_back({"trials", std::to_string(options.trials)});
+    return provenance;
+}
+
+RunOptions run_options_of(const Scenario& scenario, const SimulationOptions& o) {
+    RunOptions options;
+    options.trials = o.trials.value_or(scenario.trials);
+    options.seed = o.seed.value_or(scenario.seed);
+    options.threads = o.threads;
+    options.cancel = &interrupted;
+    return options;
+}
+
+/// Writes each (file name, writer) into `dir`, whole or not at all. The directory is created
+/// only now, after every input was checked and the work is done.
+void write_outputs(const std::string& dir, const std::vector<std::pair<std::string, std::function<void(std::ostream&)>>>& files) {
+    const std::filesystem::path folder(dir);
+    create_output_directory(folder);
+    for (const auto& [name, write] : files) write_file_atomically(folder / name, write);
+}
+
 int run_command(const std::string& file, const SimulationOptions& o, bool per_trial, std::ostream& out,
                 std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
     const Scenario scenario = load_scenario_file(file, overrides);
     const Plan plan = compile(scenario);
 
-    RunOptions options;
-    options.trials = o.trials.value_or(scenario.trials);
-    options.seed = o.seed.value_or(scenario.seed);
-    options.threads = o.threads;
-    options.cancel = &interrupted;
+    RunOptions options = run_options_of(scenario, o);
     Progress progress(options.trials, !o.quiet);
     options.progress = [&](long long done) { progress.update(done); };
-
     SignalGuard signals;
-    RunResult result = run(plan, options);
+    const RunResult result = run(plan, options);
     if (result.cancelled) {
         err << "sibsim: interrupted; no output written\n";
         return interrupted_status();
     }
 
     if (!o.out_dir.empty()) {
-        Provenance provenance = {{"sibsim_version", SIBSIM_VERSION},
-                                 {"scenario", file},
-                                 {"scenario_sha256", sha256_hex(read_text(file))}};
-        for (const auto& s : o.sets) provenance.push_back({"set", s});
-        provenance.push_back({"seed", std::to_string(options.seed)});
-        provenance.push_back({"trials", std::to_string(options.trials)});
-
-        const std::filesystem::path dir(o.out_dir);
-        create_output_directory(dir);
-        write_file_atomically(dir / "summary.csv", [&](std::ostream& s) { write_summary(s, result); });
-        write_file_atomically(dir / "cashflows.csv", [&](std::ostream& s) { write_cashflows(s, plan, result); });
-        if (per_trial) write_file_atomically(dir / "trials.csv", [&](std::ostream& s) { write_trials(s, result); });
-        write_file_atomically(dir / "run.csv", [&](std::ostream& s) { write_provenance(s, provenance); });
+        const Provenance provenance = provenance_of(file, o.sets, options);
+        std::vector<std::pair<std::string, std::function<void(std::ostream&)>>> files = {
+            {"summary.csv", [&](std::ostream& s) { write_summary(s, result); }},
+            {"cashflows.csv", [&](std::ostream& s) { write_cashflows(s, plan, result); }}};
+        if (per_trial) files.push_back({"trials.csv", [&](std::ostream& s) { write_trials(s, result); }});
+        files.push_back({"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }});
+        write_outputs(o.out_dir, files);
     }
     if (!o.quiet) {
         if (o.format == "json") {
@@ -198,6 +217,228 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
             write_summary(out, result);
         } else {
             print_table(out, plan, result);
+        }
+    }
+    return exit_ok;
+}
+
+int sweep_command(const std::string& file, const std::vector<std::string>& varies, const std::string& metrics_arg,
+                  const SimulationOptions& o, std::ostream& out, std::ostream& err) {
+    const auto overrides = parse_overrides(o.sets);
+    std::vector<VaryAxis> axes;
+    std::vector<Diagnostic> problems;
+    for (const auto& v : varies) {
+        try {
+            axes.push_back(parse_vary(v));
+        } catch (const InputError& e) {
+            problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
+        }
+    }
+    if (!problems.empty()) throw InputError(problems);
+    const auto points = grid_points(axes);
+
+    // Every point is loaded and checked before any is run: a bad value fails the sweep at once.
+    std::vector<Plan> plans;
+    std::vector<RunOptions> options;
+    for (const auto& point : points) {
+        std::vector<Override> point_overrides = overrides;
+        for (std::size_t a = 0; a < axes.size(); ++a) point_overrides.push_back({axes[a].path, point[a]});
+        const Scenario scenario = load_scenario_file(file, point_overrides);
+        plans.push_back(compile(scenario));
+        options.push_back(run_options_of(scenario, o));
+        options.back().keep_trial_values = false;
+    }
+    std::vector<std::string> metrics;
+    if (!metrics_arg.empty()) {
+        std::stringstream list(metrics_arg);
+        for (std::string m; std::getline(list, m, ',');) metrics.push_back(m);
+        const auto known = metric_layout(plans.front()).names;
+        std::vector<Diagnostic> unknown;
+        for (const auto& m : metrics)
+            if (std::find(known.begin(), known.end(), m) == known.end()) {
+                std::string message = "no metric '" + m + "'";
+                if (auto hint = closest_match(m, known); !hint.empty()) message += "; did you mean '" + hint + "'?";
+                unknown.push_back({"--metrics", {}, "", message});
+            }
+        if (!unknown.empty()) throw InputError(unknown);
+    }
+
+    // Points in parallel (one thread each) when there are at least as many points as threads;
+    // otherwise one point at a time on all threads. Either way every figure is the same.
+    long long total_trials = 0;
+    for (const auto& opt : options) total_trials += opt.trials;
+    Progress progress(total_trials, !o.quiet);
+    std::atomic<long long> finished_trials{0};
+    const bool by_point = static_cast<int>(points.size()) >= o.threads;
+    std::vector<RunResult> results(points.size());
+    std::atomic<std::size_t> next{0};
+    SignalGuard signals;
+    auto work = [&] {
+        for (std::size_t p = next++; p < points.size(); p = next++) {
+            RunOptions opt = options[p];
+            opt.threads = by_point ? 1 : o.threads;
+            long long reported = 0;
+            opt.progress = [&](long long done) {
+                progress.update(finished_trials += done - reported);
+                reported = done;
+            };
+            results[p] = run(plans[p], opt);
+        }
+    };
+    {
+        std::vector<std::jthread> pool;
+        for (int t = 1; by_point && t < o.threads; ++t) pool.emplace_back(work);
+        work();
+    }
+    for (const auto& r : results)
+        if (r.cancelled) {
+            err << "sibsim: interrupted; no output written\n";
+            return interrupted_status();
+        }
+
+    if (!o.out_dir.empty()) {
+        Provenance provenance = provenance_of(file, o.sets, options.front());
+        for (const auto& v : varies) provenance.push_back({"vary", v});
+        write_outputs(o.out_dir, {{"sweep.csv", [&](std::ostream& s) { write_sweep(s, axes, points, results, metrics); }},
+                                  {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
+    }
+    if (!o.quiet) {
+        if (o.format == "json") {
+            out << "[";
+            for (std::size_t p = 0; p < points.size(); ++p) {
+                out << (p ? ",\n " : "\n ") << "{";
+                for (std::size_t a = 0; a < axes.size(); ++a)
+                    out << json_string(axes[a].path) << ": " << json_string(points[p][a]) << ", ";
+                out << "\"metrics\": ";
+                print_json(out, results[p]);
+                out << "}";
+            }
+            out << "\n]\n";
+        } else {
+            write_sweep(out, axes, points, results, metrics);
+        }
+    }
+    return exit_ok;
+}
+
+std::string stem_of(const std::string& file) { return std::filesystem::path(file).stem().string(); }
+
+int compare_command(const std::vector<std::string>& files, const SimulationOptions& o, std::ostream& out,
+                    std::ostream& err) {
+    const auto overrides = parse_overrides(o.sets);
+    std::vector<Scenario> scenarios;
+    std::vector<Diagnostic> problems;
+    for (const auto& file : files) {
+        try {
+            scenarios.push_back(load_scenario_file(file, overrides));
+        } catch (const InputError& e) {
+            problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
+        }
+    }
+    if (!problems.empty()) throw InputError(problems);
+
+    // Same trials and seed for all: the first scenario's unless given on the command line.
+    RunOptions options = run_options_of(scenarios.front(), o);
+    Progress progress(options.trials * static_cast<long long>(scenarios.size()), !o.quiet);
+    SignalGuard signals;
+    std::vector<RunResult> results;
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+        const long long before = options.trials * static_cast<long long>(i);
+        options.progress = [&](long long done) { progress.update(before + done); };
+        results.push_back(run(compile(scenarios[i]), options));
+        if (results.back().cancelled) {
+            err << "sibsim: interrupted; no output written\n";
+            return interrupted_status();
+        }
+        // Columns are named by file stem; a repeated stem gets its position appended.
+        std::string name = stem_of(files[i]);
+        if (std::find(names.begin(), names.end(), name) != names.end()) name += "-" + std::to_string(i + 1);
+        names.push_back(name);
+    }
+    const auto rows = compare_results(results);
+    if (!o.out_dir.empty()) {
+        Provenance provenance = {{"sibsim_version", SIBSIM_VERSION}};
+        for (const auto& file : files) {
+            provenance.push_back({"scenario", file});
+            provenance.push_back({"scenario_sha256", sha256_hex(read_text(file))});
+        }
+        for (const auto& s : o.sets) provenance.push_back({"set", s});
+        provenance.push_back({"seed", std::to_string(options.seed)});
+        provenance.push_back({"trials", std::to_string(options.trials)});
+        write_outputs(o.out_dir, {{"compare.csv", [&](std::ostream& s) { write_compare(s, names, rows); }},
+                                  {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
+    }
+    if (!o.quiet) {
+        if (o.format == "json") {
+            out << "{";
+            for (std::size_t r = 0; r < rows.size(); ++r) {
+                out << (r ? ",\n  " : "\n  ") << json_string(rows[r].metric) << ": {";
+                const char* sep = "";
+                auto field = [&](const std::string& key, const std::optional<double>& v) {
+                    if (!v) return;
+                    out << sep << json_string(key) << ": " << format_number(*v);
+                    sep = ", ";
+                };
+                for (std::size_t k = 0; k < names.size(); ++k) field(names[k], rows[r].means[k]);
+                for (std::size_t k = 1; k < names.size(); ++k) {
+                    field("diff." + names[k], rows[r].diffs[k - 1]);
+                    field("diff_se." + names[k], rows[r].diff_ses[k - 1]);
+                }
+                out << "}";
+            }
+            out << "\n}\n";
+        } else {
+            write_compare(out, names, rows);
+        }
+    }
+    return exit_ok;
+}
+
+int settle_command(const std::string& file, const std::string& observed_file, const SimulationOptions& o,
+                   std::ostream& out) {
+    const auto overrides = parse_overrides(o.sets);
+    std::vector<Diagnostic> problems;
+    std::optional<Scenario> scenario;
+    std::optional<Observed> observed;
+    try {
+        scenario = load_scenario_file(file, overrides);
+    } catch (const InputError& e) {
+        problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
+    }
+    try {
+        observed = load_observed_file(observed_file);
+    } catch (const InputError& e) {
+        problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
+    }
+    if (!problems.empty()) throw InputError(problems);
+
+    const Plan plan = compile(*scenario);
+    const MetricLayout metrics = metric_layout(plan);
+    TrialState state(plan);
+    settle_observed(plan, *scenario, *observed, metrics, party_layout(plan), state);
+
+    if (!o.out_dir.empty()) {
+        Provenance provenance = {{"sibsim_version", SIBSIM_VERSION},
+                                 {"scenario", file},
+                                 {"scenario_sha256", sha256_hex(read_text(file))},
+                                 {"observed", observed_file},
+                                 {"observed_sha256", sha256_hex(read_text(observed_file))}};
+        for (const auto& s : o.sets) provenance.push_back({"set", s});
+        write_outputs(o.out_dir, {{"payments.csv", [&](std::ostream& s) { write_payments(s, plan, state); }},
+                                  {"cashflows.csv", [&](std::ostream& s) { write_settled_cashflows(s, plan, state); }},
+                                  {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
+    }
+    if (!o.quiet) {
+        if (o.format == "csv") {
+            write_payments(out, plan, state);
+        } else if (o.format == "json") {
+            out << "{";
+            for (std::size_t m = 0; m < metrics.names.size(); ++m)
+                out << (m ? ",\n  " : "\n  ") << json_string(metrics.names[m]) << ": " << format_number(state.metrics[m]);
+            out << "\n}\n";
+        } else {
+            print_settlement(out, plan, metrics, state);
         }
     }
     return exit_ok;
@@ -224,6 +465,46 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     run_cmd->add_flag("--per-trial", per_trial, "Also write trials.csv (one row per trial)");
     run_cmd->footer("Example: sibsim run scenarios/peterborough.yaml -n 100000 -o out/");
 
+    std::string sweep_file, sweep_metrics;
+    std::vector<std::string> varies;
+    SimulationOptions sweep_options;
+    sweep_options.format = "csv";
+    auto* sweep_cmd = app.add_subcommand("sweep", "Run a full grid of values on common random numbers; write sweep.csv");
+    sweep_cmd->add_option("SCENARIO", sweep_file, "Scenario file")->required();
+    sweep_cmd->add_option("--vary", varies, "PATH=a:b:step (inclusive) or PATH=v1,v2,... (repeatable)")
+        ->required()
+        ->take_all()
+        ->expected(1);
+    sweep_cmd->add_option("--metrics", sweep_metrics, "Comma-separated metrics for sweep.csv (default: all)");
+    add_simulation_options(*sweep_cmd, sweep_options);
+    sweep_cmd->footer(
+        "Example: sibsim sweep scenarios/peterborough.yaml --vary payments.cohort-trigger.threshold=0.05:0.15:0.025 "
+        "--metrics payments.total,investors.irr -o out/");
+
+    std::vector<std::string> compare_files;
+    SimulationOptions compare_options;
+    compare_options.format = "csv";
+    auto* compare_cmd = app.add_subcommand("compare", "Run scenarios on common random numbers; write compare.csv");
+    compare_cmd->add_option("SCENARIO", compare_files, "Two or more scenario files; the first is the reference")
+        ->required()
+        ->expected(2, 1000);
+    add_simulation_options(*compare_cmd, compare_options);
+    compare_cmd->footer("Example: sibsim compare scenarios/peterborough.yaml alternative.yaml -n 100000 -o out/");
+
+    std::string settle_file, observed_file;
+    SimulationOptions settle_options;
+    auto* settle_cmd = app.add_subcommand("settle", "Apply the rules, caps, payers and waterfall to observed results");
+    settle_cmd->add_option("SCENARIO", settle_file, "Scenario file")->required();
+    settle_cmd->add_option("--observed", observed_file, "YAML file of observed results (SPEC section 13)")->required();
+    settle_cmd->add_option("-o,--out", settle_options.out_dir, "Directory for payments.csv, cashflows.csv, run.csv");
+    settle_cmd->add_option("--set", settle_options.sets, "Override a scenario value: PATH=VALUE (repeatable)")
+        ->take_all()
+        ->expected(1);
+    settle_cmd->add_option("--format", settle_options.format, "stdout: table, csv or json")
+        ->check(CLI::IsMember({"table", "csv", "json"}));
+    settle_cmd->add_flag("--quiet", settle_options.quiet, "Print nothing on stdout");
+    settle_cmd->footer("Example: sibsim settle scenarios/augsburg.yaml --observed tests/data/observed/augsburg.yaml -o out/");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -235,6 +516,9 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     try {
         if (*validate_cmd) return validate(validate_files, out, err);
         if (*run_cmd) return run_command(run_file, run_options, per_trial, out, err);
+        if (*sweep_cmd) return sweep_command(sweep_file, varies, sweep_metrics, sweep_options, out, err);
+        if (*compare_cmd) return compare_command(compare_files, compare_options, out, err);
+        if (*settle_cmd) return settle_command(settle_file, observed_file, settle_options, out);
     } catch (const InputError& e) {
         print_errors(e, err);
         return exit_invalid;

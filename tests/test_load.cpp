@@ -433,3 +433,35 @@ TEST_CASE("an unnamed list entry is named by its index") {
     CHECK(error_of([&] { sib::load_scenario(text, "x.yaml"); }) ==
           "x.yaml:5:5: error: cohorts[0]: missing required key 'name'");
 }
+
+TEST_CASE("observed results for settle") {
+    const std::string text = R"(observed:
+  - cohort: cohort-1
+    outcome: reconviction
+    participants: 1000
+    mean: 1.42
+    comparison_mean: 1.55
+  - {cohort: cohort-1, outcome: job-entry, participants: 1000, successes: 130}
+)";
+    sib::Observed o = sib::load_observed(text, "obs.yaml");
+    CHECK(o.file == "obs.yaml");
+    REQUIRE(o.observations.size() == 2);
+    CHECK(o.observations[0].cohort == "cohort-1");
+    CHECK(o.observations[0].outcome == "reconviction");
+    CHECK(o.observations[0].participants == 1000);
+    CHECK(o.observations[0].mean == doctest::Approx(1.42));
+    CHECK(o.observations[0].comparison_mean == doctest::Approx(1.55));
+    CHECK(o.observations[0].loc.line == 2);
+    CHECK(o.observations[1].successes == 130);
+    CHECK_FALSE(o.observations[1].mean.has_value());
+
+    CHECK(error_of([] {
+              sib::load_observed(
+                  "observed:\n  - {cohort: c, outcome: o, participants: 2.5, "
+                  "mean: 1, successes: 3, extra: 1}\n",
+                  "obs.yaml");
+          }) ==
+          "obs.yaml:2:43: error: observed[0].participants: must be a whole number, got 2.5\n"
+          "obs.yaml:2:68: error: observed[0].successes: give mean or successes, not both\n"
+          "obs.yaml:2:71: error: observed[0]: unknown key 'extra'");
+}

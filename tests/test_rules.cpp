@@ -39,12 +39,21 @@ TEST_CASE("Peterborough cohort 1: 142 against 155 events per 100 is 8.4%, below 
     CHECK(m["outcome.reconviction.cohort-1.improvement"] == Approx((1.55 - 1.42) / 1.55));
     CHECK(m["rule.cohort-trigger.cohort-1.met"] == 0);
     CHECK(m["payments.cohort-trigger"] == 0);
-    // Pooled over both cohorts (cohort 2 not observed: no participants) the 7.5% is met: the
-    // final rule pays 20,000 × (1.55 − 1.42) × 1000 = 2,600,000.
+    // Cohort 2 is not observed yet, so neither its trigger nor the pooled rule is assessed:
+    // no early payment, as in 2014.
+    CHECK(m["rule.final.met"] == 0);
+    CHECK(m["payments.total"] == 0);
+    CHECK(m["payer.MoJ.paid"] == 0);
+}
+
+TEST_CASE("the pooled rule, once every cohort is observed, splits its payment among payers") {
+    // Both cohorts at 1.42 against 1.55: 8.4% pooled ≥ 7.5%: 20,000 × 0.13 × 2000 = 5,200,000.
+    auto m = settle(peterborough, {observe("cohort-1", "reconviction", 1000, 1.42, 1.55),
+                                   observe("cohort-2", "reconviction", 1000, 1.42, 1.55)});
     CHECK(m["rule.final.met"] == 1);
-    CHECK(m["payments.final"] == Approx(2600000));
-    CHECK(m["payer.MoJ.paid"] == Approx(1950000));
-    CHECK(m["payer.Lottery.paid"] == Approx(650000));
+    CHECK(m["payments.final"] == Approx(5200000));
+    CHECK(m["payer.MoJ.paid"] == Approx(3900000));
+    CHECK(m["payer.Lottery.paid"] == Approx(1300000));
 }
 
 TEST_CASE("Peterborough: a cohort past 10% is paid per event avoided, and the pooled rule pays net of it") {

@@ -355,6 +355,48 @@ class Loader {
         return s;
     }
 
+    /// Observed results for `settle` (SPEC section 13): only the file's own form is checked
+    /// here; settle_observed checks names and counts against the scenario.
+    Observed load_observed(const Node& root, const std::string& file) {
+        Observed observed;
+        observed.file = file;
+        check_keys(root, "", {"observed"});
+        const Node* list = require(root, "", "observed");
+        if (!list || !expect_list(*list, "observed")) return observed;
+        if (list->items.empty()) error(*list, "observed", "must have at least one entry");
+        for (std::size_t i = 0; i < list->items.size(); ++i) {
+            const Node& m = list->items[i];
+            const std::string path = index_path("observed", i);
+            if (!expect_map(m, path)) continue;
+            check_keys(
+                m, path,
+                {"cohort", "outcome", "participants", "mean", "successes", "comparison_mean"});
+            Observation o;
+            o.loc = m.loc;
+            if (const Node* n = require(m, path, "cohort"))
+                if (auto v = name(*n, join(path, "cohort"))) o.cohort = *v;
+            if (const Node* n = require(m, path, "outcome"))
+                if (auto v = name(*n, join(path, "outcome"))) o.outcome = *v;
+            if (const Node* n = require(m, path, "participants"))
+                if (auto v = whole(*n, join(path, "participants"), 0, 1'000'000'000))
+                    o.participants = static_cast<double>(*v);
+            const Node* mean = m.find("mean");
+            const Node* successes = m.find("successes");
+            if (mean && successes)
+                error(*successes, join(path, "successes"), "give mean or successes, not both");
+            else if (!mean && !successes)
+                error(m, path, "missing required key 'mean' or 'successes'");
+            if (mean) o.mean = number(*mean, join(path, "mean"), at_least(0));
+            if (successes)
+                if (auto v = whole(*successes, join(path, "successes"), 0, 1'000'000'000))
+                    o.successes = static_cast<double>(*v);
+            if (const Node* n = m.find("comparison_mean"))
+                o.comparison_mean = number(*n, join(path, "comparison_mean"), at_least(0));
+            observed.observations.push_back(std::move(o));
+        }
+        return observed;
+    }
+
   private:
     DiagnosticSink& sink_;
     std::optional<int> horizon_;
@@ -1174,7 +1216,9 @@ class Loader {
         std::string path = join(e.path, "schedule");
         if (!expect_list(n, path)) return;
         if (n.items.empty()) error(n, path, "must have at least one point [improvement, payment]");
-        std::optional<double> previous;
+        // A plain pair rather than std::optional: GCC 12 at -O2 warns falsely on the optional.
+        double previous = 0;
+        bool has_previous = false;
         for (std::size_t i = 0; i < n.items.size(); ++i) {
             const Node& point = n.items[i];
             std::string point_path = index_path(path, i);
@@ -1183,16 +1227,17 @@ class Loader {
                       "expected a pair [improvement, payment], got " +
                           (point.is_list() ? "a list of " + std::to_string(point.items.size())
                                            : describe(point)));
-                previous.reset();
+                has_previous = false;
                 continue;
             }
             auto improvement = number(point.items[0], point_path);
             auto payment = number(point.items[1], point_path, at_least(0));
-            if (improvement && previous && !(*improvement > *previous))
+            if (improvement && has_previous && !(*improvement > previous))
                 error(point.items[0], point_path,
                       "improvements must increase, but " + fmt(*improvement) + " follows " +
-                          fmt(*previous));
-            previous = improvement;
+                          fmt(previous));
+            has_previous = improvement.has_value();
+            if (improvement) previous = *improvement;
             if (improvement && payment) r.schedule.push_back({*improvement, *payment});
         }
     }
@@ -1720,10 +1765,10 @@ Override parse_override(std::string_view argument) {
     return Override{std::string(path), std::string(argument.substr(eq + 1))};
 }
 
-Scenario load_scenario(std::string_view text, const std::string& file,
-                       const std::vector<Override>& overrides) {
-    DiagnosticSink sink;
-    sink.file = file;
+namespace {
+
+/// Text checks and parsing shared by scenario and observed files; throws on any problem.
+Node parse_file(std::string_view text, DiagnosticSink& sink) {
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
         sink.error({1, 1}, "", "file is empty");
         sink.throw_if_any();
@@ -1738,23 +1783,21 @@ Scenario load_scenario(std::string_view text, const std::string& file,
         sink.error({1, 1}, "", "file is empty");
         sink.throw_if_any();
     }
-    for (const auto& o : overrides) apply_override(*root, o, sink);
-    if (!root->is_map()) {
-        sink.error(root->loc, "", "expected a map of scenario keys, got " + describe(*root));
-        sink.throw_if_any();
-    }
-    Loader loader(sink);
-    Scenario scenario = loader.load(*root, file);
+    return std::move(*root);
+}
+
+/// Throws every collected problem, in file order.
+void throw_sorted(DiagnosticSink& sink) {
     std::stable_sort(sink.diagnostics.begin(), sink.diagnostics.end(),
                      [](const Diagnostic& a, const Diagnostic& b) {
                          return std::make_pair(a.loc.line, a.loc.column) <
                                 std::make_pair(b.loc.line, b.loc.column);
                      });
     sink.throw_if_any();
-    return scenario;
 }
 
-Scenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides) {
+/// The whole file, or an InputError naming it with the system's reason.
+std::string read_file(const std::string& path) {
     std::string text;
     std::FILE* f = std::fopen(path.c_str(), "rb");
     int failure = f ? 0 : errno;
@@ -1766,13 +1809,50 @@ Scenario load_scenario_file(const std::string& path, const std::vector<Override>
         std::fclose(f);
     }
     if (failure) {
-        throw InputError({Diagnostic{
-            path,
-            {1, 1},
-            "",
-            "cannot read file: " + std::error_code(failure, std::generic_category()).message()}});
+        std::string reason = std::error_code(failure, std::generic_category()).message();
+        throw InputError({Diagnostic{path, {1, 1}, "", "cannot read file: " + reason}});
     }
-    return load_scenario(text, path, overrides);
+    return text;
+}
+
+}  // namespace
+
+Scenario load_scenario(std::string_view text, const std::string& file,
+                       const std::vector<Override>& overrides) {
+    DiagnosticSink sink;
+    sink.file = file;
+    Node root = parse_file(text, sink);
+    for (const auto& o : overrides) apply_override(root, o, sink);
+    if (!root.is_map()) {
+        sink.error(root.loc, "", "expected a map of scenario keys, got " + describe(root));
+        sink.throw_if_any();
+    }
+    Loader loader(sink);
+    Scenario scenario = loader.load(root, file);
+    throw_sorted(sink);
+    return scenario;
+}
+
+Scenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides) {
+    return load_scenario(read_file(path), path, overrides);
+}
+
+Observed load_observed(std::string_view text, const std::string& file) {
+    DiagnosticSink sink;
+    sink.file = file;
+    Node root = parse_file(text, sink);
+    if (!root.is_map()) {
+        sink.error(root.loc, "", "expected a map with the key 'observed', got " + describe(root));
+        sink.throw_if_any();
+    }
+    Loader loader(sink);
+    Observed observed = loader.load_observed(root, file);
+    throw_sorted(sink);
+    return observed;
+}
+
+Observed load_observed_file(const std::string& path) {
+    return load_observed(read_file(path), path);
 }
 
 }  // namespace sib

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sib/scenario.hpp"
+#include "sib/settle.hpp"
 
 namespace sib {
 
@@ -25,5 +26,12 @@ Scenario load_scenario(std::string_view text, const std::string& file,
 
 /// Reads `path` and loads it; an unreadable file is an InputError too.
 Scenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides = {});
+
+/// Loads observed results for `settle` (SPEC section 13): a map with one key `observed`, a list
+/// of {cohort, outcome, participants, mean | successes, comparison_mean}. Checks the file's own
+/// form (keys, types, finite numbers, whole participants ≥ 0, exactly one of mean and successes);
+/// settle_observed checks it against the scenario.
+Observed load_observed(std::string_view text, const std::string& file);
+Observed load_observed_file(const std::string& path);
 
 }  // namespace sib

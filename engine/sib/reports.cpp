@@ -85,6 +85,92 @@ void print_table(std::ostream& out, const Plan& plan, const RunResult& result) {
     }
 }
 
+namespace {
+std::string cohort_label(const Plan& plan, int cohort) {
+    return cohort >= 0 ? plan.cohorts[static_cast<std::size_t>(cohort)].name : "all";
+}
+}  // namespace
+
+void write_payments(std::ostream& out, const Plan& plan, const TrialState& state) {
+    std::vector<std::string> columns = {"rule", "cohort", "period", "date", "amount"};
+    for (const auto& p : plan.payers) columns.push_back(p.name);
+    CsvWriter csv(out, columns);
+    for (std::size_t i = 0; i < plan.slots.size(); ++i) {
+        const double paid = state.slot_paid[i];
+        if (paid == 0) continue;
+        const auto& slot = plan.slots[i];
+        const auto& rule = plan.rules[static_cast<std::size_t>(slot.rule)];
+        csv.add(rule.name);
+        csv.add(cohort_label(plan, slot.cohort));
+        csv.add(static_cast<long long>(slot.period));
+        csv.add(period_date(plan, slot.period));
+        csv.add(paid);
+        for (double share : rule.payer_shares) csv.add(paid * share);
+        csv.end_row();
+    }
+}
+
+void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialState& state) {
+    const PartyLayout parties = party_layout(plan);
+    std::vector<std::string> columns = {"period", "date"};
+    for (const auto& name : parties.names) columns.push_back(name);
+    CsvWriter csv(out, columns);
+    const auto horizon = static_cast<std::size_t>(plan.horizon);
+    for (std::size_t t = 0; t < horizon; ++t) {
+        csv.add(static_cast<long long>(t));
+        csv.add(period_date(plan, static_cast<int>(t)));
+        for (std::size_t p = 0; p < parties.names.size(); ++p) csv.add(state.flows[p * horizon + t] + 0.0);
+        csv.end_row();
+    }
+}
+
+void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& metrics, const TrialState& state) {
+    out << plan.name << ": settlement on observed results, money in " << plan.currency << "\n\n";
+    bool any = false;
+    for (std::size_t i = 0; i < plan.slots.size(); ++i) {
+        const double paid = state.slot_paid[i];
+        if (paid == 0) continue;
+        any = true;
+        const auto& slot = plan.slots[i];
+        const auto& rule = plan.rules[static_cast<std::size_t>(slot.rule)];
+        out << "  " << rule.name << ", cohort " << cohort_label(plan, slot.cohort) << ", period " << slot.period;
+        if (plan.start) out << " (" << period_date(plan, slot.period) << ")";
+        out << ": " << format_number(paid);
+        const char* separator = " (";
+        for (std::size_t p = 0; p < plan.payers.size(); ++p) {
+            if (rule.payer_shares[p] == 0) continue;
+            out << separator << plan.payers[p].name << " " << format_number(paid * rule.payer_shares[p]);
+            separator = ", ";
+        }
+        out << ")\n";
+    }
+    if (!any) out << "  no payments\n";
+    out << "\nconditions:\n";
+    const std::size_t cohorts = plan.cohorts.size();
+    for (std::size_t r = 0; r < plan.rules.size(); ++r) {
+        if (metrics.rule_met[r] < 0) continue;
+        const std::size_t scopes = plan.rules[r].per == Scope::all ? 1 : cohorts;
+        for (std::size_t c = 0; c < scopes; ++c) {
+            const auto m = static_cast<std::size_t>(metrics.rule_met[r]) + c;
+            out << "  " << metrics.names[m] << ": ";
+            if (!state.assessed[r * cohorts + c]) {
+                out << "not assessed (a cohort in scope was not observed)\n";
+            } else {
+                out << (state.metrics[m] > 0 ? "met" : "not met") << "\n";
+            }
+        }
+    }
+    for (std::size_t o = 0; o < plan.outcomes.size(); ++o) {
+        if (metrics.improvement[o] < 0) continue;
+        for (std::size_t c = 0; c <= cohorts; ++c) {
+            if (c > 0 && !state.cohort_observed[c - 1]) continue;
+            const auto m = static_cast<std::size_t>(metrics.improvement[o]) + c;
+            out << "  " << metrics.names[m] << ": " << format_number(state.metrics[m]) << "\n";
+        }
+    }
+    out << "\ntotal paid: " << format_number(state.metrics[static_cast<std::size_t>(metrics.payments_total)]) << "\n";
+}
+
 std::string json_string(const std::string& text) {
     std::string out = "\"";
     for (char ch : text) {

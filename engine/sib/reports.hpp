@@ -28,6 +28,14 @@ void print_table(std::ostream& out, const Plan& plan, const RunResult& result);
 /// The summary as one JSON object keyed by metric.
 void print_json(std::ostream& out, const RunResult& result);
 
+/// payments.csv of `settle`: rule,cohort,period,date,amount, then one column per payer; one row
+/// per payment made (cohort "all" for rate cards and pooled rules).
+void write_payments(std::ostream& out, const Plan& plan, const TrialState& state);
+/// cashflows.csv of `settle`: period,date, then one column per party.
+void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialState& state);
+/// The settlement for a person: each payment, then whether each group rule's condition held.
+void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& metrics, const TrialState& state);
+
 /// `text` as a JSON string literal.
 std::string json_string(const std::string& text);
 

@@ -30,7 +30,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     result.trials = trials;
     result.seed = options.seed;
     result.parties = parties.names;
-    result.values.assign(metric_count, std::vector<double>(static_cast<size_t>(trials)));
+    const size_t kept = options.keep_trial_values ? static_cast<size_t>(trials) : 0;
+    result.values.assign(metric_count, std::vector<double>(kept));
     std::vector<std::vector<double>> flow_samples(flow_count, std::vector<double>(static_cast<size_t>(sampled)));
     std::vector<BlockAccumulators> accumulators(static_cast<size_t>(blocks));
 
@@ -59,7 +60,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 const auto t = static_cast<size_t>(trial);
                 for (size_t m = 0; m < metric_count; ++m) {
                     acc.metrics[m].add(state.metrics[m]);
-                    result.values[m][t] = state.metrics[m];
+                    if (kept) result.values[m][t] = state.metrics[m];
                 }
                 for (size_t f = 0; f < flow_count; ++f) {
                     acc.flows[f].add(state.flows[f]);
@@ -85,14 +86,15 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         for (size_t m = 0; m < metric_count; ++m) metric_moments[m].merge(acc.metrics[m]);
         for (size_t f = 0; f < flow_count; ++f) flow_moments[f].merge(acc.flows[f]);
     }
-    std::vector<double> scratch;
     for (size_t m = 0; m < metric_count; ++m) {
         MetricSummary summary;
         summary.name = metric_names.names[m];
         summary.moments = metric_moments[m];
-        Quantiles q;
-        q.values = result.values[m];
-        summary.quantiles = q.quantiles();
+        if (kept) {
+            Quantiles q;
+            q.values = result.values[m];
+            summary.quantiles = q.quantiles();
+        }
         result.metrics.push_back(std::move(summary));
     }
     result.cashflows.resize(flow_count);

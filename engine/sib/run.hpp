@@ -21,6 +21,9 @@ struct RunOptions {
     int threads = 1;
     /// Called now and then from worker threads with the number of trials finished; may be empty.
     std::function<void(long long)> progress;
+    /// Keep every trial's metric values (for quantiles, trials.csv and paired comparisons). Off,
+    /// a run keeps only means and standard errors (sweeps), and quantiles are left at 0.
+    bool keep_trial_values = true;
     /// When set to true by another thread (a signal handler), workers stop after their block.
     const std::atomic<bool>* cancel = nullptr;
 };

@@ -114,6 +114,7 @@ void settle_observed(const Plan& plan, const Scenario& scenario, const Observed&
     std::fill(s.slot_due.begin(), s.slot_due.end(), 0.0);
     for (size_t c = 0; c < C; ++c) {
         const auto& cohort = plan.cohorts[c];
+        s.cohort_observed[c] = participants[c] >= 0 ? 1 : 0;
         const long long n = std::llround(std::max(0.0, participants[c]));
         s.cohort_size[c] = n;
         for (int b = 0; b < cohort.batches; ++b)

@@ -334,9 +334,16 @@ void settle_payments(const Plan& plan, TrialState& s) {
         const auto& rule = plan.rules[at(slot.rule)];
         double due = s.slot_due[i];
         if (rule.basis != Basis::rate_card) {
+            // A group rule is assessed only when every cohort in its scope has been observed
+            // (settle on partial results); in simulation every cohort is.
+            bool observed = true;
+            for (size_t c = 0; c < cohorts; ++c)
+                if (slot.cohort < 0 || at(slot.cohort) == c) observed = observed && s.cohort_observed[c];
             bool met = false;
-            due = assess(plan, rule, slot.cohort, s, met);
-            s.met[at(slot.rule) * cohorts + (slot.cohort >= 0 ? at(slot.cohort) : 0)] = met ? 1.0 : 0.0;
+            due = observed ? assess(plan, rule, slot.cohort, s, met) : 0.0;
+            const size_t where = at(slot.rule) * cohorts + (slot.cohort >= 0 ? at(slot.cohort) : 0);
+            s.met[where] = met ? 1.0 : 0.0;
+            s.assessed[where] = observed ? 1 : 0;
         }
         if (rule.net_of >= 0) {
             // A reconciliation: less what the other rule has paid, within the same cohort when
@@ -565,6 +572,8 @@ TrialState::TrialState(const Plan& plan) {
     rule_paid.resize(plan.rules.size());
     rule_cohort_paid.resize(plan.rules.size() * C);
     met.resize(plan.rules.size() * std::max<size_t>(C, 1));
+    assessed.resize(met.size());
+    cohort_observed.assign(C, 1);
     payments.resize(H);
     costs.resize(H);
     cost_to_come.resize(H);

@@ -64,6 +64,8 @@ struct TrialState {
     std::vector<double> rule_paid;       ///< per rule, running during settlement
     std::vector<double> rule_cohort_paid;  ///< [rule * C + cohort]
     std::vector<double> met;             ///< per rule (per: all) or [rule * C + cohort]
+    std::vector<char> assessed;          ///< like `met`: 0 when a cohort in scope was not observed
+    std::vector<char> cohort_observed;   ///< per cohort; always 1 in simulation (settle may clear)
 
     std::vector<double> payments;        ///< per period, after caps
     std::vector<double> costs;           ///< per period, provider costs

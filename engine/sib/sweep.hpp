@@ -1,0 +1,50 @@
+#pragma once
+// sweep and compare (SPEC sections 13-14): grids of overrides and paired comparisons. Every grid
+// point and every compared scenario runs on the same seed; random streams follow names (rng.hpp),
+// so they share their random numbers trial by trial (common random numbers).
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sib/run.hpp"
+
+namespace sib {
+
+/// One `--vary PATH=SPEC`: the values, as YAML text, that PATH takes.
+struct VaryAxis {
+    std::string path;
+    std::vector<std::string> values;
+};
+
+/// Parses "PATH=a:b:step" (inclusive; a floating-point step lands exactly on b when (b-a)/step
+/// is whole to 1e-9) or "PATH=v1,v2,...". Errors are InputError located at "--vary".
+VaryAxis parse_vary(std::string_view argument);
+
+/// The full factorial grid: each point one value per axis, the last axis varying fastest.
+std::vector<std::vector<std::string>> grid_points(const std::vector<VaryAxis>& axes);
+
+/// sweep.csv: the varied paths, then METRIC.mean,METRIC.se for each chosen metric (all metrics of
+/// the first point when `metrics` is empty); a metric a point lacks is left blank.
+void write_sweep(std::ostream& out, const std::vector<VaryAxis>& axes,
+                 const std::vector<std::vector<std::string>>& points, const std::vector<RunResult>& results,
+                 const std::vector<std::string>& metrics);
+
+/// One row of a paired comparison.
+struct ComparisonRow {
+    std::string metric;
+    std::vector<std::optional<double>> means;     ///< per scenario; empty where it lacks the metric
+    std::vector<std::optional<double>> diffs;     ///< per later scenario: mean − first's mean
+    std::vector<std::optional<double>> diff_ses;  ///< standard error from paired trial differences
+};
+
+/// Pairs trial i of every result with trial i of the first: the difference's standard error is
+/// sd(x_i − y_i)/√N, far below that of independent runs when the scenarios share random numbers.
+std::vector<ComparisonRow> compare_results(const std::vector<RunResult>& results);
+
+/// compare.csv: metric, one mean column per scenario (named by `names`), then diff.NAME and
+/// diff_se.NAME for each later scenario.
+void write_compare(std::ostream& out, const std::vector<std::string>& names, const std::vector<ComparisonRow>& rows);
+
+}  // namespace sib

@@ -314,8 +314,12 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
                 out << "}";
             }
             out << "\n]\n";
-        } else {
+        } else if (o.format == "csv") {
             write_sweep(out, axes, points, results, metrics);
+        } else {
+            std::ostringstream csv;
+            write_sweep(csv, axes, points, results, metrics);
+            print_aligned(out, csv.str());
         }
     }
     return exit_ok;
@@ -388,8 +392,12 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
                 out << "}";
             }
             out << "\n}\n";
-        } else {
+        } else if (o.format == "csv") {
             write_compare(out, names, rows);
+        } else {
+            std::ostringstream csv;
+            write_compare(csv, names, rows);
+            print_aligned(out, csv.str());
         }
     }
     return exit_ok;
@@ -468,7 +476,6 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     std::string sweep_file, sweep_metrics;
     std::vector<std::string> varies;
     SimulationOptions sweep_options;
-    sweep_options.format = "csv";
     auto* sweep_cmd = app.add_subcommand("sweep", "Run a full grid of values on common random numbers; write sweep.csv");
     sweep_cmd->add_option("SCENARIO", sweep_file, "Scenario file")->required();
     sweep_cmd->add_option("--vary", varies, "PATH=a:b:step (inclusive) or PATH=v1,v2,... (repeatable)")
@@ -483,7 +490,6 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
 
     std::vector<std::string> compare_files;
     SimulationOptions compare_options;
-    compare_options.format = "csv";
     auto* compare_cmd = app.add_subcommand("compare", "Run scenarios on common random numbers; write compare.csv");
     compare_cmd->add_option("SCENARIO", compare_files, "Two or more scenario files; the first is the reference")
         ->required()

@@ -21,6 +21,9 @@ int index_of(const std::vector<T>& items, const std::string& name) {
     return -1;
 }
 
+/// Most patterns drawn as a multinomial; beyond this, participants are drawn one by one.
+constexpr std::size_t max_patterns = 4096;
+
 int add_parameter(Plan& plan, const Uncertain& value) {
     PlanParameter parameter;
     parameter.dist = value.dist;
@@ -38,6 +41,7 @@ int add_optional(Plan& plan, const std::optional<Uncertain>& value) {
 // respect `after`: a follower is achieved only by participants who achieved its leader.
 void enumerate_patterns(const Plan& plan, std::size_t next, std::vector<char>& achieved,
                         std::vector<Pattern>& out) {
+    if (out.size() > max_patterns) return;  // too many: participants are drawn one by one
     if (next == plan.pattern_outcomes.size()) {
         out.push_back({achieved, {}});
         return;
@@ -64,8 +68,6 @@ void add_with_leaders(const Plan& plan, int outcome, std::vector<int>& set) {
     if (leader >= 0) add_with_leaders(plan, leader, set);
     set.push_back(outcome);
 }
-
-constexpr std::size_t max_patterns = 4096;
 
 }  // namespace
 

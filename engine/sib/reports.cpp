@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <sstream>
 
 #include "sib/csv.hpp"
 
@@ -69,18 +70,77 @@ void write_provenance(std::ostream& out, const Provenance& provenance) {
 void print_table(std::ostream& out, const Plan& plan, const RunResult& result) {
     out << plan.name << ": " << result.trials << " trials, seed " << result.seed << ", money in "
         << plan.currency << "\n\n";
-    std::size_t width = 6;
-    for (const auto& m : result.metrics) width = std::max(width, m.name.size());
-    auto cell = [&](const std::string& text, std::size_t w) {
-        out << std::string(w > text.size() ? w - text.size() : 0, ' ') << text;
-    };
-    out << "metric" << std::string(width - 6, ' ');
-    for (const char* h : {"mean", "se", "p5", "p50", "p95"}) cell(h, 15);
-    out << '\n';
+    std::ostringstream csv;
+    CsvWriter table(csv, {"metric", "mean", "se", "p5", "p50", "p95"});
     for (const auto& m : result.metrics) {
-        out << m.name << std::string(width - m.name.size(), ' ');
+        table.add(m.name);
         for (double v : {m.moments.mean, m.moments.se(), m.quantiles[0], m.quantiles[2], m.quantiles[4]})
-            cell(format_number(v), 15);
+            table.add(v);
+        table.end_row();
+    }
+    print_aligned(out, csv.str());
+}
+
+namespace {
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+    std::vector<std::vector<std::string>> rows(1);
+    std::string field;
+    bool quoted = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+                field += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                field += c;
+            }
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == ',') {
+            rows.back().push_back(std::move(field));
+            field.clear();
+        } else if (c == '\n') {
+            rows.back().push_back(std::move(field));
+            field.clear();
+            rows.emplace_back();
+        } else {
+            field += c;
+        }
+    }
+    if (rows.back().empty()) rows.pop_back();
+    return rows;
+}
+
+bool looks_numeric(const std::string& s) {
+    return !s.empty() && s.find_first_not_of("0123456789.-+e") == std::string::npos;
+}
+}  // namespace
+
+void print_aligned(std::ostream& out, const std::string& csv) {
+    const auto rows = parse_csv(csv);
+    std::vector<std::size_t> widths;
+    for (const auto& row : rows)
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            if (widths.size() <= c) widths.push_back(0);
+            widths[c] = std::max(widths[c], row[c].size());
+        }
+    // A column is right-aligned, header included, when its first data row is a number.
+    std::vector<char> numeric(widths.size(), 0);
+    if (rows.size() > 1)
+        for (std::size_t c = 0; c < rows[1].size(); ++c) numeric[c] = looks_numeric(rows[1][c]);
+    for (const auto& row : rows) {
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            const std::string pad(widths[c] - row[c].size(), ' ');
+            if (c) out << "  ";
+            if (numeric[c] || looks_numeric(row[c])) {
+                out << pad << row[c];
+            } else {
+                out << row[c] << (c + 1 < row.size() ? pad : "");
+            }
+        }
         out << '\n';
     }
 }

@@ -36,6 +36,10 @@ void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialSta
 /// The settlement for a person: each payment, then whether each group rule's condition held.
 void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& metrics, const TrialState& state);
 
+/// CSV text (as the writers above produce) as aligned columns for a person: text left, numbers
+/// right, two spaces between columns.
+void print_aligned(std::ostream& out, const std::string& csv);
+
 /// `text` as a JSON string literal.
 std::string json_string(const std::string& text);
 

@@ -1,6 +1,7 @@
 #include "sib/run.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <mutex>
 #include <thread>
 
@@ -104,6 +105,20 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         result.cashflows[f] = {flow_moments[f].mean, q.quantile(0.05), q.quantile(0.95)};
     }
     return result;
+}
+
+double estimated_bytes(const Plan& plan, const RunOptions& options) {
+    const double metrics = static_cast<double>(metric_layout(plan).names.size());
+    const double flows = static_cast<double>(party_layout(plan).names.size()) * plan.horizon;
+    const double trials = static_cast<double>(std::max(0LL, options.trials));
+    const double blocks = std::ceil(trials / static_cast<double>(trials_per_block));
+    const double kept = options.keep_trial_values ? trials : 0.0;
+    const double sampled = std::min(trials, static_cast<double>(cashflow_sample_trials));
+    return 8.0 * metrics * kept                        // per-trial values
+           + 8.0 * (kept > 0 ? trials : 0.0)           // one metric's copy while taking quantiles
+           + 8.0 * flows * sampled                     // cash-flow sample
+           + sizeof(Moments) * (metrics + flows) * blocks  // block accumulators
+           + 1e6 * std::max(1, options.threads);       // scratch per thread (generous)
 }
 
 }  // namespace sib

@@ -58,4 +58,9 @@ struct RunResult {
 
 RunResult run(const Plan& plan, const RunOptions& options);
 
+/// Bytes a run will hold at its peak: per-trial metric values (when kept) and their quantile
+/// copy, the cash-flow sample, per-block accumulators and per-thread scratch. Used to refuse a
+/// run that cannot fit before it starts.
+double estimated_bytes(const Plan& plan, const RunOptions& options);
+
 }  // namespace sib

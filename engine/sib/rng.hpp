@@ -7,8 +7,10 @@
 #include <limits>
 #include <string_view>
 
+#include <cmath>
+
 #include <boost/random/binomial_distribution.hpp>
-#include <boost/random/gamma_distribution.hpp>
+#include <boost/random/normal_distribution.hpp>
 #include <boost/random/poisson_distribution.hpp>
 
 namespace sib {
@@ -82,6 +84,34 @@ inline long long sample_poisson(Stream& rng, double mean) {
     return boost::random::poisson_distribution<long long, double>(mean)(rng);
 }
 
+/// Standard normal by Boost's ziggurat (exact; a few nanoseconds).
+inline double sample_standard_normal(Stream& rng) { return boost::random::normal_distribution<double>()(rng); }
+
+/// Gamma(shape, scale) by Marsaglia and Tsang (2000): exact rejection from a transformed normal,
+/// with a squeeze that avoids the logarithm in about 98% of draws. Shapes below 1 use
+/// Gamma(shape + 1) × U^(1/shape). Several times faster than Boost 1.74's tangent-based sampler.
+inline double sample_gamma(Stream& rng, double shape, double scale) {
+    double boost_small = 1.0;
+    if (shape < 1.0) {
+        boost_small = std::pow(rng.uniform(), 1.0 / shape);
+        shape += 1.0;
+    }
+    const double d = shape - 1.0 / 3.0;
+    const double c = 1.0 / std::sqrt(9.0 * d);
+    for (;;) {
+        double x, v;
+        do {
+            x = sample_standard_normal(rng);
+            v = 1.0 + c * x;
+        } while (v <= 0.0);
+        v = v * v * v;
+        const double u = rng.uniform();
+        const double x2 = x * x;
+        if (u < 1.0 - 0.0331 * x2 * x2 || std::log(u) < 0.5 * x2 + d * (1.0 - v + std::log(v)))
+            return d * v * scale * boost_small;
+    }
+}
+
 /// Total events of `members` people, each with mean `mean` and variance dispersion × mean:
 /// Poisson when dispersion is 1, else negative binomial drawn as a gamma-Poisson mixture (the sum
 /// of independent negative binomials with equal success probability is negative binomial, so the
@@ -92,7 +122,7 @@ inline long long sample_count_total(Stream& rng, long long members, double mean,
     if (dispersion <= 1.0) return sample_poisson(rng, total_mean);
     const double scale = dispersion - 1.0;        // gamma scale θ; NB variance μ(1 + θ)
     const double shape = total_mean / scale;      // Σ of members' shapes r = mean / θ
-    const double lambda = boost::random::gamma_distribution<double>(shape, scale)(rng);
+    const double lambda = sample_gamma(rng, shape, scale);
     return sample_poisson(rng, lambda);
 }
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 #include <thread>
 
 namespace sib {
@@ -11,9 +10,10 @@ namespace {
 
 using std::size_t;
 
+/// What a block of trials leaves behind for the merge: metric moments and cash-flow sums.
 struct BlockAccumulators {
     std::vector<Moments> metrics;
-    std::vector<Moments> flows;
+    std::vector<double> flow_sums;
 };
 
 }  // namespace
@@ -33,7 +33,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     result.parties = parties.names;
     const size_t kept = options.keep_trial_values ? static_cast<size_t>(trials) : 0;
     result.values.assign(metric_count, std::vector<double>(kept));
-    std::vector<std::vector<double>> flow_samples(flow_count, std::vector<double>(static_cast<size_t>(sampled)));
+    // Sampled cash flows, trial-major: flow_samples[trial * flow_count + flow].
+    std::vector<double> flow_samples(static_cast<size_t>(sampled) * flow_count);
     std::vector<BlockAccumulators> accumulators(static_cast<size_t>(blocks));
 
     Plan seeded_plan = plan;
@@ -44,6 +45,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
 
     auto work = [&] {
         TrialState state(seeded_plan);
+        // This block's metric values, metric-major, so each metric's moments are one pass.
+        std::vector<double> block_values(metric_count * static_cast<size_t>(trials_per_block));
         for (;;) {
             if (options.cancel && options.cancel->load()) {
                 stopped = true;
@@ -52,21 +55,26 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             const long long block = next_block.fetch_add(1);
             if (block >= blocks) return;
             auto& acc = accumulators[static_cast<size_t>(block)];
-            acc.metrics.assign(metric_count, Moments{});
-            acc.flows.assign(flow_count, Moments{});
+            acc.flow_sums.assign(flow_count, 0.0);
             const long long first = block * trials_per_block;
             const long long last = std::min(trials, first + trials_per_block);
+            const auto in_block = static_cast<size_t>(last - first);
             for (long long trial = first; trial < last; ++trial) {
                 simulate_trial(seeded_plan, metric_names, parties, static_cast<std::uint64_t>(trial), state);
-                const auto t = static_cast<size_t>(trial);
-                for (size_t m = 0; m < metric_count; ++m) {
-                    acc.metrics[m].add(state.metrics[m]);
-                    if (kept) result.values[m][t] = state.metrics[m];
-                }
-                for (size_t f = 0; f < flow_count; ++f) {
-                    acc.flows[f].add(state.flows[f]);
-                    if (trial < sampled) flow_samples[f][t] = state.flows[f];
-                }
+                const auto i = static_cast<size_t>(trial - first);
+                for (size_t m = 0; m < metric_count; ++m) block_values[m * in_block + i] = state.metrics[m];
+                for (size_t f = 0; f < flow_count; ++f) acc.flow_sums[f] += state.flows[f];
+                if (trial < sampled)
+                    std::copy(state.flows.begin(), state.flows.end(),
+                              flow_samples.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(trial) * flow_count));
+            }
+            acc.metrics.resize(metric_count);
+            for (size_t m = 0; m < metric_count; ++m) {
+                const std::span<const double> values(block_values.data() + m * in_block, in_block);
+                acc.metrics[m] = Moments::of(values);
+                if (kept)
+                    std::copy(values.begin(), values.end(),
+                              result.values[m].begin() + static_cast<std::ptrdiff_t>(first));
             }
             const long long done = finished.fetch_add(last - first) + (last - first);
             if (options.progress) options.progress(done);
@@ -82,27 +90,45 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     if (result.cancelled) return result;
 
     // Merge in block order: the same sums whatever thread ran which block.
-    std::vector<Moments> metric_moments(metric_count), flow_moments(flow_count);
+    std::vector<Moments> metric_moments(metric_count);
+    std::vector<double> flow_sums(flow_count, 0.0);
     for (const auto& acc : accumulators) {
         for (size_t m = 0; m < metric_count; ++m) metric_moments[m].merge(acc.metrics[m]);
-        for (size_t f = 0; f < flow_count; ++f) flow_moments[f].merge(acc.flows[f]);
+        for (size_t f = 0; f < flow_count; ++f) flow_sums[f] += acc.flow_sums[f];
     }
-    for (size_t m = 0; m < metric_count; ++m) {
-        MetricSummary summary;
-        summary.name = metric_names.names[m];
-        summary.moments = metric_moments[m];
-        if (kept) {
-            Quantiles q;
-            q.values = result.values[m];
-            summary.quantiles = q.quantiles();
-        }
-        result.metrics.push_back(std::move(summary));
-    }
+    accumulators = {};
+    // Quantiles: each metric and each cash flow on its own, spread over the threads (the result
+    // of each does not depend on which thread computes it).
+    result.metrics.resize(metric_count);
     result.cashflows.resize(flow_count);
-    for (size_t f = 0; f < flow_count; ++f) {
-        Quantiles q;
-        q.values = std::move(flow_samples[f]);
-        result.cashflows[f] = {flow_moments[f].mean, q.quantile(0.05), q.quantile(0.95)};
+    std::atomic<size_t> next_series{0};
+    auto summarise = [&] {
+        std::vector<double> scratch;
+        constexpr std::array<double, 2> tails = {0.05, 0.95};
+        std::array<double, 2> tail_values{};
+        for (size_t k = next_series++; k < metric_count + flow_count; k = next_series++) {
+            if (k < metric_count) {
+                MetricSummary& summary = result.metrics[k];
+                summary.name = metric_names.names[k];
+                summary.moments = metric_moments[k];
+                if (kept) {
+                    scratch = result.values[k];
+                    select_nearest_ranks(scratch, kSummaryProbabilities, summary.quantiles);
+                }
+                continue;
+            }
+            const size_t f = k - metric_count;
+            scratch.resize(static_cast<size_t>(sampled));
+            for (size_t t = 0; t < static_cast<size_t>(sampled); ++t) scratch[t] = flow_samples[t * flow_count + f];
+            select_nearest_ranks(scratch, tails, tail_values);
+            const double mean = trials > 0 ? flow_sums[f] / static_cast<double>(trials) : 0.0;
+            result.cashflows[f] = {mean, tail_values[0], tail_values[1]};
+        }
+    };
+    {
+        std::vector<std::jthread> pool;
+        for (int i = 1; i < threads; ++i) pool.emplace_back(summarise);
+        summarise();
     }
     return result;
 }
@@ -114,11 +140,11 @@ double estimated_bytes(const Plan& plan, const RunOptions& options) {
     const double blocks = std::ceil(trials / static_cast<double>(trials_per_block));
     const double kept = options.keep_trial_values ? trials : 0.0;
     const double sampled = std::min(trials, static_cast<double>(cashflow_sample_trials));
-    return 8.0 * metrics * kept                        // per-trial values
-           + 8.0 * (kept > 0 ? trials : 0.0)           // one metric's copy while taking quantiles
-           + 8.0 * flows * sampled                     // cash-flow sample
-           + sizeof(Moments) * (metrics + flows) * blocks  // block accumulators
-           + 1e6 * std::max(1, options.threads);       // scratch per thread (generous)
+    return 8.0 * metrics * kept                            // per-trial values
+           + 8.0 * (kept > 0 ? trials : 0.0)               // one metric's copy while taking quantiles
+           + 8.0 * flows * sampled                         // cash-flow sample
+           + (sizeof(Moments) * metrics + 8.0 * flows) * blocks  // block accumulators
+           + 1e6 * std::max(1, options.threads);           // scratch per thread (generous)
 }
 
 }  // namespace sib

@@ -63,6 +63,25 @@ std::size_t nearest_rank(double p, std::size_t n) {
     return static_cast<std::size_t>(rank);
 }
 
+Moments Moments::of(std::span<const double> values) {
+    Moments m;
+    if (values.empty()) return m;
+    double sum = 0, lo = values[0], hi = values[0];
+    for (double x : values) {
+        sum += x;
+        lo = std::min(lo, x);
+        hi = std::max(hi, x);
+    }
+    m.count = static_cast<long long>(values.size());
+    m.mean = sum / static_cast<double>(values.size());
+    double m2 = 0;
+    for (double x : values) m2 += (x - m.mean) * (x - m.mean);
+    m.m2 = m2;
+    m.min = lo;
+    m.max = hi;
+    return m;
+}
+
 void Quantiles::add(double x) {
     SIB_ASSERT(std::isfinite(x));
     values.push_back(x);
@@ -82,8 +101,27 @@ double Quantiles::quantile(double p) {
 
 std::array<double, 5> Quantiles::quantiles() {
     std::array<double, 5> out{};
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = quantile(kSummaryProbabilities[i]);
+    select_nearest_ranks(values, kSummaryProbabilities, out);
     return out;
+}
+
+void select_nearest_ranks(std::vector<double>& values, std::span<const double> probabilities, std::span<double> out) {
+    // Successive selections on a shrinking range: O(N) per probability instead of a full sort.
+    // Probabilities must be increasing.
+    if (values.empty()) {
+        std::fill(out.begin(), out.end(), 0.0);
+        return;
+    }
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < probabilities.size(); ++i) {
+        const std::size_t rank = nearest_rank(probabilities[i], values.size()) - 1;
+        SIB_ASSERT(rank >= from || i == 0);
+        const auto begin = values.begin() + static_cast<std::ptrdiff_t>(from);
+        const auto nth = values.begin() + static_cast<std::ptrdiff_t>(rank);
+        if (nth >= begin) std::nth_element(begin, nth, values.end());
+        out[i] = *nth;
+        from = rank;
+    }
 }
 
 SampleSketch::SampleSketch(std::int64_t max_trials) : capacity(max_trials) {

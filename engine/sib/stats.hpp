@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace sib {
@@ -20,6 +21,9 @@ struct Moments {
 
     /// Adds one finite value (asserted).
     void add(double x);
+    /// The moments of a whole batch of values, by two passes (mean, then squared deviations):
+    /// as stable as Welford and several times faster, with no division per value.
+    static Moments of(std::span<const double> values);
     /// Adds every value `other` has seen. The result depends (in the last bits) on the order of
     /// merges, so callers merge in a fixed order.
     void merge(const Moments& other);
@@ -54,6 +58,10 @@ struct Quantiles {
     /// The quantiles at kSummaryProbabilities (p5, p25, p50, p75, p95); zeros when empty.
     std::array<double, 5> quantiles();
 };
+
+/// Nearest-rank quantiles of `values` at increasing `probabilities`, into `out` (same length),
+/// by successive std::nth_element: O(N) each, no full sort. Reorders `values`. Empty → zeros.
+void select_nearest_ranks(std::vector<double>& values, std::span<const double> probabilities, std::span<double> out);
 
 /// Per-period cash-flow quantiles at any trial count: keeps the values of only the trials with
 /// index < capacity (100,000 by default), whatever blocks they arrive in, and reports exact

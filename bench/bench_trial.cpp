@@ -12,8 +12,10 @@
 
 namespace {
 
+/// A shipped scenario by name, or a benchmark scenario with the "bench/" prefix.
 sib::Plan plan_of(const std::string& name) {
-    return sib::compile(sib::load_scenario_file(std::string(SIBSIM_SOURCE_DIR) + "/scenarios/" + name + ".yaml"));
+    const std::string path = name.rfind("bench/", 0) == 0 ? "/bench/scenarios/" + name.substr(6) : "/scenarios/" + name;
+    return sib::compile(sib::load_scenario_file(std::string(SIBSIM_SOURCE_DIR) + path + ".yaml"));
 }
 
 void whole_trial(benchmark::State& bench, const std::string& scenario) {
@@ -32,6 +34,8 @@ BENCHMARK_CAPTURE(whole_trial, peterborough, std::string("peterborough"));
 BENCHMARK_CAPTURE(whole_trial, dwp_innovation_fund, std::string("dwp-innovation-fund"));
 BENCHMARK_CAPTURE(whole_trial, augsburg, std::string("augsburg"));
 BENCHMARK_CAPTURE(whole_trial, rikers, std::string("rikers"));
+BENCHMARK_CAPTURE(whole_trial, rate_card_2000, std::string("bench/rate-card-2000"));
+BENCHMARK_CAPTURE(whole_trial, fair_chance_fund, std::string("fair-chance-fund"));
 
 void run_with_accumulation(benchmark::State& bench) {
     const sib::Plan plan = plan_of("peterborough");

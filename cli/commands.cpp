@@ -192,6 +192,9 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     const Plan plan = compile(scenario);
 
     RunOptions options = run_options_of(scenario, o);
+    // Every value is kept (exact quantiles) up to 2,000,000 trials or for trials.csv; beyond,
+    // summary quantiles come from the sketch, so memory does not grow with trials.
+    options.keep_trial_values = per_trial || options.trials <= exact_quantile_trials;
     Progress progress(options.trials, !o.quiet);
     options.progress = [&](long long done) { progress.update(done); };
     SignalGuard signals;
@@ -247,6 +250,7 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         plans.push_back(compile(scenario));
         options.push_back(run_options_of(scenario, o));
         options.back().keep_trial_values = false;
+        options.back().quantiles = false;  // sweep.csv reports means and standard errors
     }
     std::vector<std::string> metrics;
     if (!metrics_arg.empty()) {

@@ -1,6 +1,8 @@
 #include "sib/plan.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <numeric>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -41,7 +43,7 @@ int add_optional(Plan& plan, const std::optional<Uncertain>& value) {
 // respect `after`: a follower is achieved only by participants who achieved its leader.
 void enumerate_patterns(const Plan& plan, std::size_t next, std::vector<char>& achieved,
                         std::vector<Pattern>& out) {
-    if (out.size() > max_patterns) return;  // too many: participants are drawn one by one
+    if (out.size() > max_patterns) return;  // too many: every batch is drawn bit-sliced
     if (next == plan.pattern_outcomes.size()) {
         out.push_back({achieved, {}});
         return;
@@ -214,6 +216,18 @@ Plan compile(const Scenario& s) {
         plan.rules.push_back(std::move(rule));
     }
 
+    // Which outcomes need counts per enrolment batch (followers' needs pass to their leaders).
+    for (const auto& rule : plan.rules)
+        if (rule.basis == Basis::rate_card) plan.outcomes[static_cast<std::size_t>(rule.outcome)].per_batch = true;
+    if (plan.discount_rate != 0)
+        for (const auto& payer : plan.payers)
+            for (std::size_t o = 0; o < payer.saving_per_unit.size(); ++o)
+                if (payer.saving_per_unit[o] != 0) plan.outcomes[o].per_batch = true;
+    for (auto it = plan.outcome_order.rbegin(); it != plan.outcome_order.rend(); ++it) {
+        const auto& outcome = plan.outcomes[static_cast<std::size_t>(*it)];
+        if (outcome.per_batch && outcome.leader >= 0) plan.outcomes[static_cast<std::size_t>(outcome.leader)].per_batch = true;
+    }
+
     // Settlement order of rules: file order, but a net_of rule after the rule it names.
     std::vector<int> rank(plan.rules.size(), -1);
     {
@@ -294,8 +308,68 @@ Plan compile(const Scenario& s) {
             std::vector<char> achieved(plan.pattern_outcomes.size(), 0);
             enumerate_patterns(plan, 0, achieved, patterns);
         }
-        if (all_binary && patterns.size() <= max_patterns) {
+        for (int o : plan.pattern_outcomes) {
+            const int leader = plan.outcomes[static_cast<std::size_t>(o)].leader;
+            const auto at = std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), leader);
+            plan.pattern_leader.push_back(
+                leader >= 0 ? static_cast<int>(at - plan.pattern_outcomes.begin()) : -1);
+        }
+        plan.pattern_paid.assign(plan.pattern_outcomes.size(), 0);
+        for (int r : rate_rules) {
+            const int o = plan.rules[static_cast<std::size_t>(r)].outcome;
+            plan.pattern_paid[static_cast<std::size_t>(
+                std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), o) - plan.pattern_outcomes.begin())] = 1;
+            plan.capped_rule_outcome.push_back(static_cast<int>(
+                std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), o) - plan.pattern_outcomes.begin()));
+        }
+        {
+            // Price of each paid outcome (all its rules), largest first: the fewest achievements
+            // whose payments can exceed the cap.
+            std::vector<double> outcome_price(plan.pattern_outcomes.size(), 0.0);
+            for (std::size_t k = 0; k < rate_rules.size(); ++k)
+                outcome_price[static_cast<std::size_t>(plan.capped_rule_outcome[k])] +=
+                    plan.rules[static_cast<std::size_t>(rate_rules[k])].price;
+            std::sort(outcome_price.rbegin(), outcome_price.rend());
+            double sum = 0;
+            plan.min_capped_achievements = static_cast<int>(outcome_price.size()) + 1;  // never capped
+            for (std::size_t k = 0; k < outcome_price.size(); ++k) {
+                sum += outcome_price[k];
+                if (sum > plan.per_participant_cap) {
+                    plan.min_capped_achievements = static_cast<int>(k) + 1;
+                    break;
+                }
+            }
+        }
+        {
+            // Whole units for exact bit-sliced sums: prices and cap as integers, divided by their
+            // greatest common divisor, with a total that fits in 32 bits.
+            std::vector<std::uint64_t> whole;
+            bool integral = std::isfinite(plan.per_participant_cap);
+            for (int r : rate_rules) {
+                const double price = plan.rules[static_cast<std::size_t>(r)].price;
+                integral = integral && price == std::floor(price) && price >= 0 && price < 4e9;
+                if (integral) whole.push_back(static_cast<std::uint64_t>(price));
+            }
+            integral = integral && plan.per_participant_cap == std::floor(plan.per_participant_cap) &&
+                       plan.per_participant_cap < 4e9;
+            if (integral) {
+                std::uint64_t unit = static_cast<std::uint64_t>(plan.per_participant_cap);
+                for (auto w : whole) unit = std::gcd(unit, w);
+                if (unit == 0) unit = 1;
+                std::uint64_t total = 0;
+                for (auto& w : whole) total += (w /= unit);
+                const std::uint64_t cap = static_cast<std::uint64_t>(plan.per_participant_cap) / unit;
+                if (total < (std::uint64_t{1} << 32)) {
+                    plan.capped_price_units = whole;
+                    plan.cap_units = cap;
+                    plan.sum_bits = std::max(1, static_cast<int>(std::bit_width(std::max(total, cap))));
+                }
+            }
+        }
+        if (all_binary) {
+            // Patterns are listed only while few; otherwise every batch is drawn bit-sliced.
             plan.participant_mode = ParticipantMode::patterns;
+            if (patterns.size() > max_patterns) patterns.clear();
             for (auto& pattern : patterns) {
                 double paid = 0;
                 for (int r : rate_rules) {

@@ -41,6 +41,10 @@ struct PlanOutcome {
     int observed_after = 0;
     int leader = -1;                  ///< `after`: index of the leader outcome
     bool compared = false;            ///< used by a versus_comparison rule
+    /// Counts are needed per enrolment batch (a rate card pays by batch, or savings are discounted
+    /// by the period they are observed in, or a follower needs them); otherwise one aggregate draw
+    /// per cohort is exact and enough.
+    bool per_batch = false;
     std::uint64_t key = 0;            ///< stream key base, from the name
 };
 
@@ -95,7 +99,8 @@ struct Pattern {
 
 enum class ParticipantMode {
     aggregate,    ///< no per-participant cap: batch totals drawn in aggregate (exact)
-    patterns,     ///< per-participant cap, binary outcomes: multinomial over patterns (exact)
+    patterns,     ///< per-participant cap, binary outcomes: per batch, a multinomial over patterns
+                  ///< or 64 participants at a time with bit-sliced Bernoulli draws (both exact)
     individuals,  ///< per-participant cap with count outcomes: each participant drawn (exact)
 };
 
@@ -155,7 +160,19 @@ struct Plan {
     ParticipantMode participant_mode = ParticipantMode::aggregate;
     std::vector<int> pattern_outcomes;   ///< outcomes whose joint pattern is drawn (leaders first)
     std::vector<Pattern> patterns;
-    std::vector<int> capped_rate_rules;  ///< individuals mode: rate-card rules in payment order
+    std::vector<int> capped_rate_rules;  ///< rate-card rules in a participant's payment order
+    std::vector<int> pattern_leader;       ///< per pattern outcome: its leader's index there, or -1
+    std::vector<char> pattern_paid;        ///< per pattern outcome: a capped rate card pays for it
+    std::vector<int> capped_rule_outcome;  ///< per capped rule: its outcome's index in pattern_outcomes
+    /// Fewest achieved (paid) outcomes that can reach the per-participant cap: participants with
+    /// fewer are paid in full, so only the others need a look one by one.
+    int min_capped_achievements = 0;
+    /// When every capped price and the cap are whole multiples of one unit (money), each price
+    /// in those units, and the cap: the bit-sliced draws then add up each participant's payments
+    /// exactly, 64 at a time, and find exactly who goes over the cap. Empty otherwise.
+    std::vector<std::uint64_t> capped_price_units;
+    std::uint64_t cap_units = 0;
+    int sum_bits = 0;  ///< bits that hold a participant's total in those units
 
     std::vector<PlanPayer> payers;
     double cost_per_participant = 0;

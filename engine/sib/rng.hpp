@@ -84,6 +84,38 @@ inline long long sample_poisson(Stream& rng, double mean) {
     return boost::random::poisson_distribution<long long, double>(mean)(rng);
 }
 
+/// Number of set bits (SWAR): x86-64's baseline has no popcnt instruction, and libgcc's
+/// fallback is a function call.
+constexpr int count_bits(std::uint64_t x) {
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return static_cast<int>((x * 0x0101010101010101ULL) >> 56);
+}
+
+/// 64 independent Bernoulli(p) draws at once, one per bit: lane i is 1 when its uniform number,
+/// read bit by bit from the most significant, falls below p's binary expansion. Each step decides
+/// about half the undecided lanes, so about 8 random words serve 64 draws; the comparison runs
+/// through every bit of p (a double is a finite binary fraction), so P(lane = 1) = p exactly.
+inline std::uint64_t bernoulli_lanes(Stream& rng, double p) {
+    if (!(p > 0)) return 0;
+    if (p >= 1) return ~std::uint64_t{0};
+    std::uint64_t ones = 0, undecided = ~std::uint64_t{0};
+    double rest = p;  // the bits of p not yet compared, scaled to [0, 1)
+    while (undecided != 0 && rest > 0) {
+        rest *= 2;
+        const std::uint64_t r = rng();
+        if (rest >= 1) {  // p's bit is 1: lanes whose bit is 0 are below p
+            rest -= 1;
+            ones |= undecided & ~r;
+            undecided &= r;
+        } else {  // p's bit is 0: lanes whose bit is 1 are above p
+            undecided &= ~r;
+        }
+    }
+    return ones;  // lanes still undecided equal p's expansion so far, then exceed it
+}
+
 /// Standard normal by Boost's ziggurat (exact; a few nanoseconds).
 inline double sample_standard_normal(Stream& rng) { return boost::random::normal_distribution<double>()(rng); }
 

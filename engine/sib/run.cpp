@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <mutex>
 #include <thread>
 
 namespace sib {
@@ -37,11 +39,48 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     std::vector<double> flow_samples(static_cast<size_t>(sampled) * flow_count);
     std::vector<BlockAccumulators> accumulators(static_cast<size_t>(blocks));
 
+    // Without kept values, quantiles come from sketches fed strictly in block order: a finished
+    // block waits in `pending` until every block before it has been added.
+    const bool sketching = options.quantiles && !kept;
+    std::vector<QuantileSketch> sketches(sketching ? metric_count : 0);
+    std::map<long long, std::vector<double>> pending;
+    long long next_to_sketch = 0;
+    bool feeding = false;  // a thread is adding blocks to the sketches
+    std::mutex sketch_mutex;
+
     Plan seeded_plan = plan;
     seeded_plan.seed = options.seed;
     std::atomic<long long> next_block{0};
     std::atomic<long long> finished{0};
     std::atomic<bool> stopped{false};
+
+    // One thread at a time feeds the sketches, in block order, outside the lock; the others hand
+    // their sorted block over and go on simulating.
+    auto hand_over = [&](long long block, std::vector<double> sorted) {
+        {
+            std::lock_guard lock(sketch_mutex);
+            pending.emplace(block, std::move(sorted));
+            if (feeding) return;
+            feeding = true;
+        }
+        for (;;) {
+            std::vector<double> next;
+            {
+                std::lock_guard lock(sketch_mutex);
+                auto it = pending.find(next_to_sketch);
+                if (it == pending.end()) {
+                    feeding = false;
+                    return;
+                }
+                next = std::move(it->second);
+                pending.erase(it);
+                ++next_to_sketch;
+            }
+            const size_t n = next.size() / std::max<size_t>(metric_count, 1);
+            for (size_t m = 0; m < metric_count; ++m)
+                sketches[m].add_sorted(std::span<const double>(next.data() + m * n, n));
+        }
+    };
 
     auto work = [&] {
         TrialState state(seeded_plan);
@@ -75,6 +114,15 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 if (kept)
                     std::copy(values.begin(), values.end(),
                               result.values[m].begin() + static_cast<std::ptrdiff_t>(first));
+            }
+            if (sketching) {
+                // Sorted here, in parallel; added to the sketches in block order by hand_over.
+                std::vector<double> sorted(block_values.begin(),
+                                           block_values.begin() + static_cast<std::ptrdiff_t>(metric_count * in_block));
+                for (size_t m = 0; m < metric_count; ++m)
+                    std::sort(sorted.begin() + static_cast<std::ptrdiff_t>(m * in_block),
+                              sorted.begin() + static_cast<std::ptrdiff_t>((m + 1) * in_block));
+                hand_over(block, std::move(sorted));
             }
             const long long done = finished.fetch_add(last - first) + (last - first);
             if (options.progress) options.progress(done);
@@ -111,9 +159,11 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 MetricSummary& summary = result.metrics[k];
                 summary.name = metric_names.names[k];
                 summary.moments = metric_moments[k];
-                if (kept) {
+                if (kept && options.quantiles) {
                     scratch = result.values[k];
                     select_nearest_ranks(scratch, kSummaryProbabilities, summary.quantiles);
+                } else if (sketching) {
+                    sketches[k].quantiles(kSummaryProbabilities, summary.quantiles);
                 }
                 continue;
             }

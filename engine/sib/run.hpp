@@ -24,6 +24,9 @@ struct RunOptions {
     /// Keep every trial's metric values (for quantiles, trials.csv and paired comparisons). Off,
     /// a run keeps only means and standard errors (sweeps), and quantiles are left at 0.
     bool keep_trial_values = true;
+    /// Compute the quantiles of summary.csv: exact from the kept values, or, when values are not
+    /// kept, from a QuantileSketch fed in block order (rank error under 0.05%).
+    bool quantiles = true;
     /// When set to true by another thread (a signal handler), workers stop after their block.
     const std::atomic<bool>* cancel = nullptr;
 };
@@ -31,6 +34,9 @@ struct RunOptions {
 /// Trials per block: the unit of work of a thread and of merging. Fixed, so that results do not
 /// depend on the thread count.
 inline constexpr long long trials_per_block = 1024;
+
+/// Up to this many trials the CLI keeps every value, so summary quantiles are exact (SPEC 14).
+inline constexpr long long exact_quantile_trials = 2000000;
 
 /// Trials whose per-period cash flows are kept for the p5/p95 of cashflows.csv.
 inline constexpr long long cashflow_sample_trials = 100000;

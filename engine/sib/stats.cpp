@@ -124,6 +124,82 @@ void select_nearest_ranks(std::vector<double>& values, std::span<const double> p
     }
 }
 
+void QuantileSketch::append_run(std::size_t level, std::span<const double> run) {
+    if (level == levels_.size()) {
+        levels_.emplace_back();
+        run_ends_.emplace_back();
+        odd_.push_back(0);
+    }
+    auto& values = levels_[level];
+    values.insert(values.end(), run.begin(), run.end());
+    run_ends_[level].push_back(values.size());
+    if (values.size() >= 2 * half_capacity) compact(level);
+}
+
+void QuantileSketch::add_sorted(std::span<const double> values) {
+    SIB_ASSERT(std::is_sorted(values.begin(), values.end()));
+    count_ += static_cast<long long>(values.size());
+    // Runs longer than the room left are split so a level never exceeds 2b before compacting.
+    while (!values.empty()) {
+        const std::size_t room = 2 * half_capacity - (levels_.empty() ? 0 : levels_[0].size());
+        const std::size_t take = std::min(room, values.size());
+        append_run(0, values.first(take));
+        values = values.subspan(take);
+    }
+}
+
+void QuantileSketch::compact(std::size_t level) {
+    // Merge the level's sorted runs pairwise (linear passes, no full sort).
+    auto& values = levels_[level];
+    auto& ends = run_ends_[level];
+    while (ends.size() > 1) {
+        std::vector<std::size_t> merged;
+        std::size_t begin = 0;
+        for (std::size_t i = 0; i < ends.size(); i += 2) {
+            if (i + 1 < ends.size()) {
+                std::inplace_merge(values.begin() + static_cast<std::ptrdiff_t>(begin),
+                                   values.begin() + static_cast<std::ptrdiff_t>(ends[i]),
+                                   values.begin() + static_cast<std::ptrdiff_t>(ends[i + 1]));
+                merged.push_back(ends[i + 1]);
+            } else {
+                merged.push_back(ends[i]);
+            }
+            begin = merged.back();
+        }
+        ends = std::move(merged);
+    }
+    std::vector<double> kept;
+    kept.reserve(values.size() / 2 + 1);
+    for (std::size_t i = odd_[level] ? 1 : 0; i < values.size(); i += 2) kept.push_back(values[i]);
+    odd_[level] = !odd_[level];
+    values.clear();
+    ends.clear();
+    append_run(level + 1, kept);
+}
+
+void QuantileSketch::quantiles(std::span<const double> probabilities, std::span<double> out) const {
+    std::vector<std::pair<double, double>> weighted;  // value, weight
+    double weight = 1;
+    for (const auto& level : levels_) {
+        for (double x : level) weighted.push_back({x, weight});
+        weight *= 2;
+    }
+    std::sort(weighted.begin(), weighted.end());
+    double total = 0;
+    for (const auto& w : weighted) total += w.second;
+    std::size_t at = 0;
+    double below = 0;  // weight of the values before `at`
+    for (std::size_t i = 0; i < probabilities.size(); ++i) {
+        if (weighted.empty()) {
+            out[i] = 0;
+            continue;
+        }
+        const auto rank = static_cast<double>(nearest_rank(probabilities[i], static_cast<std::size_t>(total)));
+        while (at + 1 < weighted.size() && below + weighted[at].second < rank) below += weighted[at++].second;
+        out[i] = weighted[at].first;
+    }
+}
+
 SampleSketch::SampleSketch(std::int64_t max_trials) : capacity(max_trials) {
     SIB_ASSERT(capacity >= 0);
 }

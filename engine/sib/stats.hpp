@@ -63,6 +63,33 @@ struct Quantiles {
 /// by successive std::nth_element: O(N) each, no full sort. Reorders `values`. Empty → zeros.
 void select_nearest_ranks(std::vector<double>& values, std::span<const double> probabilities, std::span<double> out);
 
+/// Quantiles beyond the trial counts whose values are kept: a deterministic, mergeable sketch
+/// (multi-level compaction after Manku, Rajagopalan and Lindsay 1998). Level h holds values that
+/// each stand for 2^h trials; when a level holds 2b values it is sorted and every other value
+/// (alternately the odd and the even ones) moves up a level. Each compaction moves any rank by at
+/// most one weight, so after N values over L levels the rank error is at most N·L/(2b): with
+/// b = 16384 and N up to 10^9 (L ≤ 16), under 0.05%. Values must be added in a fixed order
+/// (the run adds blocks in block order), which makes the result reproducible.
+class QuantileSketch {
+public:
+    static constexpr std::size_t half_capacity = 16384;  ///< b
+
+    /// Adds a run of values sorted in increasing order (callers sort outside any lock; the sketch
+    /// then only merges sorted runs).
+    void add_sorted(std::span<const double> values);
+    /// Nearest-rank quantiles at increasing probabilities over all values added.
+    void quantiles(std::span<const double> probabilities, std::span<double> out) const;
+    long long count() const { return count_; }
+
+private:
+    void compact(std::size_t level);
+    void append_run(std::size_t level, std::span<const double> run);
+    std::vector<std::vector<double>> levels_;
+    std::vector<std::vector<std::size_t>> run_ends_;  ///< per level: ends of its sorted runs
+    std::vector<char> odd_;  ///< per level: which half the next compaction keeps
+    long long count_ = 0;
+};
+
 /// Per-period cash-flow quantiles at any trial count: keeps the values of only the trials with
 /// index < capacity (100,000 by default), whatever blocks they arrive in, and reports exact
 /// nearest-rank quantiles over those. Trials are i.i.d., so against all trials the rank error of

@@ -58,6 +58,10 @@ struct TrialState {
     std::vector<double> pattern_probability;
     std::vector<long long> pattern_count;
     std::vector<long long> individual;   ///< individuals mode: one participant's outcomes
+    std::vector<std::uint64_t> lane_masks;     ///< bit-sliced draws: per pattern outcome, 64 lanes
+    std::vector<std::uint64_t> lane_counters;  ///< lanes with at least k+1 paid achievements
+    std::vector<std::uint64_t> lane_sums;      ///< bit planes of each lane's total in price units
+    std::vector<double> capped_due;            ///< per capped rate-card rule, one batch
 
     std::vector<double> slot_due;        ///< per payment slot, before rule and total caps
     std::vector<double> slot_paid;       ///< per payment slot, after all caps

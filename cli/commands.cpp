@@ -49,14 +49,22 @@ struct SimulationOptions {
     std::vector<std::string> sets;
     std::string format = "table";
     bool quiet = false;
+    CLI::Option* out_option = nullptr;
 };
 
 void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
     cmd.add_option("-n,--trials", o.trials, "Number of trials (default: simulation.trials)")
         ->check(CLI::Range(1LL, 1000000000LL));
-    cmd.add_option("--seed", o.seed, "Random seed (default: simulation.seed)");
+    cmd.add_option("--seed", o.seed, "Random seed, a whole number ≥ 0 (default: simulation.seed)")
+        ->check(CLI::Validator(
+            [](std::string& v) {
+                return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos
+                           ? std::string()
+                           : "must be a whole number ≥ 0, got '" + v + "'";
+            },
+            "SEED"));
     cmd.add_option("-j,--threads", o.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
-    cmd.add_option("-o,--out", o.out_dir, "Directory for the CSV outputs");
+    o.out_option = cmd.add_option("-o,--out", o.out_dir, "Directory for the CSV outputs");
     cmd.add_option("--set", o.sets, "Override a scenario value before validation: PATH=VALUE (repeatable)")
         ->take_all()
         ->expected(1);
@@ -359,9 +367,10 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
             err << "sibsim: interrupted; no output written\n";
             return interrupted_status();
         }
-        // Columns are named by file stem; a repeated stem gets its position appended.
+        // Columns are named by file stem; a repeated stem gets a number appended until unique.
         std::string name = stem_of(files[i]);
-        if (std::find(names.begin(), names.end(), name) != names.end()) name += "-" + std::to_string(i + 1);
+        for (std::size_t k = i + 1; std::find(names.begin(), names.end(), name) != names.end(); ++k)
+            name = stem_of(files[i]) + "-" + std::to_string(k);
         names.push_back(name);
     }
     const auto rows = compare_results(results);
@@ -474,7 +483,8 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     auto* run_cmd = app.add_subcommand("run", "Simulate a scenario; print a summary, write CSV with -o");
     run_cmd->add_option("SCENARIO", run_file, "Scenario file")->required();
     add_simulation_options(*run_cmd, run_options);
-    run_cmd->add_flag("--per-trial", per_trial, "Also write trials.csv (one row per trial)");
+    run_cmd->add_flag("--per-trial", per_trial, "Also write trials.csv (one row per trial); needs -o")
+        ->needs(run_options.out_option);
     run_cmd->footer("Example: sibsim run scenarios/peterborough.yaml -n 100000 -o out/");
 
     std::string sweep_file, sweep_metrics;
@@ -513,7 +523,7 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     settle_cmd->add_option("--format", settle_options.format, "stdout: table, csv or json")
         ->check(CLI::IsMember({"table", "csv", "json"}));
     settle_cmd->add_flag("--quiet", settle_options.quiet, "Print nothing on stdout");
-    settle_cmd->footer("Example: sibsim settle scenarios/augsburg.yaml --observed tests/data/observed/augsburg.yaml -o out/");
+    settle_cmd->footer("Example: sibsim settle scenarios/augsburg.yaml --observed tests/data/observed/augsburg-20.yaml -o out/");
 
     try {
         app.parse(argc, argv);

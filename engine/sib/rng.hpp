@@ -1,8 +1,9 @@
 #pragma once
 // Per-trial random streams and samplers. A stream is determined by (seed, trial, stream key) only,
 // so results never depend on thread count or processing order (SPEC section 12). Stream keys are
-// hashes of names ("outcome:cohort-1/reconviction"), so two scenarios that share a name share its
-// random numbers: `compare` and `sweep` get common random numbers for free.
+// hashes of names (hash("cohort:c") ^ hash("outcome:o") for a cohort's draws of an outcome), so
+// two scenarios that share a name share its random numbers: `compare` and `sweep` get common
+// random numbers for free.
 #include <cstdint>
 #include <limits>
 #include <string_view>

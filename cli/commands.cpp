@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -58,9 +59,11 @@ void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
     cmd.add_option("--seed", o.seed, "Random seed, a whole number ≥ 0 (default: simulation.seed)")
         ->check(CLI::Validator(
             [](std::string& v) {
-                return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos
+                unsigned long long seed = 0;
+                const auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), seed);
+                return error == std::errc() && end == v.data() + v.size()
                            ? std::string()
-                           : "must be a whole number ≥ 0, got '" + v + "'";
+                           : "must be a whole number from 0 to 18446744073709551615, got '" + v + "'";
             },
             "SEED"));
     cmd.add_option("-j,--threads", o.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));

@@ -37,6 +37,75 @@ BENCHMARK_CAPTURE(whole_trial, rikers, std::string("rikers"));
 BENCHMARK_CAPTURE(whole_trial, rate_card_2000, std::string("bench/rate-card-2000"));
 BENCHMARK_CAPTURE(whole_trial, fair_chance_fund, std::string("fair-chance-fund"));
 
+/// The stage after the draws: rules, caps, payers, savings, waterfall, IRR and metrics.
+void settlement_stage(benchmark::State& bench, const std::string& scenario) {
+    const sib::Plan plan = plan_of(scenario);
+    const auto metrics = sib::metric_layout(plan);
+    const auto parties = sib::party_layout(plan);
+    sib::TrialState state(plan);
+    sib::simulate_trial(plan, metrics, parties, 0, state);
+    for (auto _ : bench) {
+        sib::settle_trial(plan, metrics, parties, state);
+        benchmark::DoNotOptimize(state.metrics.data());
+    }
+    bench.SetItemsProcessed(bench.iterations());
+}
+BENCHMARK_CAPTURE(settlement_stage, peterborough, std::string("peterborough"));
+BENCHMARK_CAPTURE(settlement_stage, rate_card_2000, std::string("bench/rate-card-2000"));
+
+void beta_quantile(benchmark::State& bench) {
+    const sib::Distribution beta = sib::Beta{0.3, 0.08};
+    double u = 0.001;
+    for (auto _ : bench) {
+        benchmark::DoNotOptimize(sib::quantile(beta, u));
+        u = u > 0.998 ? 0.001 : u + 0.001;
+    }
+    bench.SetItemsProcessed(bench.iterations());
+}
+BENCHMARK(beta_quantile);
+
+void normal_quantile(benchmark::State& bench) {
+    const sib::Distribution normal = sib::Normal{-0.09, 0.04, std::nullopt, std::nullopt};
+    double u = 0.001;
+    for (auto _ : bench) {
+        benchmark::DoNotOptimize(sib::quantile(normal, u));
+        u = u > 0.998 ? 0.001 : u + 0.001;
+    }
+    bench.SetItemsProcessed(bench.iterations());
+}
+BENCHMARK(normal_quantile);
+
+void bernoulli_64_lanes(benchmark::State& bench) {
+    sib::Stream rng(1, 0, 0);
+    for (auto _ : bench) benchmark::DoNotOptimize(sib::bernoulli_lanes(rng, 0.3));
+    bench.SetItemsProcessed(bench.iterations() * 64);
+}
+BENCHMARK(bernoulli_64_lanes);
+
+void poisson_draw(benchmark::State& bench) {
+    sib::Stream rng(1, 0, 0);
+    for (auto _ : bench) benchmark::DoNotOptimize(sib::sample_count_total(rng, 1000, 1.4, 1.0));
+    bench.SetItemsProcessed(bench.iterations());
+}
+BENCHMARK(poisson_draw);
+
+void binomial_draw(benchmark::State& bench) {
+    sib::Stream rng(1, 0, 0);
+    for (auto _ : bench) benchmark::DoNotOptimize(sib::sample_binomial(rng, 1000, 0.3));
+    bench.SetItemsProcessed(bench.iterations());
+}
+BENCHMARK(binomial_draw);
+
+void stream_seeding(benchmark::State& bench) {
+    std::uint64_t trial = 0;
+    for (auto _ : bench) {
+        sib::Stream rng(1, trial++, 12345);
+        benchmark::DoNotOptimize(rng());
+    }
+    bench.SetItemsProcessed(bench.iterations());
+}
+BENCHMARK(stream_seeding);
+
 void run_with_accumulation(benchmark::State& bench) {
     const sib::Plan plan = plan_of("peterborough");
     sib::RunOptions options;
@@ -61,7 +130,7 @@ BENCHMARK(irr_40_quarters);
 
 void negative_binomial_draw(benchmark::State& bench) {
     sib::Stream rng(1, 0, 0);
-    for (auto _ : bench) benchmark::DoNotOptimize(sib::sample_count_total(rng, 143, 1.4, 2.5));
+    for (auto _ : bench) benchmark::DoNotOptimize(sib::sample_count_total(rng, 1000, 1.4, 2.5));
     bench.SetItemsProcessed(bench.iterations());
 }
 BENCHMARK(negative_binomial_draw);

@@ -203,9 +203,12 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     const Plan plan = compile(scenario);
 
     RunOptions options = run_options_of(scenario, o);
-    // Every value is kept (exact quantiles) up to 2,000,000 trials or for trials.csv; beyond,
-    // summary quantiles come from the sketch, so memory does not grow with trials.
-    options.keep_trial_values = per_trial || options.trials <= exact_quantile_trials;
+    // Every value is kept, for exact quantiles, up to 2,000,000 trials, for trials.csv, or while
+    // the run fits in 2 GiB; beyond that summary quantiles come from the sketch, so memory stops
+    // growing with trials. Without trials.csv, quantiles are selected in place (no copies).
+    options.keep_trial_order = per_trial;
+    options.keep_trial_values = per_trial || options.trials <= exact_quantile_trials ||
+                                estimated_bytes(plan, options) <= exact_quantile_bytes;
     Progress progress(options.trials, !o.quiet);
     options.progress = [&](long long done) { progress.update(done); };
     SignalGuard signals;

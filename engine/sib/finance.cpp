@@ -28,6 +28,64 @@ double polynomial_in_w(std::span<const double> flows, std::size_t last, double w
 
 constexpr int kMaxIterations = 200;
 
+/// The usual investor case, fast: Newton's method on P(v) = Σ f_t v^t from a start that is
+/// nearly right for money drawn early and returned late ((received/drawn)^(1/Δt), Δt the gap
+/// between the flows' weighted mean times), kept inside a sign-change bracket [lo, hi] and
+/// stopped when a step moves v by under 1e-14 relative. Returns false (the caller falls back to
+/// Brent's method) when there is no bracket in (0, 1] or 60 steps do not settle.
+bool newton_in_v(std::span<const double> flows, std::size_t last, double& v_out) {
+    double drawn = 0, received = 0, drawn_time = 0, received_time = 0;
+    for (std::size_t t = 0; t <= last; ++t) {
+        const double f = flows[t];
+        if (f < 0) {
+            drawn -= f;
+            drawn_time -= f * static_cast<double>(t);
+        } else {
+            received += f;
+            received_time += f * static_cast<double>(t);
+        }
+    }
+    const double gap = received_time / received - drawn_time / drawn;
+    if (!(gap > 0)) return false;
+    // P(v) runs from flows[0] at v = 0 to Σf at v = 1; for draws-then-receipts it has one root.
+    double lo = 0, hi = 1;
+    double p_lo = flows[0], p_hi = 0;
+    for (std::size_t t = 0; t <= last; ++t) p_hi += flows[t];
+    if (!((p_lo < 0 && p_hi > 0) || (p_lo > 0 && p_hi < 0))) return false;
+    double v = std::clamp(std::pow(drawn / received, 1.0 / gap), 1e-6, 1.0 - 1e-12);
+    for (int iter = 0; iter < 60; ++iter) {
+        double p = 0, dp = 0;  // Horner for P and P' together
+        for (std::size_t t = last + 1; t-- > 0;) {
+            dp = dp * v + p;
+            p = p * v + flows[t];
+        }
+        if (p == 0) break;
+        if ((p < 0) == (p_lo < 0)) {
+            lo = v;
+            p_lo = p;
+        } else {
+            hi = v;
+            p_hi = p;
+        }
+        const double step = dp != 0 ? p / dp : 0.0;
+        double next = v - step;
+        if (dp != 0 && std::fabs(step) <= 1e-14 * v && next >= lo && next <= hi) {
+            v = next;
+            break;  // settled
+        }
+        // A Newton step that leaves the bracket gives way to the secant through its ends, then
+        // to bisection.
+        if (!(dp != 0 && next > lo && next < hi)) next = lo - p_lo * (hi - lo) / (p_hi - p_lo);
+        if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+        v = next;
+        if (hi - lo <= 1e-14 * hi) break;
+        if (iter == 59) return false;
+    }
+    if (!(v > 0)) return false;
+    v_out = v;
+    return true;
+}
+
 /// Brent's method (van Wijngaarden–Dekker–Brent, as in Numerical Recipes' zbrent) for a root of
 /// `f` in [a, b], where f(a) = fa and f(b) = fb have opposite signs (neither is zero). Stops when
 /// the bracket is within 4ε|x| + 1e-300, or after kMaxIterations, returning the best estimate.
@@ -134,6 +192,7 @@ double irr_annual(std::span<const double> flows, int periods_per_year) {
     if (sum == 0.0) return 0.0;
 
     const double ppy = static_cast<double>(periods_per_year);
+    if (double v = 0; newton_in_v(flows, last, v)) return clamp_annual(std::expm1(-ppy * std::log(v)));
     if (sum > 0.0) {
         // Root at r > 0, i.e. v = 1/(1+r) in (0, 1): P(1) = sum > 0 and P(v) < 0 below the root.
         const double v_min = std::pow(1.0 + kIrrMax, -1.0 / ppy);

@@ -159,9 +159,11 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 MetricSummary& summary = result.metrics[k];
                 summary.name = metric_names.names[k];
                 summary.moments = metric_moments[k];
-                if (kept && options.quantiles) {
+                if (kept && options.quantiles && options.keep_trial_order) {
                     scratch = result.values[k];
                     select_nearest_ranks(scratch, kSummaryProbabilities, summary.quantiles);
+                } else if (kept && options.quantiles) {
+                    select_nearest_ranks(result.values[k], kSummaryProbabilities, summary.quantiles);
                 } else if (sketching) {
                     sketches[k].quantiles(kSummaryProbabilities, summary.quantiles);
                 }
@@ -190,8 +192,9 @@ double estimated_bytes(const Plan& plan, const RunOptions& options) {
     const double blocks = std::ceil(trials / static_cast<double>(trials_per_block));
     const double kept = options.keep_trial_values ? trials : 0.0;
     const double sampled = std::min(trials, static_cast<double>(cashflow_sample_trials));
+    const double copies = kept > 0 && options.keep_trial_order ? std::max(1, options.threads) : 0;
     return 8.0 * metrics * kept                            // per-trial values
-           + 8.0 * (kept > 0 ? trials : 0.0)               // one metric's copy while taking quantiles
+           + 8.0 * trials * copies                         // a metric's copy per thread for quantiles
            + 8.0 * flows * sampled                         // cash-flow sample
            + (sizeof(Moments) * metrics + 8.0 * flows) * blocks  // block accumulators
            + 1e6 * std::max(1, options.threads);           // scratch per thread (generous)

@@ -24,6 +24,9 @@ struct RunOptions {
     /// Keep every trial's metric values (for quantiles, trials.csv and paired comparisons). Off,
     /// a run keeps only means and standard errors (sweeps), and quantiles are left at 0.
     bool keep_trial_values = true;
+    /// Keep the kept values in trial order after the run (trials.csv, paired comparisons). When
+    /// false, quantiles are selected in place, without a copy.
+    bool keep_trial_order = true;
     /// Compute the quantiles of summary.csv: exact from the kept values, or, when values are not
     /// kept, from a QuantileSketch fed in block order (rank error under 0.05%).
     bool quantiles = true;
@@ -37,6 +40,10 @@ inline constexpr long long trials_per_block = 1024;
 
 /// Up to this many trials the CLI keeps every value, so summary quantiles are exact (SPEC 14).
 inline constexpr long long exact_quantile_trials = 2000000;
+
+/// Beyond exact_quantile_trials, values are still kept (exact quantiles) while the run's memory
+/// estimate stays within this many bytes (2 GiB); past it the quantile sketch takes over.
+inline constexpr double exact_quantile_bytes = 2.0 * 1024 * 1024 * 1024;
 
 /// Trials whose per-period cash flows are kept for the p5/p95 of cashflows.csv.
 inline constexpr long long cashflow_sample_trials = 100000;

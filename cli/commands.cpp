@@ -327,9 +327,16 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
                 out << (p ? ",\n " : "\n ") << "{";
                 for (std::size_t a = 0; a < axes.size(); ++a)
                     out << json_string(axes[a].path) << ": " << json_string(points[p][a]) << ", ";
-                out << "\"metrics\": ";
-                print_json(out, results[p]);
-                out << "}";
+                // Means and standard errors of the chosen metrics (all by default), as sweep.csv.
+                out << "\"metrics\": {";
+                const char* separator = "";
+                for (const auto& m : results[p].metrics) {
+                    if (!metrics.empty() && std::find(metrics.begin(), metrics.end(), m.name) == metrics.end()) continue;
+                    out << separator << json_string(m.name) << ": {\"mean\": " << format_number(m.moments.mean)
+                        << ", \"se\": " << format_number(m.moments.se()) << "}";
+                    separator = ", ";
+                }
+                out << "}}";
             }
             out << "\n]\n";
         } else if (o.format == "csv") {
@@ -423,7 +430,7 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
 }
 
 int settle_command(const std::string& file, const std::string& observed_file, const SimulationOptions& o,
-                   std::ostream& out) {
+                   std::ostream& out, std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
     std::vector<Diagnostic> problems;
     std::optional<Scenario> scenario;
@@ -441,6 +448,9 @@ int settle_command(const std::string& file, const std::string& observed_file, co
     if (!problems.empty()) throw InputError(problems);
 
     const Plan plan = compile(*scenario);
+    if (plan.participant_mode != ParticipantMode::aggregate)
+        err << "sibsim: note: caps.per_participant is not applied: observed results are totals, not each "
+               "participant's outcomes\n";
     const MetricLayout metrics = metric_layout(plan);
     TrialState state(plan);
     settle_observed(plan, *scenario, *observed, metrics, party_layout(plan), state);
@@ -544,7 +554,7 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
         if (*run_cmd) return run_command(run_file, run_options, per_trial, out, err);
         if (*sweep_cmd) return sweep_command(sweep_file, varies, sweep_metrics, sweep_options, out, err);
         if (*compare_cmd) return compare_command(compare_files, compare_options, out, err);
-        if (*settle_cmd) return settle_command(settle_file, observed_file, settle_options, out);
+        if (*settle_cmd) return settle_command(settle_file, observed_file, settle_options, out, err);
     } catch (const InputError& e) {
         print_errors(e, err);
         return exit_invalid;

@@ -32,6 +32,17 @@ constexpr double max_size = 10'000'000;       // participants in one cohort
 constexpr long long max_period = 1200;        // horizon and every period count
 constexpr double share_tolerance = 1e-9;
 
+// Limits on how much a scenario may ask of the engine, so that no input makes it allocate or
+// loop absurdly (docs/limits.md). Each is far beyond any real outcomes contract.
+constexpr std::size_t max_cohorts = 1000;
+constexpr std::size_t max_outcomes = 100;
+constexpr std::size_t max_rules = 1000;
+constexpr std::size_t max_payers = 100;
+constexpr std::size_t max_tranches = 100;
+constexpr std::size_t max_correlations = 1000;
+constexpr std::size_t max_schedule_points = 1000;
+constexpr long long max_batch_counts = 1'000'000;  // enrolment periods over cohorts x outcomes
+
 // ---- Our own copy of the YAML tree ----------------------------------------------------------
 
 struct Key {
@@ -165,7 +176,12 @@ std::string quote(std::string_view s) {
 }
 
 std::string hint(const std::string& word, const std::vector<std::string>& candidates) {
-    std::string match = closest_match(word, candidates);
+    // closest_match accepts at most 3 edits, so only candidates of about the same length can
+    // match; filtering first keeps hints cheap however long or many the names are.
+    std::vector<std::string> near;
+    for (const auto& c : candidates)
+        if (c.size() + 3 >= word.size() && c.size() <= word.size() + 3) near.push_back(c);
+    std::string match = closest_match(word, near);
     if (match.empty() || match == word) return "";
     return "; did you mean " + quote(match) + "?";
 }
@@ -342,7 +358,10 @@ class Loader {
                     "comparison", "caps", "provider", "investors", "correlations"});
         load_header(root, s);
         if (const Node* n = require(root, "", "outcomes")) load_outcomes(*n, s);
-        if (const Node* n = require(root, "", "cohorts")) load_cohorts(*n, s);
+        if (const Node* n = require(root, "", "cohorts")) {
+            load_cohorts(*n, s);
+            check_batch_counts(*n, s);
+        }
         if (const Node* n = root.find("comparison")) load_comparison(*n, s);
         if (const Node* n = require(root, "", "payers")) load_payers(*n, s);
         if (const Node* n = require(root, "", "payments")) load_rules(*n, s);
@@ -434,20 +453,17 @@ class Loader {
     /// Unknown keys (with a hint) and keys given twice.
     void check_keys(const Node& map, const std::string& path,
                     const std::vector<std::string>& allowed) {
-        for (std::size_t i = 0; i < map.keys.size(); ++i) {
-            const Key& key = map.keys[i];
+        std::map<std::string_view, const Key*> first;  // linear, however many keys
+        for (const Key& key : map.keys) {
             if (std::find(allowed.begin(), allowed.end(), key.text) == allowed.end()) {
                 error(key, path, "unknown key " + quote(key.text) + hint(key.text, allowed));
                 continue;
             }
-            for (std::size_t j = 0; j < i; ++j) {
-                if (map.keys[j].text == key.text) {
-                    error(key, path,
-                          "duplicate key " + quote(key.text) + " (first at line " +
-                              std::to_string(map.keys[j].loc.line) + ")");
-                    break;
-                }
-            }
+            auto [it, added] = first.emplace(key.text, &key);
+            if (!added)
+                error(key, path,
+                      "duplicate key " + quote(key.text) + " (first at line " +
+                          std::to_string(it->second->loc.line) + ")");
         }
     }
 
@@ -570,10 +586,11 @@ class Loader {
     /// The entries of a list of maps with a `name` each; names are checked (present, a
     /// non-empty string, unique) and recorded in `names`.
     std::vector<Entry> entries(const Node& list, const std::string& path, Names& names,
-                               bool at_least_one) {
+                               bool at_least_one, std::size_t at_most) {
         std::vector<Entry> out;
         if (!expect_list(list, path)) return out;
         if (at_least_one && list.items.empty()) error(list, path, "must have at least one entry");
+        if (!check_count(list, path, at_most)) return out;
         names.complete = true;
         std::map<std::string, const Node*> first;
         for (std::size_t i = 0; i < list.items.size(); ++i) {
@@ -603,6 +620,15 @@ class Loader {
             out.push_back(e);
         }
         return out;
+    }
+
+    /// A list of at most `at_most` entries (docs/limits.md); false, reported, when longer.
+    bool check_count(const Node& list, const std::string& path, std::size_t at_most) {
+        if (list.items.size() <= at_most) return true;
+        error(list, path,
+              "must have at most " + std::to_string(at_most) + " entries, got " +
+                  std::to_string(list.items.size()));
+        return false;
     }
 
     /// Records `name` as the entry at `position` of the Scenario's vector (first one wins).
@@ -865,7 +891,7 @@ class Loader {
     }
 
     void load_outcomes(const Node& list, Scenario& s) {
-        for (const Entry& e : entries(list, "outcomes", outcome_names_, true)) {
+        for (const Entry& e : entries(list, "outcomes", outcome_names_, true, max_outcomes)) {
             const Node& m = *e.node;
             check_keys(m, e.path,
                        {"name", "kind", "better", "baseline", "effect", "rate", "dispersion",
@@ -990,7 +1016,7 @@ class Loader {
     }
 
     void load_cohorts(const Node& list, Scenario& s) {
-        for (const Entry& e : entries(list, "cohorts", cohort_names_, true)) {
+        for (const Entry& e : entries(list, "cohorts", cohort_names_, true, max_cohorts)) {
             const Node& m = *e.node;
             check_keys(m, e.path, {"name", "size", "enrol", "outcomes"});
             Cohort c;
@@ -1014,6 +1040,22 @@ class Loader {
             s.cohorts.push_back(std::move(c));
             cohort_info_.push_back(info);
         }
+    }
+
+    /// Each trial draws one count per enrolment period of each cohort and outcome: bounded, so
+    /// that per-trial arrays stay small (docs/limits.md).
+    void check_batch_counts(const Node& list, const Scenario& s) {
+        long long periods = 0;
+        for (std::size_t c = 0; c < s.cohorts.size(); ++c)
+            if (cohort_info_[c].enrol_ok)
+                periods += s.cohorts[c].enrol_last - s.cohorts[c].enrol_first + 1;
+        const auto outcomes = static_cast<long long>(s.outcomes.size());
+        if (periods * outcomes <= max_batch_counts) return;
+        error(list, "cohorts",
+              "enrolment periods over all cohorts (" + std::to_string(periods) +
+                  ") times outcomes (" + std::to_string(outcomes) + ") must be at most " +
+                  std::to_string(max_batch_counts) + ", got " +
+                  std::to_string(periods * outcomes));
     }
 
     bool load_enrol(const Node& n, const Entry& e, Cohort& c) {
@@ -1048,14 +1090,12 @@ class Loader {
     void load_overrides(const Node& map, const Entry& e, Cohort& c, const Scenario& s) {
         std::string path = join(e.path, "outcomes");
         if (!expect_map(map, path)) return;
+        std::set<std::string_view> seen;
         for (std::size_t i = 0; i < map.keys.size(); ++i) {
             const Key& key = map.keys[i];
             const Node& value = map.items[i];
             std::string item_path = join(path, key.text);
-            bool duplicate = false;
-            for (std::size_t j = 0; j < i; ++j)
-                duplicate = duplicate || map.keys[j].text == key.text;
-            if (duplicate) {
+            if (!seen.insert(key.text).second) {
                 error(key, path, "duplicate key " + quote(key.text));
                 continue;
             }
@@ -1111,7 +1151,7 @@ class Loader {
     void load_payers(const Node& list, Scenario& s) {
         double sum = 0;
         bool all_shares = true;
-        for (const Entry& e : entries(list, "payers", payer_names_, true)) {
+        for (const Entry& e : entries(list, "payers", payer_names_, true, max_payers)) {
             const Node& m = *e.node;
             check_keys(m, e.path, {"name", "share", "savings"});
             Payer p;
@@ -1148,7 +1188,7 @@ class Loader {
         static const std::vector<std::string> keys = {
             "name",   "basis",    "outcome",        "payment_lag", "cap",      "per",    "price",
             "amount", "at_least", "share_at_least", "threshold",   "schedule", "net_of", "payers"};
-        auto found = entries(list, "payments", rule_names_, true);
+        auto found = entries(list, "payments", rule_names_, true, max_rules);
         for (const Entry& e : found) {
             const Node& m = *e.node;
             check_keys(m, e.path, keys);
@@ -1216,6 +1256,7 @@ class Loader {
         std::string path = join(e.path, "schedule");
         if (!expect_list(n, path)) return;
         if (n.items.empty()) error(n, path, "must have at least one point [improvement, payment]");
+        if (!check_count(n, path, max_schedule_points)) return;
         // A plain pair rather than std::optional: GCC 12 at -O2 warns falsely on the optional.
         double previous = 0;
         bool has_previous = false;
@@ -1425,7 +1466,7 @@ class Loader {
             Names tranche_names;
             double sum = 0;
             bool all_shares = true;
-            for (const Entry& e : entries(*list, "investors.tranches", tranche_names, true)) {
+            for (const Entry& e : entries(*list, "investors.tranches", tranche_names, true, max_tranches)) {
                 const Node& m = *e.node;
                 check_keys(m, e.path, {"name", "share", "rate"});
                 Tranche t;
@@ -1465,6 +1506,7 @@ class Loader {
 
     void load_correlations(const Node& list, Scenario& s) {
         if (!expect_list(list, "correlations")) return;
+        if (!check_count(list, "correlations", max_correlations)) return;
         std::map<std::pair<std::string, std::string>, int> seen;  // pair -> line
         for (std::size_t i = 0; i < list.items.size(); ++i) {
             const Node& item = list.items[i];

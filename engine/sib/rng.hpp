@@ -94,14 +94,15 @@ constexpr int count_bits(std::uint64_t x) {
     return static_cast<int>((x * 0x0101010101010101ULL) >> 56);
 }
 
-/// 64 independent Bernoulli(p) draws at once, one per bit: lane i is 1 when its uniform number,
-/// read bit by bit from the most significant, falls below p's binary expansion. Each step decides
-/// about half the undecided lanes, so about 8 random words serve 64 draws; the comparison runs
-/// through every bit of p (a double is a finite binary fraction), so P(lane = 1) = p exactly.
-inline std::uint64_t bernoulli_lanes(Stream& rng, double p) {
-    if (!(p > 0)) return 0;
-    if (p >= 1) return ~std::uint64_t{0};
-    std::uint64_t ones = 0, undecided = ~std::uint64_t{0};
+/// Independent Bernoulli(p) draws for the lanes (bits) set in `lanes`, 64 at a time: lane i is
+/// 1 when its uniform number, read bit by bit from the most significant, falls below p's binary
+/// expansion. Each step decides about half the undecided lanes, so a few random words serve all
+/// 64 (fewer when few lanes are asked for, as for the followers of a rare outcome); the comparison
+/// runs through every bit of p (a double is a finite binary fraction), so P(lane = 1) = p exactly.
+inline std::uint64_t bernoulli_lanes(Stream& rng, double p, std::uint64_t lanes = ~std::uint64_t{0}) {
+    if (!(p > 0) || lanes == 0) return 0;
+    if (p >= 1) return lanes;
+    std::uint64_t ones = 0, undecided = lanes;
     double rest = p;  // the bits of p not yet compared, scaled to [0, 1)
     while (undecided != 0 && rest > 0) {
         rest *= 2;

@@ -150,7 +150,7 @@ void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, TrialStat
             const int o = plan.pattern_outcomes[j];
             const int leader = plan.pattern_leader[j];
             const std::uint64_t eligible = leader >= 0 ? s.lane_masks[at(leader)] : live;
-            const std::uint64_t mask = bernoulli_lanes(rng, s.mean[co + at(o)]) & eligible;
+            const std::uint64_t mask = bernoulli_lanes(rng, s.mean[co + at(o)], eligible);
             s.lane_masks[j] = mask;
             s.counts[at(plan.count_index(c, o, b))] += static_cast<double>(count_bits(mask));
             if (!plan.pattern_paid[j] || k_min > np) continue;

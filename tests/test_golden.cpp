@@ -29,12 +29,14 @@
 #include <string_view>
 #include <vector>
 
+#include "cli_helpers.hpp"
 #include "sib/load.hpp"
 #include "sib/plan.hpp"
 #include "sib/reports.hpp"
 #include "sib/run.hpp"
 
 namespace fs = std::filesystem;
+using namespace sib::test;
 
 namespace {
 
@@ -85,57 +87,9 @@ const Tolerance* tolerance_for(const Tolerance (&table)[N], const std::string& c
     return nullptr;
 }
 
-using Row = std::vector<std::string>;
-using Table = std::vector<Row>;
-
-/// RFC 4180 text (LF line ends, quoted fields) as rows of fields.
-Table parse_csv(const std::string& text) {
-    Table rows;
-    Row row;
-    std::string field;
-    bool quoted = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-                field += '"';
-                ++i;
-            } else if (c == '"') {
-                quoted = false;
-            } else {
-                field += c;
-            }
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == ',') {
-            row.push_back(std::move(field));
-            field.clear();
-        } else if (c == '\n') {
-            row.push_back(std::move(field));
-            rows.push_back(std::move(row));
-            field.clear();
-            row.clear();
-        } else {
-            field += c;
-        }
-    }
-    if (!field.empty() || !row.empty()) {
-        row.push_back(std::move(field));
-        rows.push_back(std::move(row));
-    }
-    return rows;
-}
-
 bool parse_number(const std::string& field, double& value) {
     const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
     return error == std::errc() && end == field.data() + field.size() && std::isfinite(value);
-}
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 /// Compares `got` with the golden `expected` text of one file; every mismatch is a failed check

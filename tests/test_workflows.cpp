@@ -18,160 +18,16 @@
 #include <string>
 #include <vector>
 
+#include "cli_helpers.hpp"
 #include "commands.hpp"
 #include "sib/diagnostics.hpp"
 #include "sib/sha256.hpp"
 #include "sib/sweep.hpp"
 
 namespace fs = std::filesystem;
+using namespace sib::test;
 
 namespace {
-
-// ---------------------------------------------------------------------------------------------
-// Helpers (a local copy, as in test_cli.cpp).
-
-struct Cli {
-    int status = -1;
-    std::string out, err;
-};
-
-Cli sibsim(const std::vector<std::string>& args) {
-    std::vector<const char*> argv{"sibsim"};
-    for (const auto& a : args) argv.push_back(a.c_str());
-    std::ostringstream out, err;
-    Cli r;
-    r.status = sib::cli::main(static_cast<int>(argv.size()), argv.data(), out, err);
-    r.out = out.str();
-    r.err = err.str();
-    return r;
-}
-
-std::string scenario_path(const std::string& name) { return std::string(SIBSIM_SOURCE_DIR) + "/scenarios/" + name; }
-std::string observed_path(const std::string& name) {
-    return std::string(SIBSIM_SOURCE_DIR) + "/tests/data/observed/" + name;
-}
-const std::string peterborough = scenario_path("peterborough.yaml");
-const std::string augsburg = scenario_path("augsburg.yaml");
-
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<unsigned> counter{0};
-        std::random_device random;
-        path_ = fs::temp_directory_path() / ("sibsim-test-workflows-" + std::to_string(::getpid()) + "-" +
-                                             std::to_string(counter++) + "-" + std::to_string(random()));
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return path_; }
-    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), "cannot read " << path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    REQUIRE(out.good());
-}
-
-std::vector<std::string> entries_of(const fs::path& dir) {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-/// `text` with its first `from` replaced by `to` (which must be there).
-std::string replace_once(std::string text, const std::string& from, const std::string& to) {
-    const auto at = text.find(from);
-    REQUIRE_MESSAGE(at != std::string::npos, "'" << from << "' not found");
-    text.replace(at, from.size(), to);
-    return text;
-}
-
-using Row = std::vector<std::string>;
-using Table = std::vector<Row>;
-
-/// RFC 4180 (LF line ends, quoted fields) as rows of fields.
-Table parse_csv(const std::string& text) {
-    Table rows;
-    Row row;
-    std::string field;
-    bool quoted = false;
-    REQUIRE_MESSAGE((text.empty() || text.back() == '\n'), "CSV does not end with a line end");
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-                field += '"';
-                ++i;
-            } else if (c == '"') {
-                quoted = false;
-            } else {
-                field += c;
-            }
-        } else if (c == '"') {
-            REQUIRE_MESSAGE(field.empty(), "quote inside an unquoted field");
-            quoted = true;
-        } else if (c == ',') {
-            row.push_back(std::move(field));
-            field.clear();
-        } else if (c == '\n') {
-            row.push_back(std::move(field));
-            rows.push_back(std::move(row));
-            field.clear();
-            row.clear();
-        } else {
-            field += c;
-        }
-    }
-    REQUIRE_MESSAGE(!quoted, "unterminated quoted field");
-    return rows;
-}
-
-Table read_csv(const fs::path& path) { return parse_csv(read_file(path)); }
-
-double number(const std::string& field) {
-    double v = 0;
-    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), v);
-    REQUIRE_MESSAGE((error == std::errc() && end == field.data() + field.size() && std::isfinite(v)),
-                    "not a number: '" << field << "'");
-    return v;
-}
-
-std::size_t column_of(const Table& t, const std::string& name) {
-    REQUIRE(!t.empty());
-    const auto it = std::find(t[0].begin(), t[0].end(), name);
-    REQUIRE_MESSAGE(it != t[0].end(), "no column '" << name << "'");
-    return static_cast<std::size_t>(it - t[0].begin());
-}
-
-const Row& row_of(const Table& t, const std::string& key) {
-    for (const auto& r : t)
-        if (!r.empty() && r[0] == key) return r;
-    FAIL("no row '" << key << "'");
-    static const Row none;
-    return none;
-}
-
-std::string cell(const Table& t, const std::string& row, const std::string& column) {
-    return row_of(t, row)[column_of(t, column)];
-}
 
 /// The metric names of a summary.csv, in order.
 std::vector<std::string> metrics_of(const Table& summary) {

@@ -5,12 +5,17 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -168,6 +173,39 @@ struct SignalGuard {
 
 int interrupted_status() { return 128 + interrupt_signal.load(); }
 
+/// A signal arrived while outputs were being written; what this run wrote has been removed.
+struct Interrupted {};
+
+/// A run refused before it starts (exit 2): what() is the whole message after "sibsim: error: ".
+class RefusedRun : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+/// MemAvailable of /proc/meminfo in bytes; nothing when it cannot be read (then no check).
+std::optional<double> available_memory() {
+    std::ifstream meminfo("/proc/meminfo");
+    for (std::string key; meminfo >> key;) {
+        double kib = 0;
+        if (key == "MemAvailable:" && meminfo >> kib) return kib * 1024;
+        meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+    return std::nullopt;
+}
+
+/// Refuses a run whose memory estimate exceeds the memory available (docs/limits.md).
+void check_memory(double needed, const std::string& advice) {
+    const auto available = available_memory();
+    if (!available || needed <= *available) return;
+    auto gib = [](double bytes) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.1f", bytes / (1024.0 * 1024 * 1024));
+        return std::string(text);
+    };
+    throw RefusedRun("this run needs about " + gib(needed) + " GiB of memory but " + gib(*available) +
+                     " GiB is available; " + advice);
+}
+
 /// The provenance rows of run.csv for one scenario run.
 Provenance provenance_of(const std::string& file, const std::vector<std::string>& sets, const RunOptions& options) {
     Provenance provenance = {{"sibsim_version", SIBSIM_VERSION},
@@ -189,11 +227,33 @@ RunOptions run_options_of(const Scenario& scenario, const SimulationOptions& o) 
 }
 
 /// Writes each (file name, writer) into `dir`, whole or not at all. The directory is created
-/// only now, after every input was checked and the work is done.
+/// only now, after every input was checked and the work is done. All files or none: when one
+/// cannot be written, or a signal arrives meanwhile (it is held off until the file being written
+/// is complete), the files written so far and a directory created here are removed.
 void write_outputs(const std::string& dir, const std::vector<std::pair<std::string, std::function<void(std::ostream&)>>>& files) {
     const std::filesystem::path folder(dir);
+    std::error_code ignored;
+    const bool existed = std::filesystem::exists(folder, ignored);
     create_output_directory(folder);
-    for (const auto& [name, write] : files) write_file_atomically(folder / name, write);
+    std::vector<std::filesystem::path> written;
+    auto undo = [&] {
+        for (const auto& path : written) std::filesystem::remove(path, ignored);
+        if (!existed) std::filesystem::remove(folder, ignored);  // only when empty
+    };
+    try {
+        for (const auto& [name, write] : files) {
+            if (interrupted) break;
+            write_file_atomically(folder / name, write);
+            written.push_back(folder / name);
+        }
+    } catch (...) {
+        undo();
+        throw;
+    }
+    if (interrupted) {
+        undo();
+        throw Interrupted{};
+    }
 }
 
 int run_command(const std::string& file, const SimulationOptions& o, bool per_trial, std::ostream& out,
@@ -209,6 +269,8 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     options.keep_trial_order = per_trial;
     options.keep_trial_values = per_trial || options.trials <= exact_quantile_trials ||
                                 estimated_bytes(plan, options) <= exact_quantile_bytes;
+    check_memory(estimated_bytes(plan, options),
+                 per_trial ? "use fewer trials (-n) or drop --per-trial" : "use fewer trials (-n)");
     Progress progress(options.trials, !o.quiet);
     options.progress = [&](long long done) { progress.update(done); };
     SignalGuard signals;
@@ -283,11 +345,18 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
 
     // Points in parallel (one thread each) when there are at least as many points as threads;
     // otherwise one point at a time on all threads. Either way every figure is the same.
+    const bool by_point = static_cast<int>(points.size()) >= o.threads;
+    double needed = 0;  // points run at once: up to one per thread, or one on all threads
+    for (std::size_t p = 0; p < points.size(); ++p) {
+        RunOptions opt = options[p];
+        opt.threads = by_point ? 1 : o.threads;
+        needed = std::max(needed, estimated_bytes(plans[p], opt) * (by_point ? o.threads : 1));
+    }
+    check_memory(needed, "use fewer trials (-n) or fewer threads (-j)");
     long long total_trials = 0;
     for (const auto& opt : options) total_trials += opt.trials;
     Progress progress(total_trials, !o.quiet);
     std::atomic<long long> finished_trials{0};
-    const bool by_point = static_cast<int>(points.size()) >= o.threads;
     std::vector<RunResult> results(points.size());
     std::atomic<std::size_t> next{0};
     SignalGuard signals;
@@ -368,6 +437,13 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
 
     // Same trials and seed for all: the first scenario's unless given on the command line.
     RunOptions options = run_options_of(scenarios.front(), o);
+    std::vector<Plan> plans;
+    double needed = 0;  // every scenario's values are kept for the paired differences
+    for (const auto& scenario : scenarios) {
+        plans.push_back(compile(scenario));
+        needed += estimated_bytes(plans.back(), options);
+    }
+    check_memory(needed, "use fewer trials (-n)");
     Progress progress(options.trials * static_cast<long long>(scenarios.size()), !o.quiet);
     SignalGuard signals;
     std::vector<RunResult> results;
@@ -375,7 +451,7 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
         const long long before = options.trials * static_cast<long long>(i);
         options.progress = [&](long long done) { progress.update(before + done); };
-        results.push_back(run(compile(scenarios[i]), options));
+        results.push_back(run(plans[i], options));
         if (results.back().cancelled) {
             err << "sibsim: interrupted; no output written\n";
             return interrupted_status();
@@ -454,6 +530,7 @@ int settle_command(const std::string& file, const std::string& observed_file, co
     const MetricLayout metrics = metric_layout(plan);
     TrialState state(plan);
     settle_observed(plan, *scenario, *observed, metrics, party_layout(plan), state);
+    SignalGuard signals;  // a signal while writing: no file left half-written (write_outputs)
 
     if (!o.out_dir.empty()) {
         Provenance provenance = {{"sibsim_version", SIBSIM_VERSION},
@@ -549,14 +626,31 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
         return code == 0 ? exit_ok : exit_invalid;
     }
 
+    // Output that never reached stdout (a full disk, a closed pipe) is a failure, not a success.
+    auto flushed = [&](int status) {
+        errno = 0;
+        out.flush();
+        if (out || status != exit_ok) return status;
+        err << "sibsim: error: cannot write to standard output"
+            << (errno ? std::string(": ") + std::strerror(errno) : std::string()) << '\n';
+        return exit_failure;
+    };
     try {
-        if (*validate_cmd) return validate(validate_files, out, err);
-        if (*run_cmd) return run_command(run_file, run_options, per_trial, out, err);
-        if (*sweep_cmd) return sweep_command(sweep_file, varies, sweep_metrics, sweep_options, out, err);
-        if (*compare_cmd) return compare_command(compare_files, compare_options, out, err);
-        if (*settle_cmd) return settle_command(settle_file, observed_file, settle_options, out, err);
+        if (*validate_cmd) return flushed(validate(validate_files, out, err));
+        if (*run_cmd) return flushed(run_command(run_file, run_options, per_trial, out, err));
+        if (*sweep_cmd)
+            return flushed(sweep_command(sweep_file, varies, sweep_metrics, sweep_options, out, err));
+        if (*compare_cmd) return flushed(compare_command(compare_files, compare_options, out, err));
+        if (*settle_cmd)
+            return flushed(settle_command(settle_file, observed_file, settle_options, out, err));
     } catch (const InputError& e) {
         print_errors(e, err);
+        return exit_invalid;
+    } catch (const Interrupted&) {
+        err << "sibsim: interrupted; no output written\n";
+        return interrupted_status();
+    } catch (const RefusedRun& e) {
+        err << "sibsim: error: " << e.what() << '\n';
         return exit_invalid;
     } catch (const OutputError& e) {
         err << "sibsim: error: " << e.what() << '\n';

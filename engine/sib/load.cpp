@@ -6,6 +6,7 @@
 // depend on a value that was itself wrong are skipped, so that one mistake gives one message.
 #include "sib/load.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <Eigen/Cholesky>
@@ -20,6 +21,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <system_error>
 
 namespace sib {
@@ -1683,9 +1685,46 @@ std::optional<SourceLoc> find_binary(std::string_view text) {
     return std::nullopt;
 }
 
+/// Notes where each document starts, building nothing.
+class DocumentCounter : public YAML::EventHandler {
+  public:
+    SourceLoc last_start;
+    void OnDocumentStart(const YAML::Mark& mark) override { last_start = to_loc(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+/// yaml-cpp 0.7 reads some malformed text (",:", found by fuzzing) as an endless stream of
+/// documents, which LoadAll collects until memory runs out. A real stream has at most one
+/// document per line (each after a "---" line), so more than that is reported where the parser
+/// got stuck. Parse errors are thrown as by LoadAll.
+bool documents_end(const std::string& text, DiagnosticSink& sink) {
+    const auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    for (std::size_t documents = 0; parser.HandleNextDocument(counter);) {
+        if (++documents > lines) {
+            sink.error(counter.last_start, "", "the YAML parser cannot get past this point");
+            return false;
+        }
+    }
+    return true;
+}
+
 /// Parses YAML text into our tree; problems go to `sink` (and the result is then empty).
 std::optional<Node> parse_yaml(std::string_view text, DiagnosticSink& sink, bool whole_file) {
     try {
+        if (!documents_end(std::string(text), sink)) return std::nullopt;
         std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
         if (docs.empty()) return Node{};
         if (whole_file && docs.size() > 1) {

@@ -1,0 +1,579 @@
+// Robustness (docs/limits.md): limits refused up front with located messages and exit 2, a run
+// that cannot fit in memory refused before it starts, SIGINT and SIGTERM on the real binary
+// (exit 130 and 143, within a second, nothing left behind, also while files are being written),
+// write failures (exit 1, the path named, nothing partial), and numerical extremes that must never
+// put NaN or infinity in any output file.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_helpers.hpp"
+#include "sib/load.hpp"
+
+extern char** environ;
+
+using namespace sib::test;
+
+namespace {
+
+/// The message of load_scenario on `yaml`, or "" when it loads.
+std::string load_error(const std::string& yaml) {
+    try {
+        sib::load_scenario(yaml, "t.yaml");
+    } catch (const sib::InputError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+/// MemAvailable in bytes, as the CLI reads it; nothing when unreadable.
+std::optional<double> mem_available() {
+    std::ifstream meminfo("/proc/meminfo");
+    for (std::string key; meminfo >> key;) {
+        double kib = 0;
+        if (key == "MemAvailable:" && meminfo >> kib) return kib * 1024;
+        meminfo.ignore(1 << 20, '\n');
+    }
+    return std::nullopt;
+}
+
+// A small valid scenario with `cohorts`, `outcomes` and `payments` spliced in.
+std::string scenario_with(const std::string& cohorts, const std::string& outcomes,
+                          const std::string& payments, int horizon = 40) {
+    return "sibsim: 1\nname: t\nhorizon: " + std::to_string(horizon) + "\ncohorts:\n" + cohorts +
+           "outcomes:\n" + outcomes + "payments:\n" + payments +
+           "payers:\n  - {name: p, share: 1}\n";
+}
+
+const std::string one_cohort = "  - {name: c, size: 10, enrol: [0, 1]}\n";
+const std::string one_outcome = "  - {name: o, kind: binary, rate: 0.5}\n";
+const std::string one_rule = "  - {name: r, basis: rate_card, outcome: o, price: 1}\n";
+
+std::string repeated(const std::string& pattern, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+        std::string line = pattern;
+        for (std::size_t at; (at = line.find("#")) != std::string::npos;)
+            line.replace(at, 1, std::to_string(i));
+        out += line;
+    }
+    return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Limits
+
+TEST_CASE("limits: too many cohorts, outcomes, rules, payers, tranches, points or correlations") {
+    SUBCASE("cohorts") {
+        const auto yaml = scenario_with(repeated("  - {name: c#, size: 1, enrol: [0, 0]}\n", 1001),
+                                        one_outcome, one_rule);
+        CHECK(load_error(yaml) ==
+              "t.yaml:5:3: error: cohorts: must have at most 1000 entries, got 1001");
+        CHECK(load_error(scenario_with(repeated("  - {name: c#, size: 1, enrol: [0, 0]}\n", 1000),
+                                       one_outcome, one_rule)) == "");
+    }
+    SUBCASE("outcomes") {
+        const auto yaml =
+            scenario_with(one_cohort, repeated("  - {name: o#, kind: binary, rate: 0.5}\n", 101),
+                          "  - {name: r, basis: rate_card, outcome: o1, price: 1}\n");
+        CHECK(load_error(yaml) ==
+              "t.yaml:7:3: error: outcomes: must have at most 100 entries, got 101");
+    }
+    SUBCASE("payment rules") {
+        const auto yaml = scenario_with(
+            one_cohort, one_outcome,
+            repeated("  - {name: r#, basis: rate_card, outcome: o, price: 1}\n", 1001));
+        CHECK(load_error(yaml) ==
+              "t.yaml:9:3: error: payments: must have at most 1000 entries, got 1001");
+    }
+    SUBCASE("payers") {
+        std::string yaml = scenario_with(one_cohort, one_outcome, one_rule);
+        yaml = yaml.substr(0, yaml.find("payers:")) + "payers:\n" +
+               repeated("  - {name: p#, share: 0.01}\n", 101);
+        CHECK(load_error(yaml) ==
+              "t.yaml:11:3: error: payers: must have at most 100 entries, got 101");
+    }
+    SUBCASE("tranches") {
+        const auto yaml = scenario_with(one_cohort, one_outcome, one_rule) +
+                          "investors:\n  capital: 1\n  tranches:\n" +
+                          repeated("    - {name: t#, share: 0.01}\n", 101);
+        CHECK(load_error(yaml) ==
+              "t.yaml:15:5: error: investors.tranches: must have at most 100 entries, got 101");
+    }
+    SUBCASE("schedule points") {
+        std::string points;
+        for (int i = 0; i < 1001; ++i) points += (i ? ", [" : "[") + std::to_string(i) + ", 1]";
+        const auto yaml =
+            scenario_with(one_cohort, "  - {name: o, kind: count, better: lower, baseline: 1}\n",
+                          "  - {name: r, basis: versus_comparison, outcome: o, "
+                          "schedule: [" +
+                              points + "]}\n") +
+            "comparison: {kind: historical}\n";
+        CHECK(load_error(yaml) ==
+              "t.yaml:9:63: error: payments.r.schedule: must have at most 1000 entries, got 1001");
+    }
+    SUBCASE("correlations") {
+        const auto yaml = scenario_with(one_cohort, one_outcome, one_rule) + "correlations:\n" +
+                          repeated("  - [a, b, 0.1]\n", 1001);
+        CHECK(load_error(yaml) ==
+              "t.yaml:13:3: error: correlations: must have at most 1000 entries, got 1001");
+    }
+}
+
+TEST_CASE("limits: enrolment periods times outcomes, horizon, cohort size, trials") {
+    SUBCASE("1000 cohorts over 1001 periods with 1 outcome: over a million batch counts") {
+        const auto yaml =
+            scenario_with(repeated("  - {name: c#, size: 1, enrol: [0, 1000]}\n", 1000),
+                          one_outcome, one_rule, 1200);
+        CHECK(load_error(yaml) ==
+              "t.yaml:5:3: error: cohorts: enrolment periods over all cohorts (1001000) times "
+              "outcomes (1) must be at most 1000000, got 1001000");
+    }
+    SUBCASE("horizon") {
+        const auto yaml = scenario_with(one_cohort, one_outcome, one_rule, 1201);
+        CHECK(load_error(yaml) ==
+              "t.yaml:3:10: error: horizon: must be between 1 and 1200, got 1201");
+    }
+    SUBCASE("cohort size") {
+        const auto yaml =
+            scenario_with("  - {name: c, size: 1e12, enrol: [0, 1]}\n", one_outcome, one_rule);
+        CHECK(load_error(yaml) ==
+              "t.yaml:5:21: error: cohorts.c.size: must be between 0 and 10000000, got 1e+12");
+    }
+    SUBCASE("simulation.trials in the file: exit 2 with a located message") {
+        TempDir dir;
+        write_file(dir.path() / "s.yaml", scenario_with(one_cohort, one_outcome, one_rule) +
+                                              "simulation: {trials: 2000000000}\n");
+        const Cli r = sibsim({"run", dir / "s.yaml", "--quiet"});
+        CHECK(r.status == 2);
+        CHECK(r.err == dir / "s.yaml" +
+                           ":12:22: error: simulation.trials: must be between 1 and 1000000000, "
+                           "got 2000000000\n");
+    }
+    SUBCASE("-n on the command line") {
+        const Cli r = sibsim({"run", peterborough, "-n", "2000000000", "--quiet"});
+        CHECK(r.status == 2);
+        CHECK_MESSAGE(r.err.find("--trials") != std::string::npos, r.err);
+    }
+}
+
+TEST_CASE("fuzz finding: ',:' is not read as endless YAML documents, in a file or in --set") {
+    // yaml-cpp 0.7 reads ",:" as an endless stream of empty documents; LoadAll then never ends.
+    CHECK(load_error("# a comment\n,:\n") ==
+          "t.yaml:2:1: error: the YAML parser cannot get past this point");
+    const Cli r = sibsim({"run", peterborough, "-n", "10", "--set", "name=,:", "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err == peterborough +
+                       ":47:7: error: name: --set value is not valid YAML: the YAML parser cannot "
+                       "get past this point\n");
+}
+
+TEST_CASE("a run that needs more memory than is available is refused before it starts (exit 2)") {
+    const auto available = mem_available();
+    if (!available) {
+        MESSAGE("skipped: /proc/meminfo has no MemAvailable");
+        return;
+    }
+    // A billion trials of Peterborough keep 8 bytes per metric and trial: hundreds of GiB.
+    if (*available > 100.0 * 1024 * 1024 * 1024) {
+        MESSAGE("skipped: this machine has more than 100 GiB available");
+        return;
+    }
+    TempDir dir;
+    const std::string out = dir / "out";
+    SUBCASE("run --per-trial") {
+        const Cli r =
+            sibsim({"run", peterborough, "-n", "1000000000", "--per-trial", "-o", out, "--quiet"});
+        CHECK(r.status == 2);
+        CHECK_MESSAGE(r.err.rfind("sibsim: error: this run needs about ", 0) == 0, r.err);
+        CHECK_MESSAGE(r.err.find(" GiB of memory but ") != std::string::npos, r.err);
+        CHECK_MESSAGE(
+            r.err.find(" GiB is available; use fewer trials (-n) or drop --per-trial\n") !=
+                std::string::npos,
+            r.err);
+    }
+    SUBCASE("compare keeps every value of every scenario") {
+        const Cli r = sibsim(
+            {"compare", peterborough, peterborough, "-n", "1000000000", "-o", out, "--quiet"});
+        CHECK(r.status == 2);
+        CHECK_MESSAGE(r.err.find("GiB is available; use fewer trials (-n)\n") != std::string::npos,
+                      r.err);
+    }
+    CHECK(!fs::exists(out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interruption: the real binary, a real signal
+
+namespace {
+
+/// The real `sibsim` with ARGS, stdout to `out_path` and stderr to `err_path`; SIGINT and
+/// SIGTERM at their defaults and unblocked in the child, whatever the test runner set.
+pid_t spawn_sibsim(const std::vector<std::string>& args, const std::string& out_path,
+                   const std::string& err_path) {
+    std::vector<std::string> all{SIBSIM_BINARY};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = -1;
+    const int failed =
+        posix_spawn(&pid, all[0].c_str(), &actions, &attributes, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    REQUIRE_MESSAGE(failed == 0, "cannot start " << all[0]);
+    return pid;
+}
+
+using Clock = std::chrono::steady_clock;
+
+struct Ended {
+    int status = 0;
+    bool killed = false;  ///< did not end within the limit: killed with SIGKILL
+    Clock::time_point at;
+};
+
+/// Waits for `pid` at most `limit`; past it, kills it with SIGKILL (and reaps it).
+Ended wait_bounded(pid_t pid, std::chrono::milliseconds limit) {
+    const auto deadline = Clock::now() + limit;
+    Ended e;
+    while (true) {
+        const pid_t done = ::waitpid(pid, &e.status, WNOHANG);
+        if (done == pid) {
+            e.at = Clock::now();
+            return e;
+        }
+        if (Clock::now() > deadline) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &e.status, 0);
+            e.killed = true;
+            e.at = Clock::now();
+            return e;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
+bool is_empty_or_missing(const fs::path& dir) {
+    std::error_code error;
+    return !fs::exists(dir, error) || fs::is_empty(dir, error);
+}
+
+}  // namespace
+
+TEST_CASE("SIGINT and SIGTERM stop a long run within a second: exit 130 or 143, no output") {
+    for (const int signal : {SIGINT, SIGTERM}) {
+        CAPTURE(signal);
+        TempDir dir;
+        const std::string out = dir / "out";
+        const pid_t pid =
+            spawn_sibsim({"run", peterborough, "-n", "50000000", "-o", out, "--quiet"},
+                         dir / "stdout", dir / "stderr");
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        REQUIRE(::waitpid(pid, nullptr, WNOHANG) == 0);  // still running
+        const auto sent = Clock::now();
+        ::kill(pid, signal);
+        const Ended e = wait_bounded(pid, std::chrono::seconds(5));
+        REQUIRE_MESSAGE(!e.killed, "did not stop within 5 s of the signal");
+        const double seconds = std::chrono::duration<double>(e.at - sent).count();
+        CHECK_MESSAGE(seconds < 1.0, "stopped " << seconds << " s after the signal");
+        REQUIRE(WIFEXITED(e.status));
+        CHECK(WEXITSTATUS(e.status) == 128 + signal);
+        CHECK(read_file(dir / "stderr") == "sibsim: interrupted; no output written\n");
+        CHECK(is_empty_or_missing(out));
+    }
+}
+
+TEST_CASE("a signal while the files are being written: exit 130, no file and no temporary left") {
+    // 200,000 trials with --per-trial: trials.csv takes a while to write. The signal is sent as
+    // soon as the output directory appears, i.e. once writing has begun.
+    TempDir dir;
+    const std::string out = dir / "out";
+    const pid_t pid =
+        spawn_sibsim({"run", peterborough, "-n", "200000", "--per-trial", "-o", out, "--quiet"},
+                     dir / "stdout", dir / "stderr");
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (!fs::exists(out) && ::waitpid(pid, nullptr, WNOHANG) == 0 && Clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    ::kill(pid, SIGINT);
+    const Ended e = wait_bounded(pid, std::chrono::seconds(10));
+    REQUIRE(!e.killed);
+    REQUIRE(WIFEXITED(e.status));
+    CHECK(WEXITSTATUS(e.status) == 130);
+    CHECK(read_file(dir / "stderr") == "sibsim: interrupted; no output written\n");
+    CHECK(!fs::exists(out));  // created by this run, so removed with what was in it
+    CHECK(entries_of(dir.path()) == std::vector<std::string>{"stderr", "stdout"});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Write failures
+
+TEST_CASE("write failures: exit 1, a message naming the path, nothing partial left") {
+    TempDir dir;
+    SUBCASE("-o under a regular file") {
+        write_file(dir.path() / "file", "x");
+        const std::string out = dir / "file" + "/out";
+        const Cli r = sibsim({"run", peterborough, "-n", "10", "-o", out, "--quiet"});
+        CHECK(r.status == 1);
+        CHECK(r.err == "sibsim: error: cannot create directory '" + out + "': Not a directory\n");
+        CHECK(entries_of(dir.path()) == std::vector<std::string>{"file"});
+    }
+    SUBCASE("-o /dev/full (a device, not a directory)") {
+        const Cli r = sibsim({"run", peterborough, "-n", "10", "-o", "/dev/full", "--quiet"});
+        CHECK(r.status == 1);
+        CHECK_MESSAGE(r.err.find("'/dev/full'") != std::string::npos, r.err);
+    }
+    SUBCASE("a later file cannot be written: the earlier ones are removed too") {
+        // A directory where cashflows.csv should go: summary.csv is written, then the rename of
+        // cashflows.csv fails; summary.csv must not stay behind on its own.
+        const fs::path out = dir.path() / "out";
+        fs::create_directories(out / "cashflows.csv");
+        const Cli r = sibsim({"run", peterborough, "-n", "10", "-o", out.string(), "--quiet"});
+        CHECK(r.status == 1);
+        CHECK_MESSAGE(r.err.find("'" + (out / "cashflows.csv").string() + "'") != std::string::npos,
+                      r.err);
+        CHECK(entries_of(out) == std::vector<std::string>{"cashflows.csv"});
+    }
+    SUBCASE("a read-only folder") {
+        if (::geteuid() == 0) {
+            MESSAGE("skipped: running as root, which permissions do not stop");
+            return;
+        }
+        fs::permissions(dir.path(), fs::perms::owner_read | fs::perms::owner_exec);
+        const std::string out = dir / "out";
+        const Cli r = sibsim({"run", peterborough, "-n", "10", "-o", out, "--quiet"});
+        fs::permissions(dir.path(), fs::perms::owner_all);
+        CHECK(r.status == 1);
+        CHECK(r.err == "sibsim: error: cannot create directory '" + out + "': Permission denied\n");
+        CHECK(entries_of(dir.path()).empty());
+    }
+}
+
+TEST_CASE("stdout on a full device: exit 1 and a message, not a silent success") {
+    if (::access("/dev/full", W_OK) != 0) {
+        MESSAGE("skipped: no /dev/full");
+        return;
+    }
+    TempDir dir;
+    const pid_t pid = spawn_sibsim({"run", peterborough, "-n", "100", "--format", "csv"},
+                                   "/dev/full", dir / "stderr");
+    const Ended e = wait_bounded(pid, std::chrono::seconds(30));
+    REQUIRE(!e.killed);
+    REQUIRE(WIFEXITED(e.status));
+    CHECK(WEXITSTATUS(e.status) == 1);
+    CHECK(read_file(dir / "stderr") ==
+          "sibsim: error: cannot write to standard output: No space left on device\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numerical extremes: every number in every output file is finite
+
+namespace {
+
+/// A scenario with every part: binary and count outcomes, a follower, all three bases, caps,
+/// payers with savings and a rule override, provider costs, tranches and a guarantee.
+const std::string extremes_base = R"(sibsim: 1
+name: extremes
+period: quarter
+horizon: 20
+discount_rate: 0.035
+cohorts:
+  - {name: a, size: 200, enrol: [0, 3]}
+  - {name: b, size: {dist: uniform, min: 50, max: 150}, enrol: [2, 5]}
+outcomes:
+  - name: job
+    kind: binary
+    rate: {dist: beta, mean: 0.4, sd: 0.1}
+    observed_after: 2
+  - name: sustained
+    kind: binary
+    rate: 0.5
+    after: job
+    observed_after: 4
+  - name: reoffend
+    kind: count
+    better: lower
+    baseline: 1.5
+    effect: {dist: normal, mean: -0.1, sd: 0.05}
+    dispersion: 2
+    observed_after: 4
+  - name: attendance
+    kind: count
+    better: higher
+    baseline: 10
+    effect: 0.1
+comparison: {kind: matched, ratio: 5}
+payments:
+  - {name: job-card, basis: rate_card, outcome: job, price: 1000, cap: 150000}
+  - {name: sustained-card, basis: rate_card, outcome: sustained, price: 2000, payment_lag: 1}
+  - {name: attendance-card, basis: rate_card, outcome: attendance, price: 10}
+  - {name: placements, basis: target, outcome: sustained, at_least: 20, amount: 50000, price: 100}
+  - name: trigger
+    basis: versus_comparison
+    outcome: reoffend
+    per: cohort
+    threshold: 0.05
+    price: 3000
+    payers: {commissioner: 0.2, fund: 0.8}
+  - name: pooled
+    basis: versus_comparison
+    outcome: reoffend
+    per: all
+    schedule: [[0.0, 0], [0.1, 100000], [0.3, 400000]]
+    net_of: trigger
+caps: {per_participant: 2500, total: 2000000}
+payers:
+  - {name: commissioner, share: 0.6, savings: {reoffend: 5000, job: 1000}}
+  - {name: fund, share: 0.4}
+provider:
+  costs: {per_participant: 300, per_period: 20000, from: 0, to: 10}
+investors:
+  capital: 400000
+  tranches:
+    - {name: senior, share: 0.7, rate: 0.05}
+    - {name: junior, share: 0.3}
+  guarantee: {name: guarantor, amount: 100000}
+)";
+
+/// Every field of a CSV file that is not a plain name: it must read as a finite number.
+void check_numbers_finite(const fs::path& file) {
+    const std::string text = read_file(file);
+    std::istringstream lines(text);
+    std::string line;
+    std::getline(lines, line);  // header
+    int numbers = 0;
+    while (std::getline(lines, line)) {
+        std::stringstream fields(line);
+        for (std::string field; std::getline(fields, field, ',');) {
+            std::string lower = field;
+            for (auto& c : lower)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            CHECK_MESSAGE(lower.find("nan") == std::string::npos, file << ": " << line);
+            CHECK_MESSAGE(lower.find("inf") == std::string::npos, file << ": " << line);
+            double v = 0;
+            const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), v);
+            if (error == std::errc() && end == field.data() + field.size()) {
+                ++numbers;
+                CHECK_MESSAGE(std::isfinite(v), file << ": " << line);
+            }
+        }
+    }
+    CHECK(numbers > 0);
+}
+
+void check_extreme(const std::string& yaml, const std::vector<std::string>& sets) {
+    TempDir dir;
+    write_file(dir.path() / "s.yaml", yaml);
+    std::vector<std::string> args{"run", dir / "s.yaml", "-n", "300",       "-j",
+                                  "2",   "--per-trial",  "-o", dir / "out", "--quiet"};
+    for (const auto& s : sets) {
+        args.push_back("--set");
+        args.push_back(s);
+    }
+    const Cli r = sibsim(args);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    for (const char* name : {"summary.csv", "cashflows.csv", "trials.csv"})
+        check_numbers_finite(dir.path() / "out" / name);
+}
+
+}  // namespace
+
+TEST_CASE("numerical extremes never put NaN or infinity in summary, cash flows or trials") {
+    struct Case {
+        const char* name;
+        std::vector<std::string> sets;
+    };
+    const std::vector<Case> cases = {
+        {"as given", {}},
+        {"rates 0", {"outcomes.job.rate=0", "outcomes.sustained.rate=0"}},
+        {"rates 1", {"outcomes.job.rate=1", "outcomes.sustained.rate=1"}},
+        {"dispersion exactly 1", {"outcomes.reoffend.dispersion=1"}},
+        {"dispersion 1000", {"outcomes.reoffend.dispersion=1000"}},
+        {"effect -1", {"outcomes.reoffend.effect=-1", "outcomes.attendance.effect=-1"}},
+        {"empty cohorts", {"cohorts.a.size=0", "cohorts.b.size=0"}},
+        {"one empty cohort", {"cohorts.b.size=0"}},
+        {"comparison mean 0", {"outcomes.reoffend.baseline=0"}},
+        {"historical comparison of 0",
+         {"outcomes.reoffend.baseline=0", "comparison={kind: historical}"}},
+        {"no payments at all",
+         {"payments.job-card.price=0", "payments.sustained-card.price=0",
+          "payments.attendance-card.price=0", "payments.placements.at_least=1000000",
+          "payments.trigger.threshold=1000", "payments.pooled.schedule=[[1000, 5]]"}},
+        {"payments far beyond capital",
+         {"payments.attendance-card.price=1e12", "caps={}", "payments.job-card.cap=1e15"}},
+        {"zero capital", {"investors.capital=0"}},
+        {"zero capital, no guarantee", {"investors={capital: 0}"}},
+        {"no costs", {"provider={costs: {}}"}},
+        {"discount rate near -1", {"discount_rate=-0.999999"}},
+        {"discount rate 1", {"discount_rate=1"}},
+        {"per-participant cap 0 and total cap 0", {"caps={per_participant: 0, total: 0}"}},
+        {"monthly periods, tiny sizes", {"period=month", "cohorts.a.size=1", "cohorts.b.size=0"}},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.name);
+        check_extreme(extremes_base, c.sets);
+    }
+}
+
+TEST_CASE("numerical extremes: horizon 1, everything in period 0") {
+    const std::string yaml = R"(sibsim: 1
+name: one period
+horizon: 1
+period: year
+discount_rate: 0.5
+cohorts:
+  - {name: a, size: 10, enrol: [0, 0]}
+outcomes:
+  - {name: job, kind: binary, rate: 0.5}
+  - {name: reoffend, kind: count, better: lower, baseline: 1, effect: -0.2}
+comparison: {kind: matched, ratio: 1}
+payments:
+  - {name: card, basis: rate_card, outcome: job, price: 100}
+  - {name: trigger, basis: versus_comparison, outcome: reoffend, amount: 500}
+payers:
+  - {name: p, share: 1, savings: {reoffend: 10}}
+provider:
+  costs: {per_participant: 50, per_period: 100}
+investors:
+  capital: 200
+  guarantee: {amount: 50}
+)";
+    check_extreme(yaml, {});
+    check_extreme(yaml, {"investors.capital=0"});
+    check_extreme(yaml, {"cohorts.a.size=0"});
+}

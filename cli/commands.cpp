@@ -21,6 +21,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "progress.hpp"
 #include "sib/csv.hpp"
 #include "sib/load.hpp"
 #include "sib/plan.hpp"
@@ -81,42 +82,9 @@ void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
     cmd.add_flag("--quiet", o.quiet, "Print nothing on stdout and no progress");
 }
 
-/// A progress line on stderr, only when stderr is a terminal and the work takes over a second.
-class Progress {
-public:
-    Progress(long long total, bool enabled) : total_(total), enabled_(enabled && isatty(STDERR_FILENO)) {}
-    ~Progress() {
-        if (shown_) std::cerr << "\r\033[K" << std::flush;
-    }
-    void update(long long done) {
-        if (!enabled_) return;
-        std::lock_guard lock(mutex_);
-        const double elapsed = seconds_since(start_);
-        if (elapsed < 1.0 || seconds_since(last_) < 0.2) return;
-        last_ = clock::now();
-        shown_ = true;
-        const double rate = static_cast<double>(done) / elapsed;
-        const double left = rate > 0 ? static_cast<double>(total_ - done) / rate : 0;
-        const int width = 30;
-        const int filled = static_cast<int>(width * static_cast<double>(done) / static_cast<double>(total_));
-        std::cerr << "\r[" << std::string(static_cast<size_t>(filled), '#')
-                  << std::string(static_cast<size_t>(width - filled), ' ') << "] " << done << "/" << total_
-                  << "  " << static_cast<long long>(rate) << " trials/s  " << static_cast<long long>(left + 0.5)
-                  << " s left" << std::flush;
-    }
-
-private:
-    using clock = std::chrono::steady_clock;
-    static double seconds_since(clock::time_point t) {
-        return std::chrono::duration<double>(clock::now() - t).count();
-    }
-    long long total_;
-    bool enabled_;
-    bool shown_ = false;
-    std::mutex mutex_;
-    clock::time_point start_ = clock::now();
-    clock::time_point last_ = start_;
-};
+/// Progress goes to the terminal only: not when stderr is redirected, nor when the caller (a
+/// test) passed its own stream.
+bool progress_terminal(const std::ostream& err) { return &err == &std::cerr && isatty(STDERR_FILENO); }
 
 std::string read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -271,7 +239,7 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
                                 estimated_bytes(plan, options) <= exact_quantile_bytes;
     check_memory(estimated_bytes(plan, options),
                  per_trial ? "use fewer trials (-n) or drop --per-trial" : "use fewer trials (-n)");
-    Progress progress(options.trials, !o.quiet);
+    Progress progress(options.trials, !o.quiet, err, progress_terminal(err));
     options.progress = [&](long long done) { progress.update(done); };
     SignalGuard signals;
     const RunResult result = run(plan, options);
@@ -355,7 +323,7 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
     check_memory(needed, "use fewer trials (-n) or fewer threads (-j)");
     long long total_trials = 0;
     for (const auto& opt : options) total_trials += opt.trials;
-    Progress progress(total_trials, !o.quiet);
+    Progress progress(total_trials, !o.quiet, err, progress_terminal(err));
     std::atomic<long long> finished_trials{0};
     std::vector<RunResult> results(points.size());
     std::atomic<std::size_t> next{0};
@@ -444,7 +412,8 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
         needed += estimated_bytes(plans.back(), options);
     }
     check_memory(needed, "use fewer trials (-n)");
-    Progress progress(options.trials * static_cast<long long>(scenarios.size()), !o.quiet);
+    Progress progress(options.trials * static_cast<long long>(scenarios.size()), !o.quiet, err,
+                      progress_terminal(err));
     SignalGuard signals;
     std::vector<RunResult> results;
     std::vector<std::string> names;

@@ -14,7 +14,8 @@ namespace {
 
 /// A shipped scenario by name, or a benchmark scenario with the "bench/" prefix.
 sib::Plan plan_of(const std::string& name) {
-    const std::string path = name.rfind("bench/", 0) == 0 ? "/bench/scenarios/" + name.substr(6) : "/scenarios/" + name;
+    const std::string path =
+        name.rfind("bench/", 0) == 0 ? "/bench/scenarios/" + name.substr(6) : "/scenarios/" + name;
     return sib::compile(sib::load_scenario_file(std::string(SIBSIM_SOURCE_DIR) + path + ".yaml"));
 }
 

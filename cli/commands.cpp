@@ -69,12 +69,15 @@ void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
                 const auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), seed);
                 return error == std::errc() && end == v.data() + v.size()
                            ? std::string()
-                           : "must be a whole number from 0 to 18446744073709551615, got '" + v + "'";
+                           : "must be a whole number from 0 to 18446744073709551615, got '" + v +
+                                 "'";
             },
             "SEED"));
-    cmd.add_option("-j,--threads", o.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
+    cmd.add_option("-j,--threads", o.threads, "Worker threads (default: all cores)")
+        ->check(CLI::Range(1, 1024));
     o.out_option = cmd.add_option("-o,--out", o.out_dir, "Directory for the CSV outputs");
-    cmd.add_option("--set", o.sets, "Override a scenario value before validation: PATH=VALUE (repeatable)")
+    cmd.add_option("--set", o.sets,
+                   "Override a scenario value before validation: PATH=VALUE (repeatable)")
         ->take_all()
         ->expected(1);
     cmd.add_option("--format", o.format, "Summary on stdout: table, csv or json")
@@ -84,7 +87,9 @@ void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
 
 /// Progress goes to the terminal only: not when stderr is redirected, nor when the caller (a
 /// test) passed its own stream.
-bool progress_terminal(const std::ostream& err) { return &err == &std::cerr && isatty(STDERR_FILENO); }
+bool progress_terminal(const std::ostream& err) {
+    return &err == &std::cerr && isatty(STDERR_FILENO);
+}
 
 std::string read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -139,7 +144,9 @@ struct SignalGuard {
     void (*previous_term)(int);
 };
 
-int interrupted_status() { return 128 + interrupt_signal.load(); }
+int interrupted_status() {
+    return 128 + interrupt_signal.load();
+}
 
 /// A signal arrived while outputs were being written; what this run wrote has been removed.
 struct Interrupted {};
@@ -170,12 +177,13 @@ void check_memory(double needed, const std::string& advice) {
         std::snprintf(text, sizeof text, "%.1f", bytes / (1024.0 * 1024 * 1024));
         return std::string(text);
     };
-    throw RefusedRun("this run needs about " + gib(needed) + " GiB of memory but " + gib(*available) +
-                     " GiB is available; " + advice);
+    throw RefusedRun("this run needs about " + gib(needed) + " GiB of memory but " +
+                     gib(*available) + " GiB is available; " + advice);
 }
 
 /// The provenance rows of run.csv for one scenario run.
-Provenance provenance_of(const std::string& file, const std::vector<std::string>& sets, const RunOptions& options) {
+Provenance provenance_of(const std::string& file, const std::vector<std::string>& sets,
+                         const RunOptions& options) {
     Provenance provenance = {{"sibsim_version", SIBSIM_VERSION},
                              {"scenario", file},
                              {"scenario_sha256", sha256_hex(read_text(file))}};
@@ -198,7 +206,9 @@ RunOptions run_options_of(const Scenario& scenario, const SimulationOptions& o) 
 /// only now, after every input was checked and the work is done. All files or none: when one
 /// cannot be written, or a signal arrives meanwhile (it is held off until the file being written
 /// is complete), the files written so far and a directory created here are removed.
-void write_outputs(const std::string& dir, const std::vector<std::pair<std::string, std::function<void(std::ostream&)>>>& files) {
+void write_outputs(
+    const std::string& dir,
+    const std::vector<std::pair<std::string, std::function<void(std::ostream&)>>>& files) {
     const std::filesystem::path folder(dir);
     std::error_code ignored;
     const bool existed = std::filesystem::exists(folder, ignored);
@@ -224,8 +234,8 @@ void write_outputs(const std::string& dir, const std::vector<std::pair<std::stri
     }
 }
 
-int run_command(const std::string& file, const SimulationOptions& o, bool per_trial, std::ostream& out,
-                std::ostream& err) {
+int run_command(const std::string& file, const SimulationOptions& o, bool per_trial,
+                std::ostream& out, std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
     const Scenario scenario = load_scenario_file(file, overrides);
     const Plan plan = compile(scenario);
@@ -253,7 +263,8 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
         std::vector<std::pair<std::string, std::function<void(std::ostream&)>>> files = {
             {"summary.csv", [&](std::ostream& s) { write_summary(s, result); }},
             {"cashflows.csv", [&](std::ostream& s) { write_cashflows(s, plan, result); }}};
-        if (per_trial) files.push_back({"trials.csv", [&](std::ostream& s) { write_trials(s, result); }});
+        if (per_trial)
+            files.push_back({"trials.csv", [&](std::ostream& s) { write_trials(s, result); }});
         files.push_back({"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }});
         write_outputs(o.out_dir, files);
     }
@@ -269,8 +280,9 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     return exit_ok;
 }
 
-int sweep_command(const std::string& file, const std::vector<std::string>& varies, const std::string& metrics_arg,
-                  const SimulationOptions& o, std::ostream& out, std::ostream& err) {
+int sweep_command(const std::string& file, const std::vector<std::string>& varies,
+                  const std::string& metrics_arg, const SimulationOptions& o, std::ostream& out,
+                  std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
     std::vector<VaryAxis> axes;
     std::vector<Diagnostic> problems;
@@ -289,7 +301,8 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
     std::vector<RunOptions> options;
     for (const auto& point : points) {
         std::vector<Override> point_overrides = overrides;
-        for (std::size_t a = 0; a < axes.size(); ++a) point_overrides.push_back({axes[a].path, point[a]});
+        for (std::size_t a = 0; a < axes.size(); ++a)
+            point_overrides.push_back({axes[a].path, point[a]});
         const Scenario scenario = load_scenario_file(file, point_overrides);
         plans.push_back(compile(scenario));
         options.push_back(run_options_of(scenario, o));
@@ -305,7 +318,8 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         for (const auto& m : metrics)
             if (std::find(known.begin(), known.end(), m) == known.end()) {
                 std::string message = "no metric '" + m + "'";
-                if (auto hint = closest_match(m, known); !hint.empty()) message += "; did you mean '" + hint + "'?";
+                if (auto hint = closest_match(m, known); !hint.empty())
+                    message += "; did you mean '" + hint + "'?";
                 unknown.push_back({"--metrics", {}, "", message});
             }
         if (!unknown.empty()) throw InputError(unknown);
@@ -354,8 +368,10 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
     if (!o.out_dir.empty()) {
         Provenance provenance = provenance_of(file, o.sets, options.front());
         for (const auto& v : varies) provenance.push_back({"vary", v});
-        write_outputs(o.out_dir, {{"sweep.csv", [&](std::ostream& s) { write_sweep(s, axes, points, results, metrics); }},
-                                  {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
+        write_outputs(o.out_dir,
+                      {{"sweep.csv",
+                        [&](std::ostream& s) { write_sweep(s, axes, points, results, metrics); }},
+                       {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
     }
     if (!o.quiet) {
         if (o.format == "json") {
@@ -368,8 +384,11 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
                 out << "\"metrics\": {";
                 const char* separator = "";
                 for (const auto& m : results[p].metrics) {
-                    if (!metrics.empty() && std::find(metrics.begin(), metrics.end(), m.name) == metrics.end()) continue;
-                    out << separator << json_string(m.name) << ": {\"mean\": " << format_number(m.moments.mean)
+                    if (!metrics.empty() &&
+                        std::find(metrics.begin(), metrics.end(), m.name) == metrics.end())
+                        continue;
+                    out << separator << json_string(m.name)
+                        << ": {\"mean\": " << format_number(m.moments.mean)
                         << ", \"se\": " << format_number(m.moments.se()) << "}";
                     separator = ", ";
                 }
@@ -387,10 +406,12 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
     return exit_ok;
 }
 
-std::string stem_of(const std::string& file) { return std::filesystem::path(file).stem().string(); }
+std::string stem_of(const std::string& file) {
+    return std::filesystem::path(file).stem().string();
+}
 
-int compare_command(const std::vector<std::string>& files, const SimulationOptions& o, std::ostream& out,
-                    std::ostream& err) {
+int compare_command(const std::vector<std::string>& files, const SimulationOptions& o,
+                    std::ostream& out, std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
     std::vector<Scenario> scenarios;
     std::vector<Diagnostic> problems;
@@ -441,8 +462,9 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
         for (const auto& s : o.sets) provenance.push_back({"set", s});
         provenance.push_back({"seed", std::to_string(options.seed)});
         provenance.push_back({"trials", std::to_string(options.trials)});
-        write_outputs(o.out_dir, {{"compare.csv", [&](std::ostream& s) { write_compare(s, names, rows); }},
-                                  {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
+        write_outputs(o.out_dir,
+                      {{"compare.csv", [&](std::ostream& s) { write_compare(s, names, rows); }},
+                       {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
     }
     if (!o.quiet) {
         if (o.format == "json") {
@@ -474,8 +496,8 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
     return exit_ok;
 }
 
-int settle_command(const std::string& file, const std::string& observed_file, const SimulationOptions& o,
-                   std::ostream& out, std::ostream& err) {
+int settle_command(const std::string& file, const std::string& observed_file,
+                   const SimulationOptions& o, std::ostream& out, std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
     std::vector<Diagnostic> problems;
     std::optional<Scenario> scenario;
@@ -494,7 +516,8 @@ int settle_command(const std::string& file, const std::string& observed_file, co
 
     const Plan plan = compile(*scenario);
     if (plan.participant_mode != ParticipantMode::aggregate)
-        err << "sibsim: note: caps.per_participant is not applied: observed results are totals, not each "
+        err << "sibsim: note: caps.per_participant is not applied: observed results are totals, "
+               "not each "
                "participant's outcomes\n";
     const MetricLayout metrics = metric_layout(plan);
     TrialState state(plan);
@@ -508,9 +531,11 @@ int settle_command(const std::string& file, const std::string& observed_file, co
                                  {"observed", observed_file},
                                  {"observed_sha256", sha256_hex(read_text(observed_file))}};
         for (const auto& s : o.sets) provenance.push_back({"set", s});
-        write_outputs(o.out_dir, {{"payments.csv", [&](std::ostream& s) { write_payments(s, plan, state); }},
-                                  {"cashflows.csv", [&](std::ostream& s) { write_settled_cashflows(s, plan, state); }},
-                                  {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
+        write_outputs(
+            o.out_dir,
+            {{"payments.csv", [&](std::ostream& s) { write_payments(s, plan, state); }},
+             {"cashflows.csv", [&](std::ostream& s) { write_settled_cashflows(s, plan, state); }},
+             {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
     }
     if (!o.quiet) {
         if (o.format == "csv") {
@@ -518,7 +543,8 @@ int settle_command(const std::string& file, const std::string& observed_file, co
         } else if (o.format == "json") {
             out << "{";
             for (std::size_t m = 0; m < metrics.names.size(); ++m)
-                out << (m ? ",\n  " : "\n  ") << json_string(metrics.names[m]) << ": " << format_number(state.metrics[m]);
+                out << (m ? ",\n  " : "\n  ") << json_string(metrics.names[m]) << ": "
+                    << format_number(state.metrics[m]);
             out << "\n}\n";
         } else {
             print_settlement(out, plan, metrics, state);
@@ -530,62 +556,82 @@ int settle_command(const std::string& file, const std::string& observed_file, co
 }  // namespace
 
 int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-    CLI::App app{"sibsim: Monte Carlo simulation of Social Impact Bond and outcomes-contract payments"};
+    CLI::App app{
+        "sibsim: Monte Carlo simulation of Social Impact Bond and outcomes-contract payments"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("sibsim ") + SIBSIM_VERSION);
 
     std::vector<std::string> validate_files;
-    auto* validate_cmd = app.add_subcommand("validate", "Check scenario files; print 'ok' per valid file");
+    auto* validate_cmd =
+        app.add_subcommand("validate", "Check scenario files; print 'ok' per valid file");
     validate_cmd->add_option("SCENARIO", validate_files, "Scenario files")->required();
     validate_cmd->footer("Example: sibsim validate scenarios/*.yaml");
 
     std::string run_file;
     SimulationOptions run_options;
     bool per_trial = false;
-    auto* run_cmd = app.add_subcommand("run", "Simulate a scenario; print a summary, write CSV with -o");
+    auto* run_cmd =
+        app.add_subcommand("run", "Simulate a scenario; print a summary, write CSV with -o");
     run_cmd->add_option("SCENARIO", run_file, "Scenario file")->required();
     add_simulation_options(*run_cmd, run_options);
-    run_cmd->add_flag("--per-trial", per_trial, "Also write trials.csv (one row per trial); needs -o")
+    run_cmd
+        ->add_flag("--per-trial", per_trial, "Also write trials.csv (one row per trial); needs -o")
         ->needs(run_options.out_option);
     run_cmd->footer("Example: sibsim run scenarios/peterborough.yaml -n 100000 -o out/");
 
     std::string sweep_file, sweep_metrics;
     std::vector<std::string> varies;
     SimulationOptions sweep_options;
-    auto* sweep_cmd = app.add_subcommand("sweep", "Run a full grid of values on common random numbers; write sweep.csv");
+    auto* sweep_cmd = app.add_subcommand(
+        "sweep", "Run a full grid of values on common random numbers; write sweep.csv");
     sweep_cmd->add_option("SCENARIO", sweep_file, "Scenario file")->required();
-    sweep_cmd->add_option("--vary", varies, "PATH=a:b:step (inclusive) or PATH=v1,v2,... (repeatable)")
+    sweep_cmd
+        ->add_option("--vary", varies, "PATH=a:b:step (inclusive) or PATH=v1,v2,... (repeatable)")
         ->required()
         ->take_all()
         ->expected(1);
-    sweep_cmd->add_option("--metrics", sweep_metrics, "Comma-separated metrics for sweep.csv (default: all)");
+    sweep_cmd->add_option("--metrics", sweep_metrics,
+                          "Comma-separated metrics for sweep.csv (default: all)");
     add_simulation_options(*sweep_cmd, sweep_options);
     sweep_cmd->footer(
-        "Example: sibsim sweep scenarios/peterborough.yaml --vary payments.cohort-trigger.threshold=0.05:0.15:0.025 "
+        "Example: sibsim sweep scenarios/peterborough.yaml --vary "
+        "payments.cohort-trigger.threshold=0.05:0.15:0.025 "
         "--metrics payments.total,investors.irr -o out/");
 
     std::vector<std::string> compare_files;
     SimulationOptions compare_options;
-    auto* compare_cmd = app.add_subcommand("compare", "Run scenarios on common random numbers; write compare.csv");
-    compare_cmd->add_option("SCENARIO", compare_files, "Two or more scenario files; the first is the reference")
+    auto* compare_cmd =
+        app.add_subcommand("compare", "Run scenarios on common random numbers; write compare.csv");
+    compare_cmd
+        ->add_option("SCENARIO", compare_files,
+                     "Two or more scenario files; the first is the reference")
         ->required()
         ->expected(2, 1000);
     add_simulation_options(*compare_cmd, compare_options);
-    compare_cmd->footer("Example: sibsim compare scenarios/peterborough.yaml alternative.yaml -n 100000 -o out/");
+    compare_cmd->footer(
+        "Example: sibsim compare scenarios/peterborough.yaml alternative.yaml -n 100000 -o out/");
 
     std::string settle_file, observed_file;
     SimulationOptions settle_options;
-    auto* settle_cmd = app.add_subcommand("settle", "Apply the rules, caps, payers and waterfall to observed results");
+    auto* settle_cmd = app.add_subcommand(
+        "settle", "Apply the rules, caps, payers and waterfall to observed results");
     settle_cmd->add_option("SCENARIO", settle_file, "Scenario file")->required();
-    settle_cmd->add_option("--observed", observed_file, "YAML file of observed results (SPEC section 13)")->required();
-    settle_cmd->add_option("-o,--out", settle_options.out_dir, "Directory for payments.csv, cashflows.csv, run.csv");
-    settle_cmd->add_option("--set", settle_options.sets, "Override a scenario value: PATH=VALUE (repeatable)")
+    settle_cmd
+        ->add_option("--observed", observed_file, "YAML file of observed results (SPEC section 13)")
+        ->required();
+    settle_cmd->add_option("-o,--out", settle_options.out_dir,
+                           "Directory for payments.csv, cashflows.csv, run.csv");
+    settle_cmd
+        ->add_option("--set", settle_options.sets,
+                     "Override a scenario value: PATH=VALUE (repeatable)")
         ->take_all()
         ->expected(1);
     settle_cmd->add_option("--format", settle_options.format, "stdout: table, csv or json")
         ->check(CLI::IsMember({"table", "csv", "json"}));
     settle_cmd->add_flag("--quiet", settle_options.quiet, "Print nothing on stdout");
-    settle_cmd->footer("Example: sibsim settle scenarios/augsburg.yaml --observed tests/data/observed/augsburg-20.yaml -o out/");
+    settle_cmd->footer(
+        "Example: sibsim settle scenarios/augsburg.yaml --observed "
+        "tests/data/observed/augsburg-20.yaml -o out/");
 
     try {
         app.parse(argc, argv);
@@ -608,7 +654,8 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
         if (*validate_cmd) return flushed(validate(validate_files, out, err));
         if (*run_cmd) return flushed(run_command(run_file, run_options, per_trial, out, err));
         if (*sweep_cmd)
-            return flushed(sweep_command(sweep_file, varies, sweep_metrics, sweep_options, out, err));
+            return flushed(
+                sweep_command(sweep_file, varies, sweep_metrics, sweep_options, out, err));
         if (*compare_cmd) return flushed(compare_command(compare_files, compare_options, out, err));
         if (*settle_cmd)
             return flushed(settle_command(settle_file, observed_file, settle_options, out, err));

@@ -2,4 +2,6 @@
 
 #include "commands.hpp"
 
-int main(int argc, char** argv) { return sib::cli::main(argc, argv, std::cout, std::cerr); }
+int main(int argc, char** argv) {
+    return sib::cli::main(argc, argv, std::cout, std::cerr);
+}

@@ -9,11 +9,15 @@
 namespace sib::cli {
 
 class Progress {
-public:
+  public:
     /// `enabled` is false for --quiet; `terminal` says whether `out` is a terminal; nothing is
     /// shown before `delay_seconds` have passed.
-    Progress(long long total, bool enabled, std::ostream& out, bool terminal, double delay_seconds = 1.0)
-        : total_(total), enabled_(enabled && terminal && total > 0), delay_(delay_seconds), out_(out) {}
+    Progress(long long total, bool enabled, std::ostream& out, bool terminal,
+             double delay_seconds = 1.0)
+        : total_(total),
+          enabled_(enabled && terminal && total > 0),
+          delay_(delay_seconds),
+          out_(out) {}
     Progress(const Progress&) = delete;
     Progress& operator=(const Progress&) = delete;
     ~Progress() {
@@ -31,14 +35,15 @@ public:
         const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
         const double left = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
         constexpr int width = 30;
-        const int filled = static_cast<int>(width * static_cast<double>(done) / static_cast<double>(total_));
+        const int filled =
+            static_cast<int>(width * static_cast<double>(done) / static_cast<double>(total_));
         out_ << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
-             << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/" << total_ << "  "
-             << static_cast<long long>(rate) << " trials/s  " << static_cast<long long>(left + 0.5) << " s left"
-             << std::flush;
+             << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/"
+             << total_ << "  " << static_cast<long long>(rate) << " trials/s  "
+             << static_cast<long long>(left + 0.5) << " s left" << std::flush;
     }
 
-private:
+  private:
     using clock = std::chrono::steady_clock;
     static double seconds_since(clock::time_point t) {
         return std::chrono::duration<double>(clock::now() - t).count();

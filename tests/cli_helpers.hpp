@@ -39,20 +39,27 @@ inline Cli sibsim(const std::vector<std::string>& args) {
     return r;
 }
 
-inline std::string scenario_path(const std::string& name) { return std::string(SIBSIM_SOURCE_DIR) + "/scenarios/" + name; }
-inline std::string data_path(const std::string& name) { return std::string(SIBSIM_SOURCE_DIR) + "/tests/data/" + name; }
-inline std::string observed_path(const std::string& name) { return data_path("observed/" + name); }
+inline std::string scenario_path(const std::string& name) {
+    return std::string(SIBSIM_SOURCE_DIR) + "/scenarios/" + name;
+}
+inline std::string data_path(const std::string& name) {
+    return std::string(SIBSIM_SOURCE_DIR) + "/tests/data/" + name;
+}
+inline std::string observed_path(const std::string& name) {
+    return data_path("observed/" + name);
+}
 inline const std::string peterborough = scenario_path("peterborough.yaml");
 inline const std::string augsburg = scenario_path("augsburg.yaml");
 
 /// A fresh directory under the system temporary directory, removed with everything in it.
 class TempDir {
-public:
+  public:
     TempDir() {
         static std::atomic<unsigned> counter{0};
         std::random_device random;
-        path_ = fs::temp_directory_path() / ("sibsim-test-" + std::to_string(::getpid()) + "-" +
-                                             std::to_string(counter++) + "-" + std::to_string(random()));
+        path_ = fs::temp_directory_path() /
+                ("sibsim-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
+                 "-" + std::to_string(random()));
         fs::create_directories(path_);
     }
     ~TempDir() {
@@ -64,7 +71,7 @@ public:
     const fs::path& path() const { return path_; }
     std::string operator/(const std::string& name) const { return (path_ / name).string(); }
 
-private:
+  private:
     fs::path path_;
 };
 
@@ -138,14 +145,17 @@ inline Table parse_csv(const std::string& text) {
     return rows;
 }
 
-inline Table read_csv(const fs::path& path) { return parse_csv(read_file(path)); }
+inline Table read_csv(const fs::path& path) {
+    return parse_csv(read_file(path));
+}
 
 /// The whole field as a finite number, or the test fails.
 inline double number(const std::string& field) {
     double v = 0;
     const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), v);
-    REQUIRE_MESSAGE((error == std::errc() && end == field.data() + field.size() && std::isfinite(v)),
-                    "not a number: '" << field << "'");
+    REQUIRE_MESSAGE(
+        (error == std::errc() && end == field.data() + field.size() && std::isfinite(v)),
+        "not a number: '" << field << "'");
     return v;
 }
 
@@ -166,7 +176,8 @@ inline const Row& row_of(const Table& t, const std::string& key) {
 }
 
 /// summary.csv cell: metric row, statistic column.
-inline std::string cell(const Table& summary, const std::string& metric, const std::string& column) {
+inline std::string cell(const Table& summary, const std::string& metric,
+                        const std::string& column) {
     return row_of(summary, metric)[column_of(summary, column)];
 }
 

@@ -12,7 +12,9 @@
 
 namespace sib::test {
 
-inline Scenario scenario_of(const std::string& yaml) { return load_scenario(yaml, "test.yaml"); }
+inline Scenario scenario_of(const std::string& yaml) {
+    return load_scenario(yaml, "test.yaml");
+}
 
 using Metrics = std::map<std::string, double>;
 
@@ -32,13 +34,15 @@ inline Metrics one_trial(const std::string& yaml, std::uint64_t trial = 0) {
 }
 
 /// The cash flows of one party in a settled or simulated state, one per period.
-inline std::vector<double> flows_of(const Plan& plan, const TrialState& state, const std::string& party) {
+inline std::vector<double> flows_of(const Plan& plan, const TrialState& state,
+                                    const std::string& party) {
     const PartyLayout parties = party_layout(plan);
     std::vector<double> out;
     for (std::size_t p = 0; p < parties.names.size(); ++p) {
         if (parties.names[p] != party) continue;
         const auto h = static_cast<std::size_t>(plan.horizon);
-        out.assign(state.flows.begin() + static_cast<long>(p * h), state.flows.begin() + static_cast<long>((p + 1) * h));
+        out.assign(state.flows.begin() + static_cast<long>(p * h),
+                   state.flows.begin() + static_cast<long>((p + 1) * h));
     }
     return out;
 }
@@ -49,12 +53,13 @@ inline Metrics settle(const std::string& yaml, const std::vector<Observation>& o
     const Plan plan = compile(scenario);
     const MetricLayout layout = metric_layout(plan);
     TrialState state(plan);
-    settle_observed(plan, scenario, Observed{"observed.yaml", observations}, layout, party_layout(plan), state);
+    settle_observed(plan, scenario, Observed{"observed.yaml", observations}, layout,
+                    party_layout(plan), state);
     return metrics_of(layout, state);
 }
 
-inline Observation observe(std::string cohort, std::string outcome, double participants, double mean,
-                           std::optional<double> comparison_mean = std::nullopt) {
+inline Observation observe(std::string cohort, std::string outcome, double participants,
+                           double mean, std::optional<double> comparison_mean = std::nullopt) {
     Observation o;
     o.cohort = std::move(cohort);
     o.outcome = std::move(outcome);

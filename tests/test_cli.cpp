@@ -1,6 +1,7 @@
-// The `run` and `validate` commands, driven in-process through sib::cli::main (SPEC sections 11-14):
-// exit statuses, what goes to stdout and stderr, the files `run -o` writes and their headers, the
-// provenance in run.csv, overrides with --set, and reproducibility across runs and thread counts.
+// The `run` and `validate` commands, driven in-process through sib::cli::main (SPEC sections
+// 11-14): exit statuses, what goes to stdout and stderr, the files `run -o` writes and their
+// headers, the provenance in run.csv, overrides with --set, and reproducibility across runs and
+// thread counts.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -29,8 +30,8 @@ using namespace sib::test;
 
 namespace {
 
-
-const Row summary_header = {"metric", "mean", "sd", "se", "p5", "p25", "p50", "p75", "p95", "min", "max"};
+const Row summary_header = {"metric", "mean", "sd",  "se",  "p5", "p25",
+                            "p50",    "p75",  "p95", "min", "max"};
 
 /// Runs `sibsim run` into a new directory `name` under `dir`; the run must succeed.
 fs::path run_into(const TempDir& dir, const std::string& name, std::vector<std::string> args,
@@ -45,7 +46,7 @@ fs::path run_into(const TempDir& dir, const std::string& name, std::vector<std::
 /// A small JSON reader for what --format json prints: objects, numbers and strings. Flattens the
 /// document to (key path, number) pairs in document order; any syntax error fails the test.
 class Json {
-public:
+  public:
     using Path = std::vector<std::string>;
     explicit Json(std::string text) : text_(std::move(text)) {
         skip_space();
@@ -69,11 +70,11 @@ public:
         return s;
     }
 
-private:
+  private:
     char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
     void skip_space() {
-        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t' ||
-                                       text_[pos_] == '\r'))
+        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' ||
+                                       text_[pos_] == '\t' || text_[pos_] == '\r'))
             ++pos_;
     }
     void expect(char c) {
@@ -87,26 +88,43 @@ private:
         while (peek() != '"') {
             REQUIRE_MESSAGE(pos_ < text_.size(), "unterminated JSON string");
             char c = text_[pos_++];
-            REQUIRE_MESSAGE(static_cast<unsigned char>(c) >= 0x20, "control character in a JSON string");
+            REQUIRE_MESSAGE(static_cast<unsigned char>(c) >= 0x20,
+                            "control character in a JSON string");
             if (c == '\\') {
                 REQUIRE(pos_ < text_.size());
                 c = text_[pos_++];
                 switch (c) {
-                    case '"': case '\\': case '/': s += c; break;
-                    case 'n': s += '\n'; break;
-                    case 't': s += '\t'; break;
-                    case 'r': s += '\r'; break;
-                    case 'b': s += '\b'; break;
-                    case 'f': s += '\f'; break;
+                    case '"':
+                    case '\\':
+                    case '/':
+                        s += c;
+                        break;
+                    case 'n':
+                        s += '\n';
+                        break;
+                    case 't':
+                        s += '\t';
+                        break;
+                    case 'r':
+                        s += '\r';
+                        break;
+                    case 'b':
+                        s += '\b';
+                        break;
+                    case 'f':
+                        s += '\f';
+                        break;
                     case 'u': {
                         REQUIRE(pos_ + 4 <= text_.size());
-                        const unsigned code = static_cast<unsigned>(std::stoul(text_.substr(pos_, 4), nullptr, 16));
+                        const unsigned code =
+                            static_cast<unsigned>(std::stoul(text_.substr(pos_, 4), nullptr, 16));
                         pos_ += 4;
                         REQUIRE_MESSAGE(code < 0x80, "only ASCII \\u escapes expected");
                         s += static_cast<char>(code);
                         break;
                     }
-                    default: FAIL("bad JSON escape \\" << c);
+                    default:
+                        FAIL("bad JSON escape \\" << c);
                 }
             } else {
                 s += c;
@@ -149,11 +167,13 @@ private:
         // A number exactly as JSON's grammar has it.
         static const std::regex grammar(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?)");
         std::size_t end = pos_;
-        while (end < text_.size() && (std::isdigit(static_cast<unsigned char>(text_[end])) || text_[end] == '-' ||
-                                      text_[end] == '+' || text_[end] == '.' || text_[end] == 'e' || text_[end] == 'E'))
+        while (end < text_.size() &&
+               (std::isdigit(static_cast<unsigned char>(text_[end])) || text_[end] == '-' ||
+                text_[end] == '+' || text_[end] == '.' || text_[end] == 'e' || text_[end] == 'E'))
             ++end;
         const std::string literal = text_.substr(pos_, end - pos_);
-        REQUIRE_MESSAGE(std::regex_match(literal, grammar), "not a JSON number: '" << literal << "' at " << pos_);
+        REQUIRE_MESSAGE(std::regex_match(literal, grammar),
+                        "not a JSON number: '" << literal << "' at " << pos_);
         numbers_.push_back({path, number(literal)});
         pos_ = end;
     }
@@ -250,19 +270,29 @@ TEST_CASE("run -o writes exactly summary.csv, cashflows.csv and run.csv, with SP
         CHECK(number(summary[i][1]) >= mn - 1e-9 * std::abs(mn));
         CHECK(number(summary[i][1]) <= mx + 1e-9 * std::abs(mx));
     }
-    for (const char* m : {"payments.total", "payments.cohort-trigger", "payments.final-pooled",
-                          "payer.Ministry of Justice.paid", "investors.irr", "rule.cohort-trigger.cohort-1.met",
-                          "rule.final-pooled.met", "outcome.reconviction.cohort-2.improvement",
-                          "outcome.reconviction.caused"})
+    for (const char* m :
+         {"payments.total", "payments.cohort-trigger", "payments.final-pooled",
+          "payer.Ministry of Justice.paid", "investors.irr", "rule.cohort-trigger.cohort-1.met",
+          "rule.final-pooled.met", "outcome.reconviction.cohort-2.improvement",
+          "outcome.reconviction.caused"})
         CHECK_MESSAGE(metrics.count(m) == 1, m);
 
     const Table cashflows = read_csv(out / "cashflows.csv");
     REQUIRE(cashflows.size() == 1 + 28);  // horizon 28
-    const Row cash_header = {"period", "date",
-                             "Ministry of Justice.mean", "Ministry of Justice.p5", "Ministry of Justice.p95",
-                             "Big Lottery Fund.mean", "Big Lottery Fund.p5", "Big Lottery Fund.p95",
-                             "investors.mean", "investors.p5", "investors.p95",
-                             "provider.mean", "provider.p5", "provider.p95"};
+    const Row cash_header = {"period",
+                             "date",
+                             "Ministry of Justice.mean",
+                             "Ministry of Justice.p5",
+                             "Ministry of Justice.p95",
+                             "Big Lottery Fund.mean",
+                             "Big Lottery Fund.p5",
+                             "Big Lottery Fund.p95",
+                             "investors.mean",
+                             "investors.p5",
+                             "investors.p95",
+                             "provider.mean",
+                             "provider.p5",
+                             "provider.p95"};
     CHECK(cashflows[0] == cash_header);
     for (std::size_t t = 1; t < cashflows.size(); ++t) {
         REQUIRE(cashflows[t].size() == cash_header.size());
@@ -285,7 +315,8 @@ TEST_CASE("run -o writes exactly summary.csv, cashflows.csv and run.csv, with SP
 TEST_CASE("run --per-trial adds trials.csv: one row per trial, one column per metric") {
     TempDir dir;
     const fs::path out = run_into(dir, "out", {"-n", "37", "--per-trial", "-j", "2"});
-    CHECK(entries_of(out) == std::vector<std::string>{"cashflows.csv", "run.csv", "summary.csv", "trials.csv"});
+    CHECK(entries_of(out) ==
+          std::vector<std::string>{"cashflows.csv", "run.csv", "summary.csv", "trials.csv"});
     const Table summary = read_csv(out / "summary.csv");
     const Table trials = read_csv(out / "trials.csv");
     REQUIRE(trials.size() == 1 + 37);
@@ -305,20 +336,24 @@ TEST_CASE("run --per-trial adds trials.csv: one row per trial, one column per me
         lo = std::min(lo, v);
         hi = std::max(hi, v);
     }
-    CHECK(sum / 37 == doctest::Approx(number(cell(summary, "payments.total", "mean"))).epsilon(1e-9));
+    CHECK(sum / 37 ==
+          doctest::Approx(number(cell(summary, "payments.total", "mean"))).epsilon(1e-9));
     CHECK(lo == number(cell(summary, "payments.total", "min")));
     CHECK(hi == number(cell(summary, "payments.total", "max")));
 }
 
-TEST_CASE("run.csv records the version, scenario, its SHA-256, each --set in order, seed and trials") {
+TEST_CASE(
+    "run.csv records the version, scenario, its SHA-256, each --set in order, seed and trials") {
     TempDir dir;
-    const fs::path out = run_into(dir, "out",
-                                  {"-n", "20", "--seed", "11", "--set", "payments.cohort-trigger.threshold=0.2",
-                                   "--set", "outcomes.reconviction.effect.mean=0", "-j", "1"});
+    const fs::path out =
+        run_into(dir, "out",
+                 {"-n", "20", "--seed", "11", "--set", "payments.cohort-trigger.threshold=0.2",
+                  "--set", "outcomes.reconviction.effect.mean=0", "-j", "1"});
     const Cli version = sibsim({"--version"});
     REQUIRE(version.status == 0);
     REQUIRE(version.out.rfind("sibsim ", 0) == 0);
-    const std::string v = version.out.substr(7, version.out.size() - 8);  // without "sibsim " and "\n"
+    const std::string v =
+        version.out.substr(7, version.out.size() - 8);  // without "sibsim " and "\n"
     const Table expected = {{"key", "value"},
                             {"sibsim_version", v},
                             {"scenario", peterborough},
@@ -365,7 +400,8 @@ TEST_CASE("invalid input exits 2 and does not create the -o directory") {
         CHECK(r.err.find(dir / "bad.yaml") != std::string::npos);
     }
     SUBCASE("a scenario with a located error") {
-        const Cli r = sibsim({"run", data_path("invalid/unknown-key-hint.yaml"), "-n", "10", "-o", out});
+        const Cli r =
+            sibsim({"run", data_path("invalid/unknown-key-hint.yaml"), "-n", "10", "-o", out});
         CHECK(r.status == 2);
         CHECK(r.err.find(": error: ") != std::string::npos);
     }
@@ -374,17 +410,20 @@ TEST_CASE("invalid input exits 2 and does not create the -o directory") {
         CHECK(r.status == 2);
     }
     SUBCASE("a --set path that names nothing") {
-        const Cli r = sibsim({"run", peterborough, "-n", "10", "-o", out, "--set", "payments.cohort-triger.threshold=1"});
+        const Cli r = sibsim({"run", peterborough, "-n", "10", "-o", out, "--set",
+                              "payments.cohort-triger.threshold=1"});
         CHECK(r.status == 2);
         CHECK(r.err.find("did you mean 'cohort-trigger'") != std::string::npos);
     }
     SUBCASE("a --set value out of range") {
-        const Cli r = sibsim({"run", peterborough, "-n", "10", "-o", out, "--set", "payments.cohort-trigger.threshold=-1"});
+        const Cli r = sibsim({"run", peterborough, "-n", "10", "-o", out, "--set",
+                              "payments.cohort-trigger.threshold=-1"});
         CHECK(r.status == 2);
         CHECK(r.err.find("threshold") != std::string::npos);
     }
     SUBCASE("a --set without '='") {
-        const Cli r = sibsim({"run", peterborough, "-n", "10", "-o", out, "--set", "payments.cohort-trigger.threshold"});
+        const Cli r = sibsim({"run", peterborough, "-n", "10", "-o", out, "--set",
+                              "payments.cohort-trigger.threshold"});
         CHECK(r.status == 2);
     }
     CHECK(!fs::exists(out));
@@ -395,15 +434,33 @@ TEST_CASE("usage errors exit 2 and write nothing") {
     TempDir dir;
     const std::string out = dir / "out";
     std::vector<std::string> args;
-    SUBCASE("unknown option") { args = {"run", peterborough, "--bogus", "-o", out}; }
-    SUBCASE("-n 0") { args = {"run", peterborough, "-n", "0", "-o", out}; }
-    SUBCASE("-n not a number") { args = {"run", peterborough, "-n", "many", "-o", out}; }
-    SUBCASE("-j 0") { args = {"run", peterborough, "-j", "0", "-o", out}; }
-    SUBCASE("--format xml") { args = {"run", peterborough, "--format", "xml", "-o", out}; }
-    SUBCASE("no scenario") { args = {"run", "-o", out}; }
-    SUBCASE("no subcommand") { args = {"-o", out}; }
-    SUBCASE("unknown subcommand") { args = {"simulate", peterborough}; }
-    SUBCASE("validate with no file") { args = {"validate"}; }
+    SUBCASE("unknown option") {
+        args = {"run", peterborough, "--bogus", "-o", out};
+    }
+    SUBCASE("-n 0") {
+        args = {"run", peterborough, "-n", "0", "-o", out};
+    }
+    SUBCASE("-n not a number") {
+        args = {"run", peterborough, "-n", "many", "-o", out};
+    }
+    SUBCASE("-j 0") {
+        args = {"run", peterborough, "-j", "0", "-o", out};
+    }
+    SUBCASE("--format xml") {
+        args = {"run", peterborough, "--format", "xml", "-o", out};
+    }
+    SUBCASE("no scenario") {
+        args = {"run", "-o", out};
+    }
+    SUBCASE("no subcommand") {
+        args = {"-o", out};
+    }
+    SUBCASE("unknown subcommand") {
+        args = {"simulate", peterborough};
+    }
+    SUBCASE("validate with no file") {
+        args = {"validate"};
+    }
     const Cli r = sibsim(args);
     CHECK(r.status == 2);
     CHECK(!r.err.empty());
@@ -422,7 +479,8 @@ TEST_CASE("a write failure exits 1 with a message naming the path, and writes no
         CHECK(r.out == "");
     }
     SUBCASE("-o naming a regular file") {
-        const Cli r = sibsim({"run", peterborough, "-n", "10", "-j", "1", "-o", blocker.string(), "--quiet"});
+        const Cli r =
+            sibsim({"run", peterborough, "-n", "10", "-j", "1", "-o", blocker.string(), "--quiet"});
         CHECK(r.status == 1);
         CHECK_MESSAGE(r.err.find(blocker.string()) != std::string::npos, r.err);
     }
@@ -436,7 +494,8 @@ TEST_CASE("a write failure exits 1 with a message naming the path, and writes no
 TEST_CASE("--format json prints one JSON object keyed by metric, with the summary's numbers") {
     TempDir dir;
     const std::string out = dir / "out";
-    const Cli r = sibsim({"run", peterborough, "-n", "50", "-j", "2", "--format", "json", "-o", out});
+    const Cli r =
+        sibsim({"run", peterborough, "-n", "50", "-j", "2", "--format", "json", "-o", out});
     REQUIRE(r.status == 0);
     CHECK(r.out.front() == '{');
     CHECK(r.out.back() == '\n');
@@ -457,13 +516,15 @@ TEST_CASE("--format json prints one JSON object keyed by metric, with the summar
 TEST_CASE("--format csv prints summary.csv; --quiet prints nothing; the table names the metrics") {
     TempDir dir;
     const std::string out = dir / "out";
-    const Cli csv = sibsim({"run", peterborough, "-n", "40", "-j", "1", "--format", "csv", "-o", out});
+    const Cli csv =
+        sibsim({"run", peterborough, "-n", "40", "-j", "1", "--format", "csv", "-o", out});
     REQUIRE(csv.status == 0);
     CHECK(csv.out == read_file(fs::path(out) / "summary.csv"));
     CHECK(parse_csv(csv.out)[0] == summary_header);
 
     const std::string quiet_out = dir / "quiet";
-    const Cli quiet = sibsim({"run", peterborough, "-n", "40", "-j", "1", "--quiet", "-o", quiet_out});
+    const Cli quiet =
+        sibsim({"run", peterborough, "-n", "40", "-j", "1", "--quiet", "-o", quiet_out});
     CHECK(quiet.status == 0);
     CHECK(quiet.out == "");
     CHECK(quiet.err == "");
@@ -503,32 +564,39 @@ TEST_CASE("--help of each subcommand exits 0 and shows an example") {
 TEST_CASE("--set of a nested path: no effect on average lowers the improvement and the payments") {
     TempDir dir;
     const Table base = read_csv(run_into(dir, "base", {"-n", "300", "-j", "2"}) / "summary.csv");
-    const fs::path set_dir = run_into(dir, "set", {"-n", "300", "-j", "2", "--set", "outcomes.reconviction.effect.mean=0"});
+    const fs::path set_dir = run_into(
+        dir, "set", {"-n", "300", "-j", "2", "--set", "outcomes.reconviction.effect.mean=0"});
     const Table set = read_csv(set_dir / "summary.csv");
     const double improvement_base = number(cell(base, "outcome.reconviction.improvement", "mean"));
     const double improvement_set = number(cell(set, "outcome.reconviction.improvement", "mean"));
-    // Effect -0.09 on average against 0: about 9 points of improvement lost (se well under 1 point).
+    // Effect -0.09 on average against 0: about 9 points of improvement lost (se well under 1
+    // point).
     CHECK(improvement_base == doctest::Approx(0.09).epsilon(0.2));
     CHECK(std::abs(improvement_set) < 0.02);
-    CHECK(number(cell(set, "payments.total", "mean")) < 0.5 * number(cell(base, "payments.total", "mean")));
+    CHECK(number(cell(set, "payments.total", "mean")) <
+          0.5 * number(cell(base, "payments.total", "mean")));
     CHECK(number(cell(set, "outcome.reconviction.caused", "mean")) <
           number(cell(base, "outcome.reconviction.caused", "mean")));
-    CHECK(row_of(read_csv(set_dir / "run.csv"), "set") == Row{"set", "outcomes.reconviction.effect.mean=0"});
+    CHECK(row_of(read_csv(set_dir / "run.csv"), "set") ==
+          Row{"set", "outcomes.reconviction.effect.mean=0"});
 }
 
 TEST_CASE("--set of a named path: a higher threshold is met less often, trial by trial") {
     TempDir dir;
     const fs::path base_dir = run_into(dir, "base", {"-n", "300", "-j", "2", "--per-trial"});
-    const fs::path set_dir =
-        run_into(dir, "set", {"-n", "300", "-j", "2", "--per-trial", "--set", "payments.cohort-trigger.threshold=0.2"});
+    const fs::path set_dir = run_into(
+        dir, "set",
+        {"-n", "300", "-j", "2", "--per-trial", "--set", "payments.cohort-trigger.threshold=0.2"});
     const Table base = read_csv(base_dir / "summary.csv"), set = read_csv(set_dir / "summary.csv");
     const std::string met = "rule.cohort-trigger.cohort-1.met";
     CHECK(number(cell(set, met, "mean")) < number(cell(base, met, "mean")) - 0.1);
-    CHECK(number(cell(set, "payments.cohort-trigger", "mean")) < number(cell(base, "payments.cohort-trigger", "mean")));
+    CHECK(number(cell(set, "payments.cohort-trigger", "mean")) <
+          number(cell(base, "payments.cohort-trigger", "mean")));
 
     // Common random numbers: the measured improvements are the same in every trial; only the
     // condition moves, and it can only fail more often.
-    const Table trials_base = read_csv(base_dir / "trials.csv"), trials_set = read_csv(set_dir / "trials.csv");
+    const Table trials_base = read_csv(base_dir / "trials.csv"),
+                trials_set = read_csv(set_dir / "trials.csv");
     REQUIRE(trials_base.size() == trials_set.size());
     const std::size_t met_col = column_of(trials_base, met);
     const std::size_t imp_col = column_of(trials_base, "outcome.reconviction.cohort-1.improvement");
@@ -537,7 +605,8 @@ TEST_CASE("--set of a named path: a higher threshold is met less often, trial by
         CHECK(number(trials_set[t][met_col]) <= number(trials_base[t][met_col]));
         if (number(trials_base[t][imp_col]) >= 0.2) CHECK(trials_set[t][met_col] == "1");
     }
-    CHECK(row_of(read_csv(set_dir / "run.csv"), "set") == Row{"set", "payments.cohort-trigger.threshold=0.2"});
+    CHECK(row_of(read_csv(set_dir / "run.csv"), "set") ==
+          Row{"set", "payments.cohort-trigger.threshold=0.2"});
 }
 
 TEST_CASE("--set of a path that names nothing exits 2 with 'did you mean'") {
@@ -598,15 +667,20 @@ TEST_CASE("a run into an existing directory replaces its files and leaves no tem
 TEST_CASE("--set takes any YAML value, and a later --set of the same path wins") {
     TempDir dir;
     // A whole distribution as the value: no effect on average, little spread.
-    const Table flat = read_csv(
-        run_into(dir, "flat", {"-n", "200", "-j", "2", "--set", "outcomes.reconviction.effect={dist: normal, mean: 0, sd: 0.01}"}) /
-        "summary.csv");
+    const Table flat =
+        read_csv(run_into(dir, "flat",
+                          {"-n", "200", "-j", "2", "--set",
+                           "outcomes.reconviction.effect={dist: normal, mean: 0, sd: 0.01}"}) /
+                 "summary.csv");
     CHECK(std::abs(number(cell(flat, "outcome.reconviction.improvement", "mean"))) < 0.02);
     CHECK(number(cell(flat, "outcome.reconviction.improvement", "sd")) < 0.045);
 
-    const fs::path twice = run_into(dir, "twice", {"-n", "200", "-j", "2", "--set", "payments.cohort-trigger.threshold=0",
-                                                   "--set", "payments.cohort-trigger.threshold=0.3"});
-    const fs::path once = run_into(dir, "once", {"-n", "200", "-j", "2", "--set", "payments.cohort-trigger.threshold=0.3"});
+    const fs::path twice =
+        run_into(dir, "twice",
+                 {"-n", "200", "-j", "2", "--set", "payments.cohort-trigger.threshold=0", "--set",
+                  "payments.cohort-trigger.threshold=0.3"});
+    const fs::path once = run_into(
+        dir, "once", {"-n", "200", "-j", "2", "--set", "payments.cohort-trigger.threshold=0.3"});
     CHECK(read_file(twice / "summary.csv") == read_file(once / "summary.csv"));
     int sets = 0;
     for (const auto& row : read_csv(twice / "run.csv")) sets += row[0] == "set" ? 1 : 0;
@@ -619,7 +693,8 @@ TEST_CASE("--set takes any YAML value, and a later --set of the same path wins")
 TEST_CASE("--seed -1 is a usage error, as a negative seed in the file is") {
     TempDir dir;
     const std::string out = dir / "out";
-    const Cli r = sibsim({"run", peterborough, "-n", "5", "-j", "1", "--seed", "-1", "-o", out, "--quiet"});
+    const Cli r =
+        sibsim({"run", peterborough, "-n", "5", "-j", "1", "--seed", "-1", "-o", out, "--quiet"});
     CHECK(r.status == 2);
     CHECK(!fs::exists(out));
 }

@@ -17,7 +17,8 @@ Metrics settle_files(const std::string& scenario, const std::string& observed) {
     const Plan plan = compile(s);
     const MetricLayout layout = metric_layout(plan);
     TrialState state(plan);
-    settle_observed(plan, s, load_observed_file(root + "/tests/data/observed/" + observed + ".yaml"), layout,
+    settle_observed(plan, s,
+                    load_observed_file(root + "/tests/data/observed/" + observed + ".yaml"), layout,
                     party_layout(plan), state);
     return metrics_of(layout, state);
 }

@@ -95,19 +95,23 @@ bool parse_number(const std::string& field, double& value) {
 /// Compares `got` with the golden `expected` text of one file; every mismatch is a failed check
 /// naming scenario, file, row, column, expected and got (at most 20 per file, then a count).
 template <std::size_t N>
-void compare_file(const std::string& scenario, const std::string& file, const std::string& expected_text,
-                  const std::string& got_text, const Tolerance (&tolerances)[N]) {
+void compare_file(const std::string& scenario, const std::string& file,
+                  const std::string& expected_text, const std::string& got_text,
+                  const Tolerance (&tolerances)[N]) {
     const Table expected = parse_csv(expected_text), got = parse_csv(got_text);
     const std::string where = "scenario " + scenario + ", " + file;
     REQUIRE_MESSAGE(!expected.empty(), where << ": the golden file is empty");
     REQUIRE_MESSAGE(!got.empty(), where << ": no output");
-    REQUIRE_MESSAGE(got[0] == expected[0], where << ": the header differs\n  expected: " << expected_text.substr(0, expected_text.find('\n'))
-                                                 << "\n  got:      " << got_text.substr(0, got_text.find('\n')));
+    REQUIRE_MESSAGE(got[0] == expected[0],
+                    where << ": the header differs\n  expected: "
+                          << expected_text.substr(0, expected_text.find('\n'))
+                          << "\n  got:      " << got_text.substr(0, got_text.find('\n')));
     const Row& header = expected[0];
     std::vector<const Tolerance*> column_tolerance;
     for (const auto& column : header) {
         column_tolerance.push_back(tolerance_for(tolerances, column));
-        REQUIRE_MESSAGE(column_tolerance.back() != nullptr, where << ": no tolerance stated for column '" << column << "'");
+        REQUIRE_MESSAGE(column_tolerance.back() != nullptr,
+                        where << ": no tolerance stated for column '" << column << "'");
     }
     CHECK_MESSAGE(got.size() == expected.size(),
                   where << ": " << got.size() - 1 << " rows, expected " << expected.size() - 1);
@@ -118,7 +122,7 @@ void compare_file(const std::string& scenario, const std::string& file, const st
         if (got[r].size() != header.size() || expected[r].size() != header.size()) {
             ++mismatches;
             FAIL_CHECK(where << ", " << row_name << ": " << got[r].size() << " fields (golden "
-                                 << expected[r].size() << "), expected " << header.size());
+                             << expected[r].size() << "), expected " << header.size());
             continue;
         }
         for (std::size_t c = 0; c < header.size(); ++c) {
@@ -133,13 +137,15 @@ void compare_file(const std::string& scenario, const std::string& file, const st
             }
             if (same) continue;
             if (++mismatches <= 20)
-                FAIL_CHECK(where << ", " << row_name << ", column " << header[c] << ": expected " << e
-                                     << ", got " << g);
+                FAIL_CHECK(where << ", " << row_name << ", column " << header[c] << ": expected "
+                                 << e << ", got " << g);
         }
     }
     if (mismatches > 20) FAIL_CHECK(where << ": " << mismatches << " mismatching cells in all");
-    CHECK_MESSAGE(mismatches == 0, where << ": " << mismatches
-                                         << " mismatches; if intended, run scripts/update-golden.sh and review the diff");
+    CHECK_MESSAGE(
+        mismatches == 0,
+        where << ": " << mismatches
+              << " mismatches; if intended, run scripts/update-golden.sh and review the diff");
 }
 
 std::vector<std::string> names_in(const fs::path& dir, bool directories) {
@@ -162,10 +168,12 @@ TEST_CASE("golden: every scenario has golden outputs, and every golden directory
     const auto scenarios = names_in(source_dir / "scenarios", false);
     const auto golden = names_in(source_dir / "tests" / "golden", true);
     CHECK(scenarios.size() >= 10);
-    CHECK_MESSAGE(scenarios == golden, "scenarios and tests/golden differ; run scripts/update-golden.sh");
+    CHECK_MESSAGE(scenarios == golden,
+                  "scenarios and tests/golden differ; run scripts/update-golden.sh");
     for (const auto& name : golden)
         for (const char* file : {"summary.csv", "cashflows.csv"})
-            CHECK_MESSAGE(fs::is_regular_file(source_dir / "tests" / "golden" / name / file), name << "/" << file);
+            CHECK_MESSAGE(fs::is_regular_file(source_dir / "tests" / "golden" / name / file),
+                          name << "/" << file);
 }
 
 TEST_CASE("golden: summary.csv and cashflows.csv of every scenario (2000 trials, seed 1)") {
@@ -174,12 +182,14 @@ TEST_CASE("golden: summary.csv and cashflows.csv of every scenario (2000 trials,
     for (const auto& name : scenarios) {
         CAPTURE(name);
         const fs::path golden = source_dir / "tests" / "golden" / name;
-        if (!fs::is_regular_file(golden / "summary.csv") || !fs::is_regular_file(golden / "cashflows.csv")) {
+        if (!fs::is_regular_file(golden / "summary.csv") ||
+            !fs::is_regular_file(golden / "cashflows.csv")) {
             FAIL_CHECK("scenario " << name << ": no golden files in " << golden.string()
-                                       << "; run scripts/update-golden.sh");
+                                   << "; run scripts/update-golden.sh");
             continue;
         }
-        const sib::Scenario scenario = sib::load_scenario_file((source_dir / "scenarios" / (name + ".yaml")).string());
+        const sib::Scenario scenario =
+            sib::load_scenario_file((source_dir / "scenarios" / (name + ".yaml")).string());
         const sib::Plan plan = sib::compile(scenario);
         sib::RunOptions options;
         options.trials = golden_trials;
@@ -190,18 +200,22 @@ TEST_CASE("golden: summary.csv and cashflows.csv of every scenario (2000 trials,
         std::ostringstream summary, cashflows;
         sib::write_summary(summary, result);
         sib::write_cashflows(cashflows, plan, result);
-        compare_file(name, "summary.csv", read_file(golden / "summary.csv"), summary.str(), summary_tolerances);
-        compare_file(name, "cashflows.csv", read_file(golden / "cashflows.csv"), cashflows.str(), cashflow_tolerances);
+        compare_file(name, "summary.csv", read_file(golden / "summary.csv"), summary.str(),
+                     summary_tolerances);
+        compare_file(name, "cashflows.csv", read_file(golden / "cashflows.csv"), cashflows.str(),
+                     cashflow_tolerances);
     }
 }
 
 TEST_CASE("golden: the comparison itself reports a changed cell, with scenario, row and column") {
     // A self-check of compare_file's tolerance arithmetic, without a golden file: a last-digit
     // flip passes, a change in the 9th significant digit does not.
-    const std::string expected = "metric,mean,sd,se,p5,p25,p50,p75,p95,min,max\n"
-                                 "payments.total,1234567891,0,0,0,0,0,0,0,0,1\n";
-    const std::string flipped = "metric,mean,sd,se,p5,p25,p50,p75,p95,min,max\n"
-                                "payments.total,1234567892,0,0,0,0,0,0,0,0,1\n";
+    const std::string expected =
+        "metric,mean,sd,se,p5,p25,p50,p75,p95,min,max\n"
+        "payments.total,1234567891,0,0,0,0,0,0,0,0,1\n";
+    const std::string flipped =
+        "metric,mean,sd,se,p5,p25,p50,p75,p95,min,max\n"
+        "payments.total,1234567892,0,0,0,0,0,0,0,0,1\n";
     compare_file("self-check", "summary.csv", expected, flipped, summary_tolerances);
     double e = 0, g = 0;
     REQUIRE(parse_number("1234567891", e));

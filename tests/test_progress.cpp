@@ -27,8 +27,9 @@ TEST_CASE("progress: shown on a terminal after the delay, with trials done, rate
 }
 
 TEST_CASE("progress: nothing when stderr is not a terminal, with --quiet, or before the delay") {
-    for (auto [enabled, terminal, delay] : {std::tuple{true, false, 0.0}, std::tuple{false, true, 0.0},
-                                            std::tuple{true, true, 60.0}}) {
+    for (auto [enabled, terminal, delay] :
+         {std::tuple{true, false, 0.0}, std::tuple{false, true, 0.0},
+          std::tuple{true, true, 60.0}}) {
         std::ostringstream err;
         {
             Progress progress(1000, enabled, err, terminal, delay);
@@ -42,8 +43,8 @@ TEST_CASE("progress: nothing when stderr is not a terminal, with --quiet, or bef
 TEST_CASE("progress: a run whose stderr is not a terminal prints nothing on stderr") {
     // In-process stderr is a string stream, never the terminal: a long enough run stays silent.
     sib::test::TempDir dir;
-    const auto r = sib::test::sibsim({"run", sib::test::scenario_path("augsburg.yaml"), "-n", "20000", "-o",
-                                      dir / "out"});
+    const auto r = sib::test::sibsim(
+        {"run", sib::test::scenario_path("augsburg.yaml"), "-n", "20000", "-o", dir / "out"});
     CHECK(r.status == 0);
     CHECK(r.err.empty());
 }

@@ -56,7 +56,9 @@ TEST_CASE("the pooled rule, once every cohort is observed, splits its payment am
     CHECK(m["payer.Lottery.paid"] == Approx(1300000));
 }
 
-TEST_CASE("Peterborough: a cohort past 10% is paid per event avoided, and the pooled rule pays net of it") {
+TEST_CASE(
+    "Peterborough: a cohort past 10% is paid per event avoided, and the pooled rule pays net of "
+    "it") {
     // Cohort 1: 1.39 vs 1.55 → 10.3%: 20,000 × 0.16 × 1000 = 3,200,000.
     // Cohort 2: 1.50 vs 1.55 → 3.2%: nothing.
     // Pooled: t = 1.445, c = 1.55 → 6.8% < 7.5%: nothing.
@@ -96,8 +98,9 @@ comparison: {kind: historical}
 payers: [{name: city, share: 1}]
 payments:
 )";
-    const std::string schedule =
-        base + "  - {name: s, basis: versus_comparison, outcome: days, schedule: [[0.085, 1000], [0.10, 2000], [0.20, 5000]]}\n";
+    const std::string schedule = base +
+                                 "  - {name: s, basis: versus_comparison, outcome: days, schedule: "
+                                 "[[0.085, 1000], [0.10, 2000], [0.20, 5000]]}\n";
     // improvement 5%: below the first point → 0
     CHECK(settle(schedule, {observe("c", "days", 100, 9.5, 10)})["payments.s"] == 0);
     // 8.5% exactly: the first point
@@ -107,7 +110,9 @@ payments:
     // 30%: above the last point → the last payment
     CHECK(settle(schedule, {observe("c", "days", 100, 7.0, 10)})["payments.s"] == Approx(5000));
 
-    const std::string amount = base + "  - {name: a, basis: versus_comparison, outcome: days, threshold: 0.1, amount: 777}\n";
+    const std::string amount =
+        base +
+        "  - {name: a, basis: versus_comparison, outcome: days, threshold: 0.1, amount: 777}\n";
     CHECK(settle(amount, {observe("c", "days", 100, 9.0, 10)})["payments.a"] == Approx(777));
     CHECK(settle(amount, {observe("c", "days", 100, 9.2, 10)})["payments.a"] == 0);
     // A comparison mean of 0 pays nothing.
@@ -275,7 +280,8 @@ Observation successes(double n) {
 }
 }  // namespace
 
-TEST_CASE("waterfall: the senior tranche is repaid with its return first, the junior takes the rest") {
+TEST_CASE(
+    "waterfall: the senior tranche is repaid with its return first, the junior takes the rest") {
     // 15 successes → 1500 in year 4. Senior: 600 × 1.1^4 = 878.46; junior: 621.54.
     auto m = settle(vehicle(""), {successes(15)});
     const double senior = 600 * std::pow(1.1, 4);

@@ -61,7 +61,8 @@ payers: [{name: p, share: 1}]
     const double sd = std::sqrt(0.92 * 0.92 * 1.0 / 20000 + 0.9 / 4000);
     const double expected = boost::math::cdf(boost::math::normal_distribution<double>(), 0.02 / sd);
     const auto& met = metric(result, "rule.trigger.c.met");
-    INFO("simulated " << met.moments.mean << " ± " << met.moments.se() << ", closed form " << expected);
+    INFO("simulated " << met.moments.mean << " ± " << met.moments.se() << ", closed form "
+                      << expected);
     CHECK(std::abs(met.moments.mean - expected) < 4 * met.moments.se());
 }
 
@@ -90,7 +91,8 @@ payers: [{name: p, share: 1}]
             for (int c = 0; c < 2; ++c) {
                 const double p = (a ? 0.6 : 0.4) * (a ? (b ? 0.5 : 0.5) : 1.0) * (c ? 0.3 : 0.7);
                 double paid = 0;
-                for (double price : {a * 1000.0, c * 700.0, b * 2000.0}) paid += std::min(price, 2500 - paid);
+                for (double price : {a * 1000.0, c * 700.0, b * 2000.0})
+                    paid += std::min(price, 2500 - paid);
                 expected += p * paid;
             }
     expected *= 100;  // participants
@@ -98,13 +100,15 @@ payers: [{name: p, share: 1}]
     CHECK(compile(scenario_of(yaml)).participant_mode == ParticipantMode::patterns);
     const auto result = run_yaml(yaml, 20000);
     const auto& total = metric(result, "payments.total");
-    INFO("simulated " << total.moments.mean << " ± " << total.moments.se() << ", enumerated " << expected);
+    INFO("simulated " << total.moments.mean << " ± " << total.moments.se() << ", enumerated "
+                      << expected);
     CHECK(std::abs(total.moments.mean - expected) < 4 * total.moments.se());
     // The cap binds on individuals: no trial can pay more than 2500 per participant.
     CHECK(total.moments.max <= 2500 * 100);
 }
 
-TEST_CASE("a per-participant cap over a count outcome is drawn participant by participant, exactly") {
+TEST_CASE(
+    "a per-participant cap over a count outcome is drawn participant by participant, exactly") {
     // a binary (p 0.6, 1000, period 1), d count Poisson(0.5) at 400 per event (period 2); cap 1500.
     const std::string yaml = R"(
 sibsim: 1
@@ -125,12 +129,14 @@ payers: [{name: p, share: 1}]
     double expected = 0;
     for (int k = 0; k < 60; ++k) {
         const double pk = boost::math::pdf(poisson, k);
-        expected += pk * (0.6 * (1000 + std::min(400.0 * k, 500.0)) + 0.4 * std::min(400.0 * k, 1500.0));
+        expected +=
+            pk * (0.6 * (1000 + std::min(400.0 * k, 500.0)) + 0.4 * std::min(400.0 * k, 1500.0));
     }
     expected *= 50;
     const auto result = run_yaml(yaml, 20000);
     const auto& total = metric(result, "payments.total");
-    INFO("simulated " << total.moments.mean << " ± " << total.moments.se() << ", closed form " << expected);
+    INFO("simulated " << total.moments.mean << " ± " << total.moments.se() << ", closed form "
+                      << expected);
     CHECK(std::abs(total.moments.mean - expected) < 4 * total.moments.se());
 }
 
@@ -144,7 +150,8 @@ sibsim: 1
 name: counts
 horizon: 8
 cohorts: [{name: c, size: 200, enrol: [0, 3]}]
-outcomes: [{name: events, kind: count, rate: 1.5, dispersion: )" + std::to_string(dispersion) + R"(, observed_after: 1}]
+outcomes: [{name: events, kind: count, rate: 1.5, dispersion: )" +
+                                 std::to_string(dispersion) + R"(, observed_after: 1}]
 payments: [{name: pay, basis: rate_card, outcome: events, price: 1}]
 payers: [{name: p, share: 1}]
 )";
@@ -189,7 +196,8 @@ correlations:
     auto ranks = [](const std::vector<double>& v) {
         std::vector<std::size_t> order(v.size());
         std::iota(order.begin(), order.end(), 0);
-        std::sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) { return v[i] < v[j]; });
+        std::sort(order.begin(), order.end(),
+                  [&](std::size_t i, std::size_t j) { return v[i] < v[j]; });
         std::vector<double> r(v.size());
         for (std::size_t k = 0; k < order.size(); ++k) r[order[k]] = static_cast<double>(k);
         return r;
@@ -207,8 +215,10 @@ correlations:
         const double mean = (per_batch - 1) / 2.0;
         double sxy = 0, sxx = 0;
         for (int i = 0; i < per_batch; ++i) {
-            sxy += (rx[static_cast<std::size_t>(i)] - mean) * (ry[static_cast<std::size_t>(i)] - mean);
-            sxx += (rx[static_cast<std::size_t>(i)] - mean) * (rx[static_cast<std::size_t>(i)] - mean);
+            sxy +=
+                (rx[static_cast<std::size_t>(i)] - mean) * (ry[static_cast<std::size_t>(i)] - mean);
+            sxx +=
+                (rx[static_cast<std::size_t>(i)] - mean) * (rx[static_cast<std::size_t>(i)] - mean);
         }
         rhos.push_back(sxy / sxx);
     }
@@ -224,7 +234,8 @@ correlations:
 TEST_CASE("output files are byte-identical for 1 and 2 threads") {
     for (const char* name : {"peterborough", "dwp-innovation-fund", "rikers"}) {
         CAPTURE(name);
-        const Plan plan = compile(load_scenario_file(std::string(SIBSIM_SOURCE_DIR) + "/scenarios/" + name + ".yaml"));
+        const Plan plan = compile(
+            load_scenario_file(std::string(SIBSIM_SOURCE_DIR) + "/scenarios/" + name + ".yaml"));
         auto outputs = [&](int threads) {
             RunOptions options;
             options.trials = 3 * trials_per_block + 17;  // several blocks, a ragged last one

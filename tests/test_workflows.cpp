@@ -39,7 +39,8 @@ std::vector<std::string> metrics_of(const Table& summary) {
 /// Runs a command that must succeed, with "-o DIR/NAME --quiet" added; returns the directory.
 fs::path command_into(const TempDir& dir, const std::string& name, std::vector<std::string> args) {
     const fs::path out = dir.path() / name;
-    for (const std::string& a : {std::string("-o"), out.string(), std::string("--quiet")}) args.push_back(a);
+    for (const std::string& a : {std::string("-o"), out.string(), std::string("--quiet")})
+        args.push_back(a);
     const Cli r = sibsim(args);
     REQUIRE_MESSAGE(r.status == 0, r.err);
     CHECK(r.out == "");
@@ -89,7 +90,8 @@ TEST_CASE("parse_vary: a:b:step is inclusive and lands exactly on b") {
     CHECK(hundredths.values.back() == "0.2");
 
     // A step that does not land on b stops before it; a = b is one value.
-    CHECK(sib::parse_vary("x=1:2:0.3").values == std::vector<std::string>{"1", "1.3", "1.6", "1.9"});
+    CHECK(sib::parse_vary("x=1:2:0.3").values ==
+          std::vector<std::string>{"1", "1.3", "1.6", "1.9"});
     CHECK(sib::parse_vary("x=5:5:1").values == std::vector<std::string>{"5"});
     CHECK(sib::parse_vary("x=-1:1:1").values == std::vector<std::string>{"-1", "0", "1"});
 }
@@ -103,8 +105,8 @@ TEST_CASE("parse_vary: a list of values is taken as written") {
 }
 
 TEST_CASE("parse_vary: malformed specifications are InputErrors") {
-    for (const char* bad : {"x=0:1:0", "x=0:1:-0.1", "x=1:0:0.1", "x0:1:0.1", "=0:1:0.1", "x=", "x=0:1",
-                            "x=a:b:c", "x=1,,2", "x=0:1:1e-9"}) {
+    for (const char* bad : {"x=0:1:0", "x=0:1:-0.1", "x=1:0:0.1", "x0:1:0.1", "=0:1:0.1",
+                            "x=", "x=0:1", "x=a:b:c", "x=1,,2", "x=0:1:1e-9"}) {
         CAPTURE(bad);
         CHECK_THROWS_AS(sib::parse_vary(bad), sib::InputError);
     }
@@ -119,9 +121,10 @@ TEST_CASE("grid_points: the full grid, the last axis varying fastest") {
 
 TEST_CASE("sweep of the cohort trigger's threshold: the met probability never rises") {
     TempDir dir;
-    const fs::path out = command_into(
-        dir, "sweep",
-        {"sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.05:0.20:0.01", "-n", "300", "-j", "2"});
+    const fs::path out =
+        command_into(dir, "sweep",
+                     {"sweep", peterborough, "--vary",
+                      "payments.cohort-trigger.threshold=0.05:0.20:0.01", "-n", "300", "-j", "2"});
     CHECK(entries_of(out) == std::vector<std::string>{"run.csv", "sweep.csv"});
     const Table sweep = read_csv(out / "sweep.csv");
     REQUIRE(sweep.size() == 1 + 16);
@@ -133,23 +136,28 @@ TEST_CASE("sweep of the cohort trigger's threshold: the met probability never ri
         if (p > 1) {
             // Common random numbers: a trial that meets a higher threshold meets every lower one.
             CHECK_MESSAGE(number(sweep[p][met]) <= number(sweep[p - 1][met]), "at " << sweep[p][0]);
-            CHECK_MESSAGE(number(sweep[p][paid]) <= number(sweep[p - 1][paid]), "at " << sweep[p][0]);
+            CHECK_MESSAGE(number(sweep[p][paid]) <= number(sweep[p - 1][paid]),
+                          "at " << sweep[p][0]);
         }
     }
     CHECK(sweep.back()[0] == "0.2");
     CHECK(number(sweep[1][met]) > number(sweep.back()[met]) + 0.3);
 
     const Table provenance = read_csv(out / "run.csv");
-    CHECK(row_of(provenance, "vary") == Row{"vary", "payments.cohort-trigger.threshold=0.05:0.20:0.01"});
+    CHECK(row_of(provenance, "vary") ==
+          Row{"vary", "payments.cohort-trigger.threshold=0.05:0.20:0.01"});
     CHECK(row_of(provenance, "trials")[1] == "300");
 }
 
-TEST_CASE("sweep.csv: the varied paths, then METRIC.mean,METRIC.se for every metric, or those chosen") {
+TEST_CASE(
+    "sweep.csv: the varied paths, then METRIC.mean,METRIC.se for every metric, or those chosen") {
     TempDir dir;
-    const Table summary = read_csv(command_into(dir, "run", {"run", peterborough, "-n", "50", "-j", "1"}) / "summary.csv");
-    const fs::path all = command_into(dir, "all",
-                                      {"sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.1,0.2",
-                                       "--vary", "cohorts.cohort-1.size=900,1000,1100", "-n", "50", "-j", "1"});
+    const Table summary = read_csv(
+        command_into(dir, "run", {"run", peterborough, "-n", "50", "-j", "1"}) / "summary.csv");
+    const fs::path all =
+        command_into(dir, "all",
+                     {"sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.1,0.2",
+                      "--vary", "cohorts.cohort-1.size=900,1000,1100", "-n", "50", "-j", "1"});
     const Table sweep = read_csv(all / "sweep.csv");
     Row header = {"payments.cohort-trigger.threshold", "cohorts.cohort-1.size"};
     for (const auto& m : metrics_of(summary)) {
@@ -169,21 +177,23 @@ TEST_CASE("sweep.csv: the varied paths, then METRIC.mean,METRIC.se for every met
 
     const fs::path chosen =
         command_into(dir, "chosen",
-                     {"sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.1,0.2", "--metrics",
-                      "investors.irr,payments.total", "-n", "50", "-j", "1"});
+                     {"sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.1,0.2",
+                      "--metrics", "investors.irr,payments.total", "-n", "50", "-j", "1"});
     const Table few = read_csv(chosen / "sweep.csv");
-    CHECK(few[0] == Row{"payments.cohort-trigger.threshold", "investors.irr.mean", "investors.irr.se",
-                        "payments.total.mean", "payments.total.se"});
+    CHECK(few[0] == Row{"payments.cohort-trigger.threshold", "investors.irr.mean",
+                        "investors.irr.se", "payments.total.mean", "payments.total.se"});
     REQUIRE(few.size() == 3);
     // The chosen columns hold the same figures as in the full sweep.
-    CHECK(few[1][column_of(few, "payments.total.mean")] == sweep[2][column_of(sweep, "payments.total.mean")]);
+    CHECK(few[1][column_of(few, "payments.total.mean")] ==
+          sweep[2][column_of(sweep, "payments.total.mean")]);
 }
 
 TEST_CASE("sweep --metrics naming no metric exits 2 with a hint and writes nothing") {
     TempDir dir;
     const std::string out = dir / "out";
-    const Cli r = sibsim({"sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.1,0.2", "--metrics",
-                          "payments.totl", "-n", "20", "-o", out});
+    const Cli r =
+        sibsim({"sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.1,0.2",
+                "--metrics", "payments.totl", "-n", "20", "-o", out});
     CHECK(r.status == 2);
     CHECK(r.err.find("payments.totl") != std::string::npos);
     CHECK(r.err.find("did you mean 'payments.total'") != std::string::npos);
@@ -194,12 +204,24 @@ TEST_CASE("sweep: a bad --vary or a value that fails validation exits 2 before a
     TempDir dir;
     const std::string out = dir / "out";
     std::vector<std::string> args;
-    SUBCASE("step 0") { args = {"--vary", "payments.cohort-trigger.threshold=0.1:0.2:0"}; }
-    SUBCASE("b < a") { args = {"--vary", "payments.cohort-trigger.threshold=0.2:0.1:0.05"}; }
-    SUBCASE("missing '='") { args = {"--vary", "payments.cohort-trigger.threshold"}; }
-    SUBCASE("one value out of range") { args = {"--vary", "payments.cohort-trigger.threshold=0.1,-0.5"}; }
-    SUBCASE("a path naming nothing") { args = {"--vary", "payments.cohort-triger.threshold=0.1,0.2"}; }
-    SUBCASE("no --vary") { args = {}; }
+    SUBCASE("step 0") {
+        args = {"--vary", "payments.cohort-trigger.threshold=0.1:0.2:0"};
+    }
+    SUBCASE("b < a") {
+        args = {"--vary", "payments.cohort-trigger.threshold=0.2:0.1:0.05"};
+    }
+    SUBCASE("missing '='") {
+        args = {"--vary", "payments.cohort-trigger.threshold"};
+    }
+    SUBCASE("one value out of range") {
+        args = {"--vary", "payments.cohort-trigger.threshold=0.1,-0.5"};
+    }
+    SUBCASE("a path naming nothing") {
+        args = {"--vary", "payments.cohort-triger.threshold=0.1,0.2"};
+    }
+    SUBCASE("no --vary") {
+        args = {};
+    }
     args.insert(args.begin(), {"sweep", peterborough, "-n", "10", "-o", out});
     const Cli r = sibsim(args);
     CHECK(r.status == 2);
@@ -211,10 +233,11 @@ TEST_CASE("sweep results are identical whatever the thread count") {
     TempDir dir;
     // 16 points: run one point per thread (-j 2, -j 3) or one after another (-j 1); and 2 points of
     // 2500 trials, each on several threads (-j 4 > points).
-    const std::vector<std::string> many = {"sweep", peterborough, "--vary",
-                                           "payments.cohort-trigger.threshold=0.05:0.20:0.01", "-n", "200"};
-    const std::vector<std::string> few = {"sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.1,0.2",
-                                          "-n", "2500"};
+    const std::vector<std::string> many = {
+        "sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.05:0.20:0.01",
+        "-n",    "200"};
+    const std::vector<std::string> few = {
+        "sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.1,0.2", "-n", "2500"};
     for (const auto& base : {many, few}) {
         std::vector<std::string> expected_files;
         std::string expected_sweep, expected_run;
@@ -223,7 +246,8 @@ TEST_CASE("sweep results are identical whatever the thread count") {
             auto args = base;
             args.push_back("-j");
             args.push_back(threads);
-            const fs::path out = command_into(dir, std::string("j") + threads + "-" + base.back(), args);
+            const fs::path out =
+                command_into(dir, std::string("j") + threads + "-" + base.back(), args);
             if (expected_sweep.empty()) {
                 expected_sweep = read_file(out / "sweep.csv");
                 expected_run = read_file(out / "run.csv");
@@ -239,9 +263,12 @@ TEST_CASE("a sweep point equals a plain run with the same --set, to the last dig
     TempDir dir;
     const fs::path sweep_dir = command_into(
         dir, "sweep",
-        {"sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.05:0.15:0.025", "-n", "1500", "-j", "2"});
-    const fs::path run_dir = command_into(
-        dir, "run", {"run", peterborough, "--set", "payments.cohort-trigger.threshold=0.125", "-n", "1500", "-j", "2"});
+        {"sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.05:0.15:0.025", "-n",
+         "1500", "-j", "2"});
+    const fs::path run_dir =
+        command_into(dir, "run",
+                     {"run", peterborough, "--set", "payments.cohort-trigger.threshold=0.125", "-n",
+                      "1500", "-j", "2"});
     const Table sweep = read_csv(sweep_dir / "sweep.csv");
     const Table summary = read_csv(run_dir / "summary.csv");
     const Row& point = row_of(sweep, "0.125");
@@ -258,18 +285,20 @@ TEST_CASE("a sweep point equals a plain run with the same --set, to the last dig
 // =============================================================================================
 // compare
 
-TEST_CASE("compare of a scenario with itself: every difference and its standard error is exactly 0") {
+TEST_CASE(
+    "compare of a scenario with itself: every difference and its standard error is exactly 0") {
     TempDir dir;
     write_file(dir.path() / "copy.yaml", read_file(peterborough));
-    const fs::path out =
-        command_into(dir, "out", {"compare", peterborough, dir / "copy.yaml", peterborough, "-n", "300", "-j", "2"});
+    const fs::path out = command_into(
+        dir, "out",
+        {"compare", peterborough, dir / "copy.yaml", peterborough, "-n", "300", "-j", "2"});
     CHECK(entries_of(out) == std::vector<std::string>{"compare.csv", "run.csv"});
     const Table compare = read_csv(out / "compare.csv");
     // A repeated stem is told apart by its position.
-    CHECK(compare[0] == Row{"metric", "peterborough", "copy", "peterborough-3", "diff.copy", "diff_se.copy",
-                            "diff.peterborough-3", "diff_se.peterborough-3"});
-    const Table summary =
-        read_csv(command_into(dir, "run", {"run", peterborough, "-n", "300", "-j", "1"}) / "summary.csv");
+    CHECK(compare[0] == Row{"metric", "peterborough", "copy", "peterborough-3", "diff.copy",
+                            "diff_se.copy", "diff.peterborough-3", "diff_se.peterborough-3"});
+    const Table summary = read_csv(
+        command_into(dir, "run", {"run", peterborough, "-n", "300", "-j", "1"}) / "summary.csv");
     REQUIRE(compare.size() == summary.size());
     for (std::size_t r = 1; r < compare.size(); ++r) {
         CAPTURE(compare[r][0]);
@@ -290,18 +319,21 @@ TEST_CASE("compare of a scenario with itself: every difference and its standard 
 TEST_CASE("compare: paired differences have a far smaller standard error than independent runs") {
     TempDir dir;
     const std::string higher = dir / "higher.yaml";
-    write_file(higher, replace_once(read_file(peterborough), "threshold: 0.10 ", "threshold: 0.12 "));
+    write_file(higher,
+               replace_once(read_file(peterborough), "threshold: 0.10 ", "threshold: 0.12 "));
     const std::vector<std::string> size = {"-n", "1500", "-j", "2"};
     auto with = [&](std::vector<std::string> args) {
         args.insert(args.end(), size.begin(), size.end());
         return args;
     };
-    const Table compare = read_csv(command_into(dir, "cmp", with({"compare", peterborough, higher})) / "compare.csv");
+    const Table compare =
+        read_csv(command_into(dir, "cmp", with({"compare", peterborough, higher})) / "compare.csv");
     CHECK(compare[0] == Row{"metric", "peterborough", "higher", "diff.higher", "diff_se.higher"});
     const Table a = read_csv(command_into(dir, "a", with({"run", peterborough})) / "summary.csv");
     const Table b = read_csv(command_into(dir, "b", with({"run", higher})) / "summary.csv");
 
-    for (const std::string metric : {"payments.total", "payments.cohort-trigger", "investors.received"}) {
+    for (const std::string metric :
+         {"payments.total", "payments.cohort-trigger", "investors.received"}) {
         CAPTURE(metric);
         const double mean_a = number(cell(compare, metric, "peterborough"));
         const double mean_b = number(cell(compare, metric, "higher"));
@@ -314,7 +346,8 @@ TEST_CASE("compare: paired differences have a far smaller standard error than in
         const double se_a = number(cell(a, metric, "se")), se_b = number(cell(b, metric, "se"));
         const double independent = std::sqrt(se_a * se_a + se_b * se_b);
         CHECK(diff_se > 0);
-        CHECK_MESSAGE(diff_se < 0.5 * independent, "paired " << diff_se << " vs independent " << independent);
+        CHECK_MESSAGE(diff_se < 0.5 * independent,
+                      "paired " << diff_se << " vs independent " << independent);
     }
     // Metrics the threshold cannot touch do not differ at all.
     CHECK(cell(compare, "outcome.reconviction.improvement", "diff.higher") == "0");
@@ -333,8 +366,9 @@ TEST_CASE("compare: a metric present in one scenario only is left blank in the o
                                    "    threshold: 0.05\n"
                                    "    amount: 100000\n"
                                    "\ncaps:"));
-    const Table compare =
-        read_csv(command_into(dir, "out", {"compare", peterborough, extra, "-n", "200", "-j", "2"}) / "compare.csv");
+    const Table compare = read_csv(
+        command_into(dir, "out", {"compare", peterborough, extra, "-n", "200", "-j", "2"}) /
+        "compare.csv");
     CHECK(compare[0] == Row{"metric", "peterborough", "extra", "diff.extra", "diff_se.extra"});
     for (const std::string metric : {"payments.bonus", "rule.bonus.met"}) {
         CAPTURE(metric);
@@ -366,20 +400,22 @@ TEST_CASE("compare: column names stay distinct when a renamed stem collides with
     write_file(dir.path() / "a" / "x.yaml", text);
     write_file(dir.path() / "x-3.yaml", text);
     write_file(dir.path() / "b" / "x.yaml", text);
-    const Cli r = sibsim({"compare", dir / "a/x.yaml", dir / "x-3.yaml", dir / "b/x.yaml", "-n", "10", "-j", "1",
-                          "--format", "csv"});
+    const Cli r = sibsim({"compare", dir / "a/x.yaml", dir / "x-3.yaml", dir / "b/x.yaml", "-n",
+                          "10", "-j", "1", "--format", "csv"});
     REQUIRE(r.status == 0);
     const Row header = parse_csv(r.out)[0];
     REQUIRE(header.size() == 8);
     Row sorted = header;
     std::sort(sorted.begin(), sorted.end());
-    CHECK_MESSAGE(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(), "duplicate columns in: " << r.out.substr(0, r.out.find('\n')));
+    CHECK_MESSAGE(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(),
+                  "duplicate columns in: " << r.out.substr(0, r.out.find('\n')));
 }
 
 TEST_CASE("compare: invalid input in any scenario exits 2 and writes nothing") {
     TempDir dir;
     const std::string out = dir / "out";
-    const std::string bad = std::string(SIBSIM_SOURCE_DIR) + "/tests/data/invalid/unknown-key-hint.yaml";
+    const std::string bad =
+        std::string(SIBSIM_SOURCE_DIR) + "/tests/data/invalid/unknown-key-hint.yaml";
     const Cli r = sibsim({"compare", peterborough, bad, "-n", "10", "-o", out});
     CHECK(r.status == 2);
     CHECK(r.err.find(bad + ":") != std::string::npos);
@@ -394,7 +430,8 @@ TEST_CASE("compare: invalid input in any scenario exits 2 and writes nothing") {
 
 TEST_CASE("settle Augsburg: 20 sustained placements pay EUR 250,000") {
     TempDir dir;
-    const fs::path out = command_into(dir, "out", {"settle", augsburg, "--observed", observed_path("augsburg-20.yaml")});
+    const fs::path out = command_into(
+        dir, "out", {"settle", augsburg, "--observed", observed_path("augsburg-20.yaml")});
     CHECK(entries_of(out) == std::vector<std::string>{"cashflows.csv", "payments.csv", "run.csv"});
     const std::string ministry = "Bavarian State Ministry of Labour and Social Affairs";
     const Table payments = read_csv(out / "payments.csv");
@@ -420,7 +457,8 @@ TEST_CASE("settle Augsburg: 20 sustained placements pay EUR 250,000") {
 
     const Table provenance = read_csv(out / "run.csv");
     CHECK(row_of(provenance, "observed")[1] == observed_path("augsburg-20.yaml"));
-    CHECK(row_of(provenance, "observed_sha256")[1] == sib::sha256_hex(read_file(observed_path("augsburg-20.yaml"))));
+    CHECK(row_of(provenance, "observed_sha256")[1] ==
+          sib::sha256_hex(read_file(observed_path("augsburg-20.yaml"))));
     CHECK(row_of(provenance, "scenario_sha256")[1] == sib::sha256_hex(read_file(augsburg)));
 
     const Cli table = sibsim({"settle", augsburg, "--observed", observed_path("augsburg-20.yaml")});
@@ -430,7 +468,8 @@ TEST_CASE("settle Augsburg: 20 sustained placements pay EUR 250,000") {
 
 TEST_CASE("settle Augsburg: 19 sustained placements pay nothing and investors lose all") {
     TempDir dir;
-    const fs::path out = command_into(dir, "out", {"settle", augsburg, "--observed", observed_path("augsburg-19.yaml")});
+    const fs::path out = command_into(
+        dir, "out", {"settle", augsburg, "--observed", observed_path("augsburg-19.yaml")});
     const Table payments = read_csv(out / "payments.csv");
     REQUIRE(payments.size() == 1);  // the header only
     CHECK(payments[0] == Row{"rule", "cohort", "period", "date", "amount",
@@ -443,25 +482,30 @@ TEST_CASE("settle Augsburg: 19 sustained placements pay nothing and investors lo
     }
     CHECK(investors == doctest::Approx(-242100));
 
-    const Cli csv = sibsim({"settle", augsburg, "--observed", observed_path("augsburg-19.yaml"), "--format", "csv"});
+    const Cli csv = sibsim(
+        {"settle", augsburg, "--observed", observed_path("augsburg-19.yaml"), "--format", "csv"});
     CHECK(csv.status == 0);
     CHECK(csv.out == read_file(out / "payments.csv"));
-    const Cli json = sibsim({"settle", augsburg, "--observed", observed_path("augsburg-19.yaml"), "--format", "json"});
+    const Cli json = sibsim(
+        {"settle", augsburg, "--observed", observed_path("augsburg-19.yaml"), "--format", "json"});
     CHECK(json.status == 0);
     CHECK(json.out.find("\"payments.total\": 0") != std::string::npos);
     CHECK(json.out.find("\"rule.placements.met\": 0") != std::string::npos);
     CHECK(json.out.find("\"investors.any_loss\": 1") != std::string::npos);
 }
 
-TEST_CASE("settle Peterborough cohort 1: an 8.4% improvement, below the 10% trigger, pays nothing") {
+TEST_CASE(
+    "settle Peterborough cohort 1: an 8.4% improvement, below the 10% trigger, pays nothing") {
     TempDir dir;
     const std::string observed = observed_path("peterborough-cohort-1.yaml");
     const fs::path out = command_into(dir, "out", {"settle", peterborough, "--observed", observed});
     const Table payments = read_csv(out / "payments.csv");
-    CHECK(payments == Table{{"rule", "cohort", "period", "date", "amount", "Ministry of Justice", "Big Lottery Fund"}});
+    CHECK(payments == Table{{"rule", "cohort", "period", "date", "amount", "Ministry of Justice",
+                             "Big Lottery Fund"}});
     const Table cashflows = read_csv(out / "cashflows.csv");
     REQUIRE(cashflows.size() == 1 + 28);
-    CHECK(cashflows[0] == Row{"period", "date", "Ministry of Justice", "Big Lottery Fund", "investors", "provider"});
+    CHECK(cashflows[0] == Row{"period", "date", "Ministry of Justice", "Big Lottery Fund",
+                              "investors", "provider"});
     for (std::size_t t = 1; t < cashflows.size(); ++t) {
         CHECK(number(cashflows[t][2]) == 0);
         CHECK(number(cashflows[t][3]) == 0);
@@ -476,7 +520,8 @@ TEST_CASE("settle Peterborough cohort 1: an 8.4% improvement, below the 10% trig
         const auto begin = at + needle.size();
         return number(json.out.substr(begin, json.out.find_first_of(",\n}", begin) - begin));
     };
-    CHECK(value_of("outcome.reconviction.cohort-1.improvement") == doctest::Approx(0.0838709677).epsilon(1e-9));
+    CHECK(value_of("outcome.reconviction.cohort-1.improvement") ==
+          doctest::Approx(0.0838709677).epsilon(1e-9));
     CHECK(value_of("rule.cohort-trigger.cohort-1.met") == 0);
     CHECK(value_of("payments.total") == 0);
     CHECK(value_of("payments.cohort-trigger") == 0);
@@ -522,6 +567,7 @@ TEST_CASE("settle reports every problem in the observed file at once") {
     CHECK(r.status == 2);
     std::istringstream lines(r.err);
     int count = 0;
-    for (std::string line; std::getline(lines, line);) count += line.rfind(file + ":", 0) == 0 ? 1 : 0;
+    for (std::string line; std::getline(lines, line);)
+        count += line.rfind(file + ":", 0) == 0 ? 1 : 0;
     CHECK(count == 2);
 }

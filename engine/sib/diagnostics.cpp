@@ -5,8 +5,8 @@
 namespace sib {
 
 std::string format(const Diagnostic& d) {
-    std::string out = d.file + ":" + std::to_string(d.loc.line) + ":" + std::to_string(d.loc.column) +
-                      ": error: ";
+    std::string out = d.file + ":" + std::to_string(d.loc.line) + ":" +
+                      std::to_string(d.loc.column) + ": error: ";
     if (!d.path.empty()) out += d.path + ": ";
     out += d.message;
     return out;

@@ -27,11 +27,11 @@ std::string format(const Diagnostic& d);
 
 /// Thrown once with every problem found in the input; what() is all lines joined by '\n'.
 class InputError : public std::runtime_error {
-public:
+  public:
     explicit InputError(std::vector<Diagnostic> diagnostics);
     const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
 
-private:
+  private:
     std::vector<Diagnostic> diagnostics_;
 };
 

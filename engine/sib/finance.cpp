@@ -192,7 +192,8 @@ double irr_annual(std::span<const double> flows, int periods_per_year) {
     if (sum == 0.0) return 0.0;
 
     const double ppy = static_cast<double>(periods_per_year);
-    if (double v = 0; newton_in_v(flows, last, v)) return clamp_annual(std::expm1(-ppy * std::log(v)));
+    if (double v = 0; newton_in_v(flows, last, v))
+        return clamp_annual(std::expm1(-ppy * std::log(v)));
     if (sum > 0.0) {
         // Root at r > 0, i.e. v = 1/(1+r) in (0, 1): P(1) = sum > 0 and P(v) < 0 below the root.
         const double v_min = std::pow(1.0 + kIrrMax, -1.0 / ppy);

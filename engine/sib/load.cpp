@@ -1056,8 +1056,7 @@ class Loader {
         error(list, "cohorts",
               "enrolment periods over all cohorts (" + std::to_string(periods) +
                   ") times outcomes (" + std::to_string(outcomes) + ") must be at most " +
-                  std::to_string(max_batch_counts) + ", got " +
-                  std::to_string(periods * outcomes));
+                  std::to_string(max_batch_counts) + ", got " + std::to_string(periods * outcomes));
     }
 
     bool load_enrol(const Node& n, const Entry& e, Cohort& c) {
@@ -1468,7 +1467,8 @@ class Loader {
             Names tranche_names;
             double sum = 0;
             bool all_shares = true;
-            for (const Entry& e : entries(*list, "investors.tranches", tranche_names, true, max_tranches)) {
+            for (const Entry& e :
+                 entries(*list, "investors.tranches", tranche_names, true, max_tranches)) {
                 const Node& m = *e.node;
                 check_keys(m, e.path, {"name", "share", "rate"});
                 Tranche t;

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <bit>
-#include <numeric>
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <numeric>
 
 #include <Eigen/Cholesky>
 
@@ -51,8 +51,10 @@ void enumerate_patterns(const Plan& plan, std::size_t next, std::vector<char>& a
     const auto& outcome = plan.outcomes[static_cast<std::size_t>(plan.pattern_outcomes[next])];
     bool leader_achieved = true;
     if (outcome.leader >= 0) {
-        auto at = std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), outcome.leader);
-        leader_achieved = achieved[static_cast<std::size_t>(at - plan.pattern_outcomes.begin())] != 0;
+        auto at =
+            std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), outcome.leader);
+        leader_achieved =
+            achieved[static_cast<std::size_t>(at - plan.pattern_outcomes.begin())] != 0;
     }
     achieved[next] = 0;
     enumerate_patterns(plan, next + 1, achieved, out);
@@ -73,7 +75,9 @@ void add_with_leaders(const Plan& plan, int outcome, std::vector<int>& set) {
 
 }  // namespace
 
-std::uint64_t stream_key_of_parameter(const std::string& path) { return stream_key("param:" + path); }
+std::uint64_t stream_key_of_parameter(const std::string& path) {
+    return stream_key("param:" + path);
+}
 
 Plan compile(const Scenario& s) {
     Plan plan;
@@ -99,7 +103,8 @@ Plan compile(const Scenario& s) {
         plan.outcomes.push_back(outcome);
     }
     for (std::size_t i = 0; i < s.outcomes.size(); ++i)
-        if (s.outcomes[i].after) plan.outcomes[i].leader = index_of(s.outcomes, *s.outcomes[i].after);
+        if (s.outcomes[i].after)
+            plan.outcomes[i].leader = index_of(s.outcomes, *s.outcomes[i].after);
     for (std::size_t i = 0; i < plan.outcomes.size(); ++i)
         add_with_leaders(plan, static_cast<int>(i), plan.outcome_order);
 
@@ -196,7 +201,7 @@ Plan compile(const Scenario& s) {
         rule.price = r.price.value_or(0.0);
         rule.amount = r.amount.value_or(0.0);
         if (r.basis == Basis::versus_comparison)
-            rule.versus_pay = r.price ? VersusPay::price
+            rule.versus_pay = r.price               ? VersusPay::price
                               : !r.schedule.empty() ? VersusPay::schedule
                                                     : VersusPay::amount;
         rule.share_target = r.share_at_least.has_value();
@@ -205,11 +210,13 @@ Plan compile(const Scenario& s) {
         rule.schedule = r.schedule;
         if (r.net_of) rule.net_of = index_of(s.rules, *r.net_of);
         rule.payer_shares.resize(plan.payers.size());
-        for (std::size_t p = 0; p < plan.payers.size(); ++p) rule.payer_shares[p] = plan.payers[p].share;
+        for (std::size_t p = 0; p < plan.payers.size(); ++p)
+            rule.payer_shares[p] = plan.payers[p].share;
         if (!r.payers.empty()) {
             std::fill(rule.payer_shares.begin(), rule.payer_shares.end(), 0.0);
             for (const auto& share : r.payers)
-                rule.payer_shares[static_cast<std::size_t>(index_of(s.payers, share.payer))] = share.share;
+                rule.payer_shares[static_cast<std::size_t>(index_of(s.payers, share.payer))] =
+                    share.share;
         }
         if (rule.basis == Basis::versus_comparison)
             plan.outcomes[static_cast<std::size_t>(rule.outcome)].compared = true;
@@ -218,14 +225,16 @@ Plan compile(const Scenario& s) {
 
     // Which outcomes need counts per enrolment batch (followers' needs pass to their leaders).
     for (const auto& rule : plan.rules)
-        if (rule.basis == Basis::rate_card) plan.outcomes[static_cast<std::size_t>(rule.outcome)].per_batch = true;
+        if (rule.basis == Basis::rate_card)
+            plan.outcomes[static_cast<std::size_t>(rule.outcome)].per_batch = true;
     if (plan.discount_rate != 0)
         for (const auto& payer : plan.payers)
             for (std::size_t o = 0; o < payer.saving_per_unit.size(); ++o)
                 if (payer.saving_per_unit[o] != 0) plan.outcomes[o].per_batch = true;
     for (auto it = plan.outcome_order.rbegin(); it != plan.outcome_order.rend(); ++it) {
         const auto& outcome = plan.outcomes[static_cast<std::size_t>(*it)];
-        if (outcome.per_batch && outcome.leader >= 0) plan.outcomes[static_cast<std::size_t>(outcome.leader)].per_batch = true;
+        if (outcome.per_batch && outcome.leader >= 0)
+            plan.outcomes[static_cast<std::size_t>(outcome.leader)].per_batch = true;
     }
 
     // Settlement order of rules: file order, but a net_of rule after the rule it names.
@@ -256,21 +265,27 @@ Plan compile(const Scenario& s) {
             int last_known = cohort.enrol_first + cohort.batches - 1 + outcome.observed_after;
             last_known_all = std::max(last_known_all, last_known);
             if (rule.per == Scope::cohort)
-                plan.slots.push_back({last_known + rule.payment_lag, rule_index, static_cast<int>(c)});
+                plan.slots.push_back(
+                    {last_known + rule.payment_lag, rule_index, static_cast<int>(c)});
         }
-        if (rule.per == Scope::all) plan.slots.push_back({last_known_all + rule.payment_lag, rule_index, -1});
+        if (rule.per == Scope::all)
+            plan.slots.push_back({last_known_all + rule.payment_lag, rule_index, -1});
     }
-    std::stable_sort(plan.slots.begin(), plan.slots.end(), [&](const PaymentSlot& a, const PaymentSlot& b) {
-        if (a.period != b.period) return a.period < b.period;
-        if (a.rule != b.rule) return rank[static_cast<std::size_t>(a.rule)] < rank[static_cast<std::size_t>(b.rule)];
-        return a.cohort < b.cohort;
-    });
+    std::stable_sort(plan.slots.begin(), plan.slots.end(),
+                     [&](const PaymentSlot& a, const PaymentSlot& b) {
+                         if (a.period != b.period) return a.period < b.period;
+                         if (a.rule != b.rule)
+                             return rank[static_cast<std::size_t>(a.rule)] <
+                                    rank[static_cast<std::size_t>(b.rule)];
+                         return a.cohort < b.cohort;
+                     });
     // Rate-card slots are looked up by (rule, period); keep an index per rule and period.
     plan.rate_slot.assign(plan.rules.size() * static_cast<std::size_t>(plan.horizon), -1);
     for (std::size_t i = 0; i < plan.slots.size(); ++i) {
         const auto& slot = plan.slots[i];
         if (plan.rules[static_cast<std::size_t>(slot.rule)].basis == Basis::rate_card)
-            plan.rate_slot[static_cast<std::size_t>(slot.rule) * static_cast<std::size_t>(plan.horizon) +
+            plan.rate_slot[static_cast<std::size_t>(slot.rule) *
+                               static_cast<std::size_t>(plan.horizon) +
                            static_cast<std::size_t>(slot.period)] = static_cast<int>(i);
     }
 
@@ -285,14 +300,17 @@ Plan compile(const Scenario& s) {
         std::stable_sort(rate_rules.begin(), rate_rules.end(), [&](int a, int b) {
             const auto& ra = plan.rules[static_cast<std::size_t>(a)];
             const auto& rb = plan.rules[static_cast<std::size_t>(b)];
-            return plan.outcomes[static_cast<std::size_t>(ra.outcome)].observed_after + ra.payment_lag <
-                   plan.outcomes[static_cast<std::size_t>(rb.outcome)].observed_after + rb.payment_lag;
+            return plan.outcomes[static_cast<std::size_t>(ra.outcome)].observed_after +
+                       ra.payment_lag <
+                   plan.outcomes[static_cast<std::size_t>(rb.outcome)].observed_after +
+                       rb.payment_lag;
         });
         plan.capped_rate_rules = rate_rules;
         bool all_binary = true;
         for (int r : rate_rules) {
             int o = plan.rules[static_cast<std::size_t>(r)].outcome;
-            all_binary = all_binary && plan.outcomes[static_cast<std::size_t>(o)].kind == OutcomeKind::binary;
+            all_binary = all_binary &&
+                         plan.outcomes[static_cast<std::size_t>(o)].kind == OutcomeKind::binary;
             add_with_leaders(plan, o, plan.pattern_outcomes);
         }
         // Keep the pattern outcomes in the global leaders-first order.
@@ -310,7 +328,8 @@ Plan compile(const Scenario& s) {
         }
         for (int o : plan.pattern_outcomes) {
             const int leader = plan.outcomes[static_cast<std::size_t>(o)].leader;
-            const auto at = std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), leader);
+            const auto at =
+                std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), leader);
             plan.pattern_leader.push_back(
                 leader >= 0 ? static_cast<int>(at - plan.pattern_outcomes.begin()) : -1);
         }
@@ -318,9 +337,11 @@ Plan compile(const Scenario& s) {
         for (int r : rate_rules) {
             const int o = plan.rules[static_cast<std::size_t>(r)].outcome;
             plan.pattern_paid[static_cast<std::size_t>(
-                std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), o) - plan.pattern_outcomes.begin())] = 1;
+                std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), o) -
+                plan.pattern_outcomes.begin())] = 1;
             plan.capped_rule_outcome.push_back(static_cast<int>(
-                std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), o) - plan.pattern_outcomes.begin()));
+                std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), o) -
+                plan.pattern_outcomes.begin()));
         }
         {
             // Price of each paid outcome (all its rules), largest first: the fewest achievements
@@ -331,7 +352,8 @@ Plan compile(const Scenario& s) {
                     plan.rules[static_cast<std::size_t>(rate_rules[k])].price;
             std::sort(outcome_price.rbegin(), outcome_price.rend());
             double sum = 0;
-            plan.min_capped_achievements = static_cast<int>(outcome_price.size()) + 1;  // never capped
+            plan.min_capped_achievements =
+                static_cast<int>(outcome_price.size()) + 1;  // never capped
             for (std::size_t k = 0; k < outcome_price.size(); ++k) {
                 sum += outcome_price[k];
                 if (sum > plan.per_participant_cap) {
@@ -350,7 +372,8 @@ Plan compile(const Scenario& s) {
                 integral = integral && price == std::floor(price) && price >= 0 && price < 4e9;
                 if (integral) whole.push_back(static_cast<std::uint64_t>(price));
             }
-            integral = integral && plan.per_participant_cap == std::floor(plan.per_participant_cap) &&
+            integral = integral &&
+                       plan.per_participant_cap == std::floor(plan.per_participant_cap) &&
                        plan.per_participant_cap < 4e9;
             if (integral) {
                 std::uint64_t unit = static_cast<std::uint64_t>(plan.per_participant_cap);
@@ -358,11 +381,13 @@ Plan compile(const Scenario& s) {
                 if (unit == 0) unit = 1;
                 std::uint64_t total = 0;
                 for (auto& w : whole) total += (w /= unit);
-                const std::uint64_t cap = static_cast<std::uint64_t>(plan.per_participant_cap) / unit;
+                const std::uint64_t cap =
+                    static_cast<std::uint64_t>(plan.per_participant_cap) / unit;
                 if (total < (std::uint64_t{1} << 32)) {
                     plan.capped_price_units = whole;
                     plan.cap_units = cap;
-                    plan.sum_bits = std::max(1, static_cast<int>(std::bit_width(std::max(total, cap))));
+                    plan.sum_bits =
+                        std::max(1, static_cast<int>(std::bit_width(std::max(total, cap))));
                 }
             }
         }
@@ -374,11 +399,17 @@ Plan compile(const Scenario& s) {
                 double paid = 0;
                 for (int r : rate_rules) {
                     const auto& rule = plan.rules[static_cast<std::size_t>(r)];
-                    auto at = std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), rule.outcome);
-                    if (!pattern.achieved[static_cast<std::size_t>(at - plan.pattern_outcomes.begin())]) continue;
-                    double amount = std::min(rule.price, std::max(0.0, plan.per_participant_cap - paid));
+                    auto at = std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(),
+                                        rule.outcome);
+                    if (!pattern.achieved[static_cast<std::size_t>(at -
+                                                                   plan.pattern_outcomes.begin())])
+                        continue;
+                    double amount =
+                        std::min(rule.price, std::max(0.0, plan.per_participant_cap - paid));
                     paid += amount;
-                    int offset = plan.outcomes[static_cast<std::size_t>(rule.outcome)].observed_after + rule.payment_lag;
+                    int offset =
+                        plan.outcomes[static_cast<std::size_t>(rule.outcome)].observed_after +
+                        rule.payment_lag;
                     pattern.payments.push_back({r, offset, amount});
                 }
             }
@@ -426,7 +457,8 @@ Plan compile(const Scenario& s) {
             longest = std::max(longest, c.enrol_first + c.batches + o.observed_after);
     }
     for (int p = 0; p < longest; ++p)
-        plan.discount.push_back(std::pow(1.0 + plan.discount_rate, -static_cast<double>(p) / plan.periods_per_year));
+        plan.discount.push_back(
+            std::pow(1.0 + plan.discount_rate, -static_cast<double>(p) / plan.periods_per_year));
     return plan;
 }
 
@@ -437,7 +469,8 @@ std::string period_date(const Plan& plan, int period) {
     int year = months / 12;
     int month = months % 12 + 1;
     std::string text = "0000-00-01";  // ISO date of the period's first day
-    for (int i = 3; i >= 0; --i, year /= 10) text[static_cast<std::size_t>(i)] = static_cast<char>('0' + year % 10);
+    for (int i = 3; i >= 0; --i, year /= 10)
+        text[static_cast<std::size_t>(i)] = static_cast<char>('0' + year % 10);
     text[5] = static_cast<char>('0' + month / 10);
     text[6] = static_cast<char>('0' + month % 10);
     return text;

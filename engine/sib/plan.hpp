@@ -27,10 +27,10 @@ struct PlanCohort {
     std::string name;
     int size_parameter = 0;
     int enrol_first = 0;
-    int batches = 1;          ///< enrolment periods (one batch of participants each)
-    int first_count = 0;      ///< index of this cohort's first batch count (see Plan::count_index)
-    int first_batch = 0;      ///< index of this cohort's first batch in per-batch arrays
-    std::uint64_t key = 0;    ///< stream key base, from the name
+    int batches = 1;        ///< enrolment periods (one batch of participants each)
+    int first_count = 0;    ///< index of this cohort's first batch count (see Plan::count_index)
+    int first_batch = 0;    ///< index of this cohort's first batch in per-batch arrays
+    std::uint64_t key = 0;  ///< stream key base, from the name
 };
 
 struct PlanOutcome {
@@ -39,13 +39,13 @@ struct PlanOutcome {
     Better better = Better::higher;
     double dispersion = 1;
     int observed_after = 0;
-    int leader = -1;                  ///< `after`: index of the leader outcome
-    bool compared = false;            ///< used by a versus_comparison rule
+    int leader = -1;        ///< `after`: index of the leader outcome
+    bool compared = false;  ///< used by a versus_comparison rule
     /// Counts are needed per enrolment batch (a rate card pays by batch, or savings are discounted
     /// by the period they are observed in, or a follower needs them); otherwise one aggregate draw
     /// per cohort is exact and enough.
     bool per_batch = false;
-    std::uint64_t key = 0;            ///< stream key base, from the name
+    std::uint64_t key = 0;  ///< stream key base, from the name
 };
 
 /// Indices into Plan::parameters for one (cohort, outcome); -1 when absent.
@@ -67,8 +67,8 @@ struct PlanRule {
     double price = 0;
     double amount = 0;
     VersusPay versus_pay = VersusPay::price;
-    bool share_target = false;    ///< target given as share_at_least
-    double at_least = 0;          ///< successes, or share when share_target
+    bool share_target = false;  ///< target given as share_at_least
+    double at_least = 0;        ///< successes, or share when share_target
     double threshold = 0;
     std::vector<SchedulePoint> schedule;
     int net_of = -1;
@@ -89,7 +89,7 @@ struct PaymentSlot {
 /// draws how many participants show each pattern.
 struct PatternPayment {
     int rule = 0;
-    int offset = 0;   ///< periods from enrolment to payment
+    int offset = 0;     ///< periods from enrolment to payment
     double amount = 0;  ///< after the per-participant cap
 };
 struct Pattern {
@@ -137,15 +137,15 @@ struct Plan {
     std::uint64_t seed = 1;
 
     std::vector<PlanParameter> parameters;
-    Eigen::MatrixXd copula_cholesky;   ///< lower factor over correlated parameters
-    std::vector<int> correlated;        ///< parameter index of each copula row
+    Eigen::MatrixXd copula_cholesky;  ///< lower factor over correlated parameters
+    std::vector<int> correlated;      ///< parameter index of each copula row
 
     std::vector<PlanCohort> cohorts;
     std::vector<PlanOutcome> outcomes;
-    std::vector<int> outcome_order;            ///< leaders before followers
+    std::vector<int> outcome_order;                     ///< leaders before followers
     std::vector<OutcomeParameters> outcome_parameters;  ///< [cohort * outcomes + outcome]
-    int batch_counts = 0;                       ///< total length of per-batch count arrays
-    int batches = 0;                            ///< batches over all cohorts
+    int batch_counts = 0;                               ///< total length of per-batch count arrays
+    int batches = 0;                                    ///< batches over all cohorts
 
     bool has_comparison = false;
     ComparisonKind comparison_kind = ComparisonKind::matched;
@@ -158,12 +158,13 @@ struct Plan {
     double per_participant_cap = no_limit;
     double total_cap = no_limit;
     ParticipantMode participant_mode = ParticipantMode::aggregate;
-    std::vector<int> pattern_outcomes;   ///< outcomes whose joint pattern is drawn (leaders first)
+    std::vector<int> pattern_outcomes;  ///< outcomes whose joint pattern is drawn (leaders first)
     std::vector<Pattern> patterns;
     std::vector<int> capped_rate_rules;  ///< rate-card rules in a participant's payment order
-    std::vector<int> pattern_leader;       ///< per pattern outcome: its leader's index there, or -1
-    std::vector<char> pattern_paid;        ///< per pattern outcome: a capped rate card pays for it
-    std::vector<int> capped_rule_outcome;  ///< per capped rule: its outcome's index in pattern_outcomes
+    std::vector<int> pattern_leader;     ///< per pattern outcome: its leader's index there, or -1
+    std::vector<char> pattern_paid;      ///< per pattern outcome: a capped rate card pays for it
+    std::vector<int>
+        capped_rule_outcome;  ///< per capped rule: its outcome's index in pattern_outcomes
     /// Fewest achieved (paid) outcomes that can reach the per-participant cap: participants with
     /// fewer are paid in full, so only the others need a look one by one.
     int min_capped_achievements = 0;

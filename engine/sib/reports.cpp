@@ -9,13 +9,12 @@
 namespace sib {
 
 namespace {
-const std::vector<std::string> summary_columns = {"metric", "mean", "sd", "se", "p5", "p25",
+const std::vector<std::string> summary_columns = {"metric", "mean", "sd",  "se",  "p5", "p25",
                                                   "p50",    "p75",  "p95", "min", "max"};
 
 std::vector<double> summary_values(const MetricSummary& m) {
-    return {m.moments.mean,   m.moments.sd(),   m.moments.se(),   m.quantiles[0],
-            m.quantiles[1],   m.quantiles[2],   m.quantiles[3],   m.quantiles[4],
-            m.moments.min,    m.moments.max};
+    return {m.moments.mean, m.moments.sd(), m.moments.se(), m.quantiles[0], m.quantiles[1],
+            m.quantiles[2], m.quantiles[3], m.quantiles[4], m.moments.min,  m.moments.max};
 }
 }  // namespace
 
@@ -74,7 +73,8 @@ void print_table(std::ostream& out, const Plan& plan, const RunResult& result) {
     CsvWriter table(csv, {"metric", "mean", "se", "p5", "p50", "p95"});
     for (const auto& m : result.metrics) {
         table.add(m.name);
-        for (double v : {m.moments.mean, m.moments.se(), m.quantiles[0], m.quantiles[2], m.quantiles[4]})
+        for (double v :
+             {m.moments.mean, m.moments.se(), m.quantiles[0], m.quantiles[2], m.quantiles[4]})
             table.add(v);
         table.end_row();
     }
@@ -179,12 +179,14 @@ void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialSta
     for (std::size_t t = 0; t < horizon; ++t) {
         csv.add(static_cast<long long>(t));
         csv.add(period_date(plan, static_cast<int>(t)));
-        for (std::size_t p = 0; p < parties.names.size(); ++p) csv.add(state.flows[p * horizon + t] + 0.0);
+        for (std::size_t p = 0; p < parties.names.size(); ++p)
+            csv.add(state.flows[p * horizon + t] + 0.0);
         csv.end_row();
     }
 }
 
-void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& metrics, const TrialState& state) {
+void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& metrics,
+                      const TrialState& state) {
     out << plan.name << ": settlement on observed results, money in " << plan.currency << "\n\n";
     bool any = false;
     for (std::size_t i = 0; i < plan.slots.size(); ++i) {
@@ -193,13 +195,15 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
         any = true;
         const auto& slot = plan.slots[i];
         const auto& rule = plan.rules[static_cast<std::size_t>(slot.rule)];
-        out << "  " << rule.name << ", cohort " << cohort_label(plan, slot.cohort) << ", period " << slot.period;
+        out << "  " << rule.name << ", cohort " << cohort_label(plan, slot.cohort) << ", period "
+            << slot.period;
         if (plan.start) out << " (" << period_date(plan, slot.period) << ")";
         out << ": " << format_number(paid);
         const char* separator = " (";
         for (std::size_t p = 0; p < plan.payers.size(); ++p) {
             if (rule.payer_shares[p] == 0) continue;
-            out << separator << plan.payers[p].name << " " << format_number(paid * rule.payer_shares[p]);
+            out << separator << plan.payers[p].name << " "
+                << format_number(paid * rule.payer_shares[p]);
             separator = ", ";
         }
         out << ")\n";
@@ -228,7 +232,8 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
             out << "  " << metrics.names[m] << ": " << format_number(state.metrics[m]) << "\n";
         }
     }
-    out << "\ntotal paid: " << format_number(state.metrics[static_cast<std::size_t>(metrics.payments_total)]) << "\n";
+    out << "\ntotal paid: "
+        << format_number(state.metrics[static_cast<std::size_t>(metrics.payments_total)]) << "\n";
 }
 
 std::string json_string(const std::string& text) {
@@ -257,7 +262,8 @@ void print_json(std::ostream& out, const RunResult& result) {
         first = false;
         const auto values = summary_values(m);
         for (std::size_t i = 0; i < values.size(); ++i)
-            out << (i ? ", " : "") << json_string(summary_columns[i + 1]) << ": " << format_number(values[i]);
+            out << (i ? ", " : "") << json_string(summary_columns[i + 1]) << ": "
+                << format_number(values[i]);
         out << "}";
     }
     out << "\n}\n";

@@ -34,7 +34,8 @@ void write_payments(std::ostream& out, const Plan& plan, const TrialState& state
 /// cashflows.csv of `settle`: period,date, then one column per party.
 void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialState& state);
 /// The settlement for a person: each payment, then whether each group rule's condition held.
-void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& metrics, const TrialState& state);
+void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& metrics,
+                      const TrialState& state);
 
 /// CSV text (as the writers above produce) as aligned columns for a person: text left, numbers
 /// right, two spaces between columns.

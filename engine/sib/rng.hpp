@@ -37,7 +37,7 @@ constexpr std::uint64_t stream_key(std::string_view name) {
 /// xoshiro256++ (Blackman and Vigna), seeded through SplitMix64 from (seed, trial, key).
 /// Satisfies UniformRandomBitGenerator, so Boost.Random's distributions take it directly.
 class Stream {
-public:
+  public:
     using result_type = std::uint64_t;
 
     Stream(std::uint64_t seed, std::uint64_t trial, std::uint64_t key) {
@@ -67,8 +67,10 @@ public:
     /// Uniform on the open interval (0, 1): never 0 or 1, so quantile functions stay finite.
     double uniform() { return (static_cast<double>((*this)() >> 11) + 0.5) * 0x1.0p-53; }
 
-private:
-    static constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  private:
+    static constexpr std::uint64_t rotl(std::uint64_t x, int k) {
+        return (x << k) | (x >> (64 - k));
+    }
     std::uint64_t s_[4];
 };
 
@@ -99,7 +101,8 @@ constexpr int count_bits(std::uint64_t x) {
 /// expansion. Each step decides about half the undecided lanes, so a few random words serve all
 /// 64 (fewer when few lanes are asked for, as for the followers of a rare outcome); the comparison
 /// runs through every bit of p (a double is a finite binary fraction), so P(lane = 1) = p exactly.
-inline std::uint64_t bernoulli_lanes(Stream& rng, double p, std::uint64_t lanes = ~std::uint64_t{0}) {
+inline std::uint64_t bernoulli_lanes(Stream& rng, double p,
+                                     std::uint64_t lanes = ~std::uint64_t{0}) {
     if (!(p > 0) || lanes == 0) return 0;
     if (p >= 1) return lanes;
     std::uint64_t ones = 0, undecided = lanes;
@@ -119,7 +122,9 @@ inline std::uint64_t bernoulli_lanes(Stream& rng, double p, std::uint64_t lanes 
 }
 
 /// Standard normal by Boost's ziggurat (exact; a few nanoseconds).
-inline double sample_standard_normal(Stream& rng) { return boost::random::normal_distribution<double>()(rng); }
+inline double sample_standard_normal(Stream& rng) {
+    return boost::random::normal_distribution<double>()(rng);
+}
 
 /// Gamma(shape, scale) by Marsaglia and Tsang (2000): exact rejection from a transformed normal,
 /// with a squeeze that avoids the logarithm in about 98% of draws. Shapes below 1 use
@@ -150,12 +155,13 @@ inline double sample_gamma(Stream& rng, double shape, double scale) {
 /// Poisson when dispersion is 1, else negative binomial drawn as a gamma-Poisson mixture (the sum
 /// of independent negative binomials with equal success probability is negative binomial, so the
 /// aggregate draw is exact).
-inline long long sample_count_total(Stream& rng, long long members, double mean, double dispersion) {
+inline long long sample_count_total(Stream& rng, long long members, double mean,
+                                    double dispersion) {
     if (members <= 0 || !(mean > 0)) return 0;
     const double total_mean = static_cast<double>(members) * mean;
     if (dispersion <= 1.0) return sample_poisson(rng, total_mean);
-    const double scale = dispersion - 1.0;        // gamma scale θ; NB variance μ(1 + θ)
-    const double shape = total_mean / scale;      // Σ of members' shapes r = mean / θ
+    const double scale = dispersion - 1.0;    // gamma scale θ; NB variance μ(1 + θ)
+    const double shape = total_mean / scale;  // Σ of members' shapes r = mean / θ
     const double lambda = sample_gamma(rng, shape, scale);
     return sample_poisson(rng, lambda);
 }

@@ -99,13 +99,16 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             const long long last = std::min(trials, first + trials_per_block);
             const auto in_block = static_cast<size_t>(last - first);
             for (long long trial = first; trial < last; ++trial) {
-                simulate_trial(seeded_plan, metric_names, parties, static_cast<std::uint64_t>(trial), state);
+                simulate_trial(seeded_plan, metric_names, parties,
+                               static_cast<std::uint64_t>(trial), state);
                 const auto i = static_cast<size_t>(trial - first);
-                for (size_t m = 0; m < metric_count; ++m) block_values[m * in_block + i] = state.metrics[m];
+                for (size_t m = 0; m < metric_count; ++m)
+                    block_values[m * in_block + i] = state.metrics[m];
                 for (size_t f = 0; f < flow_count; ++f) acc.flow_sums[f] += state.flows[f];
                 if (trial < sampled)
                     std::copy(state.flows.begin(), state.flows.end(),
-                              flow_samples.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(trial) * flow_count));
+                              flow_samples.begin() + static_cast<std::ptrdiff_t>(
+                                                         static_cast<size_t>(trial) * flow_count));
             }
             acc.metrics.resize(metric_count);
             for (size_t m = 0; m < metric_count; ++m) {
@@ -117,8 +120,9 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             }
             if (sketching) {
                 // Sorted here, in parallel; added to the sketches in block order by hand_over.
-                std::vector<double> sorted(block_values.begin(),
-                                           block_values.begin() + static_cast<std::ptrdiff_t>(metric_count * in_block));
+                std::vector<double> sorted(
+                    block_values.begin(),
+                    block_values.begin() + static_cast<std::ptrdiff_t>(metric_count * in_block));
                 for (size_t m = 0; m < metric_count; ++m)
                     std::sort(sorted.begin() + static_cast<std::ptrdiff_t>(m * in_block),
                               sorted.begin() + static_cast<std::ptrdiff_t>((m + 1) * in_block));
@@ -128,7 +132,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             if (options.progress) options.progress(done);
         }
     };
-    const int threads = std::max(1, std::min<int>(options.threads, static_cast<int>(std::max(1LL, blocks))));
+    const int threads =
+        std::max(1, std::min<int>(options.threads, static_cast<int>(std::max(1LL, blocks))));
     {
         std::vector<std::jthread> pool;
         for (int i = 1; i < threads; ++i) pool.emplace_back(work);
@@ -163,7 +168,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                     scratch = result.values[k];
                     select_nearest_ranks(scratch, kSummaryProbabilities, summary.quantiles);
                 } else if (kept && options.quantiles) {
-                    select_nearest_ranks(result.values[k], kSummaryProbabilities, summary.quantiles);
+                    select_nearest_ranks(result.values[k], kSummaryProbabilities,
+                                         summary.quantiles);
                 } else if (sketching) {
                     sketches[k].quantiles(kSummaryProbabilities, summary.quantiles);
                 }
@@ -171,7 +177,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             }
             const size_t f = k - metric_count;
             scratch.resize(static_cast<size_t>(sampled));
-            for (size_t t = 0; t < static_cast<size_t>(sampled); ++t) scratch[t] = flow_samples[t * flow_count + f];
+            for (size_t t = 0; t < static_cast<size_t>(sampled); ++t)
+                scratch[t] = flow_samples[t * flow_count + f];
             select_nearest_ranks(scratch, tails, tail_values);
             const double mean = trials > 0 ? flow_sums[f] / static_cast<double>(trials) : 0.0;
             result.cashflows[f] = {mean, tail_values[0], tail_values[1]};
@@ -193,11 +200,11 @@ double estimated_bytes(const Plan& plan, const RunOptions& options) {
     const double kept = options.keep_trial_values ? trials : 0.0;
     const double sampled = std::min(trials, static_cast<double>(cashflow_sample_trials));
     const double copies = kept > 0 && options.keep_trial_order ? std::max(1, options.threads) : 0;
-    return 8.0 * metrics * kept                            // per-trial values
-           + 8.0 * trials * copies                         // a metric's copy per thread for quantiles
-           + 8.0 * flows * sampled                         // cash-flow sample
+    return 8.0 * metrics * kept     // per-trial values
+           + 8.0 * trials * copies  // a metric's copy per thread for quantiles
+           + 8.0 * flows * sampled  // cash-flow sample
            + (sizeof(Moments) * metrics + 8.0 * flows) * blocks  // block accumulators
-           + 1e6 * std::max(1, options.threads);           // scratch per thread (generous)
+           + 1e6 * std::max(1, options.threads);                 // scratch per thread (generous)
 }
 
 }  // namespace sib

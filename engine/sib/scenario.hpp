@@ -57,9 +57,9 @@ struct OutcomeOverride {
 
 struct Cohort {
     std::string name;
-    Uncertain size;        ///< participants; rounded to nearest whole number, at least 0
-    int enrol_first = 0;   ///< first enrolment period, inclusive
-    int enrol_last = 0;    ///< last enrolment period, inclusive
+    Uncertain size;       ///< participants; rounded to nearest whole number, at least 0
+    int enrol_first = 0;  ///< first enrolment period, inclusive
+    int enrol_last = 0;   ///< last enrolment period, inclusive
     std::vector<OutcomeOverride> overrides;
     SourceLoc loc;
 };
@@ -71,12 +71,13 @@ struct Outcome {
     std::string name;
     OutcomeKind kind = OutcomeKind::binary;
     Better better = Better::higher;
-    std::optional<Uncertain> baseline;  ///< mean per participant without intervention (binary: prob.)
-    std::optional<Uncertain> effect;    ///< relative change: mean = baseline × (1 + effect)
-    std::optional<Uncertain> rate;      ///< participants' mean given directly (then effect unused)
-    double dispersion = 1;              ///< count only: variance / mean, ≥ 1
-    int observed_after = 0;             ///< periods from enrolment until the outcome is known
-    std::optional<std::string> after;   ///< binary only: leader outcome that must be achieved first
+    std::optional<Uncertain>
+        baseline;                     ///< mean per participant without intervention (binary: prob.)
+    std::optional<Uncertain> effect;  ///< relative change: mean = baseline × (1 + effect)
+    std::optional<Uncertain> rate;    ///< participants' mean given directly (then effect unused)
+    double dispersion = 1;            ///< count only: variance / mean, ≥ 1
+    int observed_after = 0;           ///< periods from enrolment until the outcome is known
+    std::optional<std::string> after;  ///< binary only: leader outcome that must be achieved first
     SourceLoc loc;
 };
 
@@ -110,13 +111,13 @@ struct Rule {
     std::string name;
     Basis basis = Basis::rate_card;
     std::string outcome;
-    int payment_lag = 0;            ///< periods from assessment (or observation) to payment
-    std::optional<double> cap;      ///< most this rule pays in total
-    Scope per = Scope::all;         ///< target, versus_comparison
-    std::optional<double> price;    ///< rate_card: per achievement; target: per success when met;
-                                    ///< versus_comparison: per unit improved
-    std::optional<double> amount;   ///< target, versus_comparison: fixed sum when met
-    std::optional<double> at_least;        ///< target: successes needed (whole number)
+    int payment_lag = 0;             ///< periods from assessment (or observation) to payment
+    std::optional<double> cap;       ///< most this rule pays in total
+    Scope per = Scope::all;          ///< target, versus_comparison
+    std::optional<double> price;     ///< rate_card: per achievement; target: per success when met;
+                                     ///< versus_comparison: per unit improved
+    std::optional<double> amount;    ///< target, versus_comparison: fixed sum when met
+    std::optional<double> at_least;  ///< target: successes needed (whole number)
     std::optional<double> share_at_least;  ///< target: share of participants needed
     double threshold = 0;                  ///< versus_comparison: least relative improvement
     std::vector<SchedulePoint> schedule;   ///< versus_comparison: payment by improvement
@@ -151,7 +152,7 @@ struct ProviderCosts {
     double per_participant = 0;  ///< money, at each participant's enrolment period
     double per_period = 0;       ///< money, in each period from..to inclusive
     int from = 0;
-    std::optional<int> to;       ///< default: horizon - 1
+    std::optional<int> to;  ///< default: horizon - 1
 };
 
 struct Tranche {
@@ -167,7 +168,7 @@ struct Guarantee {
 };
 
 struct Investors {
-    double capital = 0;            ///< committed money
+    double capital = 0;             ///< committed money
     std::vector<Tranche> tranches;  ///< empty: one tranche called "investors"
     std::optional<Guarantee> guarantee;
     SourceLoc loc;

@@ -16,8 +16,8 @@ struct Observation {
     std::string cohort;
     std::string outcome;
     double participants = 0;
-    std::optional<double> mean;        ///< per participant (binary: share achieving)
-    std::optional<double> successes;   ///< binary: number achieving (instead of mean)
+    std::optional<double> mean;       ///< per participant (binary: share achieving)
+    std::optional<double> successes;  ///< binary: number achieving (instead of mean)
     std::optional<double> comparison_mean;
     SourceLoc loc;
 };

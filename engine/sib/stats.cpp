@@ -105,7 +105,8 @@ std::array<double, 5> Quantiles::quantiles() {
     return out;
 }
 
-void select_nearest_ranks(std::vector<double>& values, std::span<const double> probabilities, std::span<double> out) {
+void select_nearest_ranks(std::vector<double>& values, std::span<const double> probabilities,
+                          std::span<double> out) {
     // Successive selections on a shrinking range: O(N) per probability instead of a full sort.
     // Probabilities must be increasing.
     if (values.empty()) {
@@ -194,8 +195,10 @@ void QuantileSketch::quantiles(std::span<const double> probabilities, std::span<
             out[i] = 0;
             continue;
         }
-        const auto rank = static_cast<double>(nearest_rank(probabilities[i], static_cast<std::size_t>(total)));
-        while (at + 1 < weighted.size() && below + weighted[at].second < rank) below += weighted[at++].second;
+        const auto rank =
+            static_cast<double>(nearest_rank(probabilities[i], static_cast<std::size_t>(total)));
+        while (at + 1 < weighted.size() && below + weighted[at].second < rank)
+            below += weighted[at++].second;
         out[i] = weighted[at].first;
     }
 }

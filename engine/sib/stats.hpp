@@ -61,7 +61,8 @@ struct Quantiles {
 
 /// Nearest-rank quantiles of `values` at increasing `probabilities`, into `out` (same length),
 /// by successive std::nth_element: O(N) each, no full sort. Reorders `values`. Empty → zeros.
-void select_nearest_ranks(std::vector<double>& values, std::span<const double> probabilities, std::span<double> out);
+void select_nearest_ranks(std::vector<double>& values, std::span<const double> probabilities,
+                          std::span<double> out);
 
 /// Quantiles beyond the trial counts whose values are kept: a deterministic, mergeable sketch
 /// (multi-level compaction after Manku, Rajagopalan and Lindsay 1998). Level h holds values that
@@ -71,7 +72,7 @@ void select_nearest_ranks(std::vector<double>& values, std::span<const double> p
 /// b = 16384 and N up to 10^9 (L ≤ 16), under 0.05%. Values must be added in a fixed order
 /// (the run adds blocks in block order), which makes the result reproducible.
 class QuantileSketch {
-public:
+  public:
     static constexpr std::size_t half_capacity = 16384;  ///< b
 
     /// Adds a run of values sorted in increasing order (callers sort outside any lock; the sketch
@@ -81,7 +82,7 @@ public:
     void quantiles(std::span<const double> probabilities, std::span<double> out) const;
     long long count() const { return count_; }
 
-private:
+  private:
     void compact(std::size_t level);
     void append_run(std::size_t level, std::span<const double> run);
     std::vector<std::vector<double>> levels_;

@@ -19,7 +19,8 @@ std::optional<double> strict_number(std::string_view text) {
     double value = 0;
     if (!text.empty() && text.front() == '+') text.remove_prefix(1);
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) return std::nullopt;
+    if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
+        return std::nullopt;
     return value;
 }
 
@@ -28,7 +29,8 @@ std::vector<std::string> split(std::string_view text, char separator) {
     std::size_t start = 0;
     for (;;) {
         const auto at = text.find(separator, start);
-        parts.emplace_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+        parts.emplace_back(
+            text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
         if (at == std::string_view::npos) return parts;
         start = at + 1;
     }
@@ -49,14 +51,18 @@ VaryAxis parse_vary(std::string_view argument) {
     if (spec.empty()) fail(axis.path, "no values given");
     const auto parts = split(spec, ':');
     if (parts.size() == 3 && spec.find(',') == std::string_view::npos) {
-        const auto a = strict_number(parts[0]), b = strict_number(parts[1]), step = strict_number(parts[2]);
-        if (!a || !b || !step) fail(axis.path, "a:b:step needs three finite numbers, got '" + std::string(spec) + "'");
+        const auto a = strict_number(parts[0]), b = strict_number(parts[1]),
+                   step = strict_number(parts[2]);
+        if (!a || !b || !step)
+            fail(axis.path, "a:b:step needs three finite numbers, got '" + std::string(spec) + "'");
         if (!(*step > 0)) fail(axis.path, "step must be positive, got " + format_number(*step));
-        if (*b < *a) fail(axis.path, "a:b:step needs a ≤ b, got " + format_number(*a) + " > " + format_number(*b));
+        if (*b < *a)
+            fail(axis.path,
+                 "a:b:step needs a ≤ b, got " + format_number(*a) + " > " + format_number(*b));
         const double intervals = (*b - *a) / *step;
         if (intervals + 1 > max_axis_values)
-            fail(axis.path, "a:b:step gives " + format_number(std::floor(intervals) + 1) + " values, more than " +
-                                format_number(max_axis_values));
+            fail(axis.path, "a:b:step gives " + format_number(std::floor(intervals) + 1) +
+                                " values, more than " + format_number(max_axis_values));
         const double whole = std::round(intervals);
         const bool lands = std::abs(intervals - whole) <= 1e-9 * std::max(1.0, whole);
         const long long count = static_cast<long long>(lands ? whole : std::floor(intervals)) + 1;
@@ -67,7 +73,8 @@ VaryAxis parse_vary(std::string_view argument) {
         }
         return axis;
     }
-    if (parts.size() != 1) fail(axis.path, "expected a:b:step or v1,v2,..., got '" + std::string(spec) + "'");
+    if (parts.size() != 1)
+        fail(axis.path, "expected a:b:step or v1,v2,..., got '" + std::string(spec) + "'");
     for (auto& v : split(spec, ',')) {
         if (v.empty()) fail(axis.path, "empty value in '" + std::string(spec) + "'");
         axis.values.push_back(v);
@@ -90,8 +97,8 @@ std::vector<std::vector<std::string>> grid_points(const std::vector<VaryAxis>& a
 }
 
 void write_sweep(std::ostream& out, const std::vector<VaryAxis>& axes,
-                 const std::vector<std::vector<std::string>>& points, const std::vector<RunResult>& results,
-                 const std::vector<std::string>& metrics) {
+                 const std::vector<std::vector<std::string>>& points,
+                 const std::vector<RunResult>& results, const std::vector<std::string>& metrics) {
     std::vector<std::string> chosen = metrics;
     if (chosen.empty() && !results.empty())
         for (const auto& m : results.front().metrics) chosen.push_back(m.name);
@@ -124,7 +131,8 @@ std::vector<ComparisonRow> compare_results(const std::vector<RunResult>& results
     std::vector<std::string> names;
     for (const auto& r : results)
         for (const auto& m : r.metrics)
-            if (std::find(names.begin(), names.end(), m.name) == names.end()) names.push_back(m.name);
+            if (std::find(names.begin(), names.end(), m.name) == names.end())
+                names.push_back(m.name);
     auto index_in = [](const RunResult& r, const std::string& name) -> long {
         for (std::size_t i = 0; i < r.metrics.size(); ++i)
             if (r.metrics[i].name == name) return static_cast<long>(i);
@@ -136,7 +144,9 @@ std::vector<ComparisonRow> compare_results(const std::vector<RunResult>& results
         row.metric = name;
         for (const auto& r : results) {
             const long i = index_in(r, name);
-            row.means.push_back(i >= 0 ? std::optional(r.metrics[static_cast<std::size_t>(i)].moments.mean) : std::nullopt);
+            row.means.push_back(
+                i >= 0 ? std::optional(r.metrics[static_cast<std::size_t>(i)].moments.mean)
+                       : std::nullopt);
         }
         const long first = index_in(results.front(), name);
         for (std::size_t k = 1; k < results.size(); ++k) {
@@ -158,7 +168,8 @@ std::vector<ComparisonRow> compare_results(const std::vector<RunResult>& results
     return rows;
 }
 
-void write_compare(std::ostream& out, const std::vector<std::string>& names, const std::vector<ComparisonRow>& rows) {
+void write_compare(std::ostream& out, const std::vector<std::string>& names,
+                   const std::vector<ComparisonRow>& rows) {
     std::vector<std::string> columns = {"metric"};
     for (const auto& n : names) columns.push_back(n);
     for (std::size_t k = 1; k < names.size(); ++k) {

@@ -28,8 +28,8 @@ std::vector<std::vector<std::string>> grid_points(const std::vector<VaryAxis>& a
 /// sweep.csv: the varied paths, then METRIC.mean,METRIC.se for each chosen metric (all metrics of
 /// the first point when `metrics` is empty); a metric a point lacks is left blank.
 void write_sweep(std::ostream& out, const std::vector<VaryAxis>& axes,
-                 const std::vector<std::vector<std::string>>& points, const std::vector<RunResult>& results,
-                 const std::vector<std::string>& metrics);
+                 const std::vector<std::vector<std::string>>& points,
+                 const std::vector<RunResult>& results, const std::vector<std::string>& metrics);
 
 /// One row of a paired comparison.
 struct ComparisonRow {
@@ -45,6 +45,7 @@ std::vector<ComparisonRow> compare_results(const std::vector<RunResult>& results
 
 /// compare.csv: metric, one mean column per scenario (named by `names`), then diff.NAME and
 /// diff_se.NAME for each later scenario.
-void write_compare(std::ostream& out, const std::vector<std::string>& names, const std::vector<ComparisonRow>& rows);
+void write_compare(std::ostream& out, const std::vector<std::string>& names,
+                   const std::vector<ComparisonRow>& rows);
 
 }  // namespace sib

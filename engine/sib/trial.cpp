@@ -17,7 +17,9 @@ namespace {
 
 using std::size_t;
 
-constexpr size_t at(int i) { return static_cast<size_t>(i); }
+constexpr size_t at(int i) {
+    return static_cast<size_t>(i);
+}
 
 /// Tolerance for "met when improvement ≥ threshold": a relative improvement computed as
 /// (155 - 139.5) / 155 must meet a threshold of 0.10 despite rounding in the last digit.
@@ -38,8 +40,12 @@ using DoublePolicy = boost::math::policies::policy<
     boost::math::policies::pole_error<boost::math::policies::errno_on_error>>;
 using StandardNormal = boost::math::normal_distribution<double, DoublePolicy>;
 
-double normal_quantile(double u) { return boost::math::quantile(StandardNormal(), u); }
-double normal_cdf(double z) { return boost::math::cdf(StandardNormal(), z); }
+double normal_quantile(double u) {
+    return boost::math::quantile(StandardNormal(), u);
+}
+double normal_cdf(double z) {
+    return boost::math::cdf(StandardNormal(), z);
+}
 
 struct QuantileVisitor {
     double u;
@@ -84,11 +90,13 @@ void draw_parameters(const Plan& plan, std::uint64_t trial, TrialState& s) {
     if (!plan.correlated.empty()) {
         // Gaussian copula: independent normals through the Cholesky factor, back to uniforms.
         const auto k = plan.correlated.size();
-        for (size_t j = 0; j < k; ++j) s.copula_normals[j] = normal_quantile(s.uniforms[at(plan.correlated[j])]);
+        for (size_t j = 0; j < k; ++j)
+            s.copula_normals[j] = normal_quantile(s.uniforms[at(plan.correlated[j])]);
         for (size_t row = 0; row < k; ++row) {
             double z = 0;
             for (size_t col = 0; col <= row; ++col)
-                z += plan.copula_cholesky(static_cast<Eigen::Index>(row), static_cast<Eigen::Index>(col)) *
+                z += plan.copula_cholesky(static_cast<Eigen::Index>(row),
+                                          static_cast<Eigen::Index>(col)) *
                      s.copula_normals[col];
             double u = normal_cdf(z);
             s.uniforms[at(plan.correlated[row])] = std::clamp(u, 0x1.0p-53, 1 - 0x1.0p-53);
@@ -144,7 +152,8 @@ void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, TrialStat
     std::fill(s.capped_due.begin(), s.capped_due.end(), 0.0);
     for (long long first = 0; first < n; first += 64) {
         const long long lanes = std::min<long long>(64, n - first);
-        const std::uint64_t live = lanes == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << lanes) - 1;
+        const std::uint64_t live =
+            lanes == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << lanes) - 1;
         std::fill(s.lane_counters.begin(), s.lane_counters.end(), 0);
         for (size_t j = 0; j < np; ++j) {
             const int o = plan.pattern_outcomes[j];
@@ -154,7 +163,8 @@ void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, TrialStat
             s.lane_masks[j] = mask;
             s.counts[at(plan.count_index(c, o, b))] += static_cast<double>(count_bits(mask));
             if (!plan.pattern_paid[j] || k_min > np) continue;
-            for (size_t k = k_min - 1; k > 0; --k) s.lane_counters[k] |= s.lane_counters[k - 1] & mask;
+            for (size_t k = k_min - 1; k > 0; --k)
+                s.lane_counters[k] |= s.lane_counters[k - 1] & mask;
             s.lane_counters[0] |= mask;
         }
         std::uint64_t capped = k_min <= np ? s.lane_counters[k_min - 1] : 0;
@@ -187,7 +197,8 @@ void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, TrialStat
         for (size_t k = 0; k < rules; ++k) {
             const auto& rule = plan.rules[at(plan.capped_rate_rules[k])];
             s.capped_due[k] +=
-                rule.price * static_cast<double>(count_bits(s.lane_masks[at(plan.capped_rule_outcome[k])] & ~capped));
+                rule.price * static_cast<double>(count_bits(
+                                 s.lane_masks[at(plan.capped_rule_outcome[k])] & ~capped));
         }
         for (std::uint64_t left = capped; left != 0; left &= left - 1) {
             const int lane = std::countr_zero(left);
@@ -206,8 +217,9 @@ void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, TrialStat
         if (s.capped_due[k] == 0) continue;
         const int r = plan.capped_rate_rules[k];
         const auto& rule = plan.rules[at(r)];
-        add_rate_card_due(plan, r, enrolled + plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag,
-                          s.capped_due[k], s);
+        add_rate_card_due(
+            plan, r, enrolled + plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag,
+            s.capped_due[k], s);
     }
 }
 
@@ -216,7 +228,8 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
     const size_t outcomes = plan.outcomes.size();
     const size_t co = at(c) * outcomes;
     std::fill(s.counts.begin() + cohort.first_count,
-              s.counts.begin() + cohort.first_count + cohort.batches * static_cast<int>(outcomes), 0.0);
+              s.counts.begin() + cohort.first_count + cohort.batches * static_cast<int>(outcomes),
+              0.0);
 
     // Outcomes drawn jointly per participant (per-participant cap), in patterns or one by one.
     if (plan.participant_mode == ParticipantMode::patterns) {
@@ -227,7 +240,8 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
                 double probability = 1;
                 for (size_t j = 0; j < np; ++j) {
                     const int leader = plan.pattern_leader[j];
-                    if (leader >= 0 && !plan.patterns[k].achieved[at(leader)]) continue;  // no choice
+                    if (leader >= 0 && !plan.patterns[k].achieved[at(leader)])
+                        continue;  // no choice
                     const double p = s.mean[co + at(plan.pattern_outcomes[j])];
                     probability *= plan.patterns[k].achieved[j] ? p : 1 - p;
                 }
@@ -239,7 +253,8 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
         for (int b = 0; b < cohort.batches; ++b) {
             // A multinomial over patterns costs a binomial per pattern, bit-sliced draws a few
             // nanoseconds per participant: take the cheaper for this batch's size.
-            if (plan.patterns.size() * 8 > static_cast<size_t>(s.batch_size[at(cohort.first_batch + b)])) {
+            if (plan.patterns.size() * 8 >
+                static_cast<size_t>(s.batch_size[at(cohort.first_batch + b)])) {
                 draw_batch_bitsliced(plan, rng, c, b, s);
                 continue;
             }
@@ -252,7 +267,8 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
                 if (k + 1 == plan.patterns.size()) {
                     n = remaining;
                 } else if (remaining > 0 && probability_left > 0) {
-                    n = sample_binomial(rng, remaining, std::min(1.0, s.pattern_probability[k] / probability_left));
+                    n = sample_binomial(rng, remaining,
+                                        std::min(1.0, s.pattern_probability[k] / probability_left));
                 }
                 remaining -= n;
                 probability_left -= s.pattern_probability[k];
@@ -261,7 +277,8 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
                 const auto& pattern = plan.patterns[k];
                 for (size_t j = 0; j < np; ++j)
                     if (pattern.achieved[j])
-                        s.counts[at(plan.count_index(c, plan.pattern_outcomes[j], b))] += static_cast<double>(n);
+                        s.counts[at(plan.count_index(c, plan.pattern_outcomes[j], b))] +=
+                            static_cast<double>(n);
                 const int enrolled = cohort.enrol_first + b;
                 for (const auto& payment : pattern.payments)
                     if (payment.amount > 0)
@@ -285,7 +302,8 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
                     } else {
                         bool leader_achieved = true;
                         for (size_t l = 0; l < j; ++l)
-                            if (plan.pattern_outcomes[l] == outcome.leader) leader_achieved = s.individual[l] > 0;
+                            if (plan.pattern_outcomes[l] == outcome.leader)
+                                leader_achieved = s.individual[l] > 0;
                         value = leader_achieved && rng.uniform() < mean ? 1 : 0;
                     }
                     s.individual[j] = value;
@@ -302,7 +320,9 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
                     paid += amount;
                     if (amount > 0)
                         add_rate_card_due(plan, r,
-                                          enrolled + plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag,
+                                          enrolled +
+                                              plan.outcomes[at(rule.outcome)].observed_after +
+                                              rule.payment_lag,
                                           amount, s);
                 }
             }
@@ -311,7 +331,8 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
 
     // Every other outcome in aggregate per batch: exact sums of binomials and negative binomials.
     for (int o : plan.outcome_order) {
-        if (std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), o) != plan.pattern_outcomes.end())
+        if (std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), o) !=
+            plan.pattern_outcomes.end())
             continue;
         const auto& outcome = plan.outcomes[at(o)];
         Stream rng(plan.seed, trial, cohort.key ^ outcome.key);
@@ -322,12 +343,14 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
             long long eligible = n;
             if (outcome.leader >= 0) {
                 double leader_total = 0;
-                for (int b = 0; b < cohort.batches; ++b) leader_total += s.counts[at(plan.count_index(c, outcome.leader, b))];
+                for (int b = 0; b < cohort.batches; ++b)
+                    leader_total += s.counts[at(plan.count_index(c, outcome.leader, b))];
                 eligible = static_cast<long long>(leader_total);
             }
-            s.counts[at(plan.count_index(c, o, 0))] = static_cast<double>(
-                outcome.kind == OutcomeKind::count ? sample_count_total(rng, n, mean, outcome.dispersion)
-                                                   : sample_binomial(rng, eligible, mean));
+            s.counts[at(plan.count_index(c, o, 0))] =
+                static_cast<double>(outcome.kind == OutcomeKind::count
+                                        ? sample_count_total(rng, n, mean, outcome.dispersion)
+                                        : sample_binomial(rng, eligible, mean));
             continue;
         }
         for (int b = 0; b < cohort.batches; ++b) {
@@ -336,8 +359,10 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
             if (outcome.kind == OutcomeKind::count) {
                 value = sample_count_total(rng, n, mean, outcome.dispersion);
             } else {
-                long long eligible =
-                    outcome.leader >= 0 ? static_cast<long long>(s.counts[at(plan.count_index(c, outcome.leader, b))]) : n;
+                long long eligible = outcome.leader >= 0
+                                         ? static_cast<long long>(
+                                               s.counts[at(plan.count_index(c, outcome.leader, b))])
+                                         : n;
                 value = sample_binomial(rng, eligible, mean);
             }
             s.counts[at(plan.count_index(c, o, b))] = static_cast<double>(value);
@@ -347,7 +372,8 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
     // Cohort totals, aggregate rate-card payments, and the comparison group.
     for (size_t o = 0; o < outcomes; ++o) {
         double total = 0;
-        for (int b = 0; b < cohort.batches; ++b) total += s.counts[at(plan.count_index(c, static_cast<int>(o), b))];
+        for (int b = 0; b < cohort.batches; ++b)
+            total += s.counts[at(plan.count_index(c, static_cast<int>(o), b))];
         s.total[co + o] = total;
     }
     if (plan.participant_mode == ParticipantMode::aggregate) add_rate_card_dues(plan, c, s);
@@ -365,7 +391,8 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
         long long total = outcome.kind == OutcomeKind::count
                               ? sample_count_total(rng, members, base, outcome.dispersion)
                               : sample_binomial(rng, members, base);
-        s.comparison_mean[co + o] = members > 0 ? static_cast<double>(total) / static_cast<double>(members) : 0.0;
+        s.comparison_mean[co + o] =
+            members > 0 ? static_cast<double>(total) / static_cast<double>(members) : 0.0;
     }
 }
 
@@ -374,7 +401,7 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
 double relative_improvement(Better better, double participants_mean, double comparison_mean) {
     if (!(comparison_mean > 0)) return 0;
     double change = better == Better::lower ? comparison_mean - participants_mean
-                                             : participants_mean - comparison_mean;
+                                            : participants_mean - comparison_mean;
     return change / comparison_mean;
 }
 
@@ -385,7 +412,8 @@ double schedule_payment(const std::vector<SchedulePoint>& schedule, double impro
         const auto& lo = schedule[i - 1];
         const auto& hi = schedule[i];
         if (improvement < hi.improvement) {
-            double w = std::max(0.0, (improvement - lo.improvement) / (hi.improvement - lo.improvement));
+            double w =
+                std::max(0.0, (improvement - lo.improvement) / (hi.improvement - lo.improvement));
             return lo.payment + w * (hi.payment - lo.payment);
         }
     }
@@ -415,7 +443,8 @@ ScopeSums scope_of(const Plan& plan, const TrialState& s, int outcome, int cohor
 double assess(const Plan& plan, const PlanRule& rule, int cohort, const TrialState& s, bool& met) {
     const ScopeSums scope = scope_of(plan, s, rule.outcome, cohort);
     if (rule.basis == Basis::target) {
-        const double needed = rule.share_target ? rule.at_least * scope.participants - 1e-9 : rule.at_least;
+        const double needed =
+            rule.share_target ? rule.at_least * scope.participants - 1e-9 : rule.at_least;
         met = scope.total >= needed;
         return met ? rule.amount + rule.price * scope.total : 0.0;
     }
@@ -426,9 +455,12 @@ double assess(const Plan& plan, const PlanRule& rule, int cohort, const TrialSta
     met = c > 0 && improvement >= rule.threshold - threshold_tolerance;
     if (!met) return 0;
     switch (rule.versus_pay) {
-        case VersusPay::price: return rule.price * std::abs(c - t) * n;
-        case VersusPay::schedule: return schedule_payment(rule.schedule, improvement);
-        case VersusPay::amount: return rule.amount;
+        case VersusPay::price:
+            return rule.price * std::abs(c - t) * n;
+        case VersusPay::schedule:
+            return schedule_payment(rule.schedule, improvement);
+        case VersusPay::amount:
+            return rule.amount;
     }
     return 0;
 }
@@ -448,7 +480,8 @@ void settle_payments(const Plan& plan, TrialState& s) {
             // (settle on partial results); in simulation every cohort is.
             bool observed = true;
             for (size_t c = 0; c < cohorts; ++c)
-                if (slot.cohort < 0 || at(slot.cohort) == c) observed = observed && s.cohort_observed[c];
+                if (slot.cohort < 0 || at(slot.cohort) == c)
+                    observed = observed && s.cohort_observed[c];
             bool met = false;
             due = observed ? assess(plan, rule, slot.cohort, s, met) : 0.0;
             const size_t where = at(slot.rule) * cohorts + (slot.cohort >= 0 ? at(slot.cohort) : 0);
@@ -459,9 +492,10 @@ void settle_payments(const Plan& plan, TrialState& s) {
             // A reconciliation: less what the other rule has paid, within the same cohort when
             // both rules are assessed per cohort.
             const auto& other = plan.rules[at(rule.net_of)];
-            double other_paid = slot.cohort >= 0 && other.per == Scope::cohort
-                                    ? s.rule_cohort_paid[at(rule.net_of) * cohorts + at(slot.cohort)]
-                                    : s.rule_paid[at(rule.net_of)];
+            double other_paid =
+                slot.cohort >= 0 && other.per == Scope::cohort
+                    ? s.rule_cohort_paid[at(rule.net_of) * cohorts + at(slot.cohort)]
+                    : s.rule_paid[at(rule.net_of)];
             due = std::max(0.0, due - other_paid);
         }
         double paid = std::min(due, std::max(0.0, rule.cap - s.rule_paid[at(slot.rule)]));
@@ -477,8 +511,8 @@ void settle_payments(const Plan& plan, TrialState& s) {
 // ---- investors ------------------------------------------------------------------------------
 
 /// SPEC section 9: recycling, draws pro rata, unfunded costs, waterfall, guarantee.
-void run_waterfall(const Plan& plan, const PartyLayout& parties, TrialState& s, double& unfunded_total,
-                   double& guarantee_paid) {
+void run_waterfall(const Plan& plan, const PartyLayout& parties, TrialState& s,
+                   double& unfunded_total, double& guarantee_paid) {
     const auto& inv = *plan.investors;
     const size_t horizon = at(plan.horizon);
     const size_t tranches = inv.tranches.size();
@@ -491,7 +525,8 @@ void run_waterfall(const Plan& plan, const PartyLayout& parties, TrialState& s, 
     unfunded_total = 0;
     guarantee_paid = 0;
     for (size_t t = 0; t < horizon; ++t) {
-        for (size_t j = 0; j < tranches; ++j) s.tranche_balance[j] *= 1 + inv.tranches[j].periodic_rate;
+        for (size_t j = 0; j < tranches; ++j)
+            s.tranche_balance[j] *= 1 + inv.tranches[j].periodic_rate;
         // 1. outcome payments; 2. costs from cash, then drawn, then unfunded.
         cash += s.payments[t];
         const double from_cash = std::min(cash, s.costs[t]);
@@ -545,7 +580,8 @@ void run_waterfall(const Plan& plan, const PartyLayout& parties, TrialState& s, 
         s.flows[at(parties.investors) * horizon + t] = flow;
         if (parties.first_tranche >= 0)
             for (size_t j = 0; j < tranches; ++j)
-                s.flows[(at(parties.first_tranche) + j) * horizon + t] = s.tranche_flows[j * horizon + t];
+                s.flows[(at(parties.first_tranche) + j) * horizon + t] =
+                    s.tranche_flows[j * horizon + t];
     }
 }
 
@@ -567,9 +603,13 @@ void fill_investor_metrics(double drawn, double received, std::span<const double
 
 }  // namespace
 
-double quantile(const Distribution& d, double u) { return std::visit(QuantileVisitor{u}, d); }
+double quantile(const Distribution& d, double u) {
+    return std::visit(QuantileVisitor{u}, d);
+}
 
-void resolve_means(const Plan& plan, TrialState& s) { resolve_means_impl(plan, s); }
+void resolve_means(const Plan& plan, TrialState& s) {
+    resolve_means_impl(plan, s);
+}
 
 void add_rate_card_dues(const Plan& plan, int c, TrialState& s) {
     const auto& cohort = plan.cohorts[at(c)];
@@ -579,7 +619,9 @@ void add_rate_card_dues(const Plan& plan, int c, TrialState& s) {
         const int offset = plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag;
         for (int b = 0; b < cohort.batches; ++b) {
             const double count = s.counts[at(plan.count_index(c, rule.outcome, b))];
-            if (count > 0) add_rate_card_due(plan, static_cast<int>(r), cohort.enrol_first + b + offset, rule.price * count, s);
+            if (count > 0)
+                add_rate_card_due(plan, static_cast<int>(r), cohort.enrol_first + b + offset,
+                                  rule.price * count, s);
         }
     }
 }
@@ -714,15 +756,18 @@ void simulate_trial(const Plan& plan, const MetricLayout& metrics, const PartyLa
         s.cohort_size[c] = n;
         const long long k = cohort.batches;
         for (long long b = 0; b < k; ++b)
-            s.batch_size[at(cohort.first_batch) + static_cast<size_t>(b)] = n / k + (b < n % k ? 1 : 0);
+            s.batch_size[at(cohort.first_batch) + static_cast<size_t>(b)] =
+                n / k + (b < n % k ? 1 : 0);
     }
     resolve_means_impl(plan, s);
     std::fill(s.slot_due.begin(), s.slot_due.end(), 0.0);
-    for (size_t c = 0; c < plan.cohorts.size(); ++c) draw_cohort(plan, trial, static_cast<int>(c), s);
+    for (size_t c = 0; c < plan.cohorts.size(); ++c)
+        draw_cohort(plan, trial, static_cast<int>(c), s);
     settle_trial(plan, metrics, parties, s);
 }
 
-void settle_trial(const Plan& plan, const MetricLayout& m, const PartyLayout& parties, TrialState& s) {
+void settle_trial(const Plan& plan, const MetricLayout& m, const PartyLayout& parties,
+                  TrialState& s) {
     const size_t H = at(plan.horizon), C = plan.cohorts.size(), O = plan.outcomes.size();
     settle_payments(plan, s);
     std::fill(s.metrics.begin(), s.metrics.end(), 0.0);
@@ -754,15 +799,18 @@ void settle_trial(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
             const auto& cohort = plan.cohorts[c];
             for (int b = 0; b < cohort.batches; ++b) {
                 const double n = static_cast<double>(s.batch_size[at(cohort.first_batch + b)]);
-                const double realised = s.counts[at(plan.count_index(static_cast<int>(c), static_cast<int>(o), b))];
+                const double realised =
+                    s.counts[at(plan.count_index(static_cast<int>(c), static_cast<int>(o), b))];
                 const double expected = n * s.base[c * O + o];
-                const double units = outcome.better == Better::lower ? expected - realised : realised - expected;
+                const double units =
+                    outcome.better == Better::lower ? expected - realised : realised - expected;
                 caused += units;
                 const int observed = cohort.enrol_first + b + outcome.observed_after;
                 for (size_t p = 0; p < plan.payers.size(); ++p) {
                     const double saving = units * plan.payers[p].saving_per_unit[o];
                     s.metrics[at(m.first_payer) + 3 * p + 1] += saving;
-                    s.metrics[at(m.first_payer) + 3 * p + 2] -= saving * plan.discount[at(observed)];
+                    s.metrics[at(m.first_payer) + 3 * p + 2] -=
+                        saving * plan.discount[at(observed)];
                 }
             }
         }
@@ -781,12 +829,13 @@ void settle_trial(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
         const ScopeSums pooled = scope_of(plan, s, static_cast<int>(o), -1);
         if (pooled.participants > 0)
             s.metrics[at(m.improvement[o])] =
-                relative_improvement(better, pooled.total / pooled.participants, pooled.comparison / pooled.participants);
+                relative_improvement(better, pooled.total / pooled.participants,
+                                     pooled.comparison / pooled.participants);
         for (size_t c = 0; c < C; ++c) {
             const double n = static_cast<double>(s.cohort_size[c]);
             if (n > 0)
-                s.metrics[at(m.improvement[o]) + 1 + c] =
-                    relative_improvement(better, s.total[c * O + o] / n, s.comparison_mean[c * O + o]);
+                s.metrics[at(m.improvement[o]) + 1 + c] = relative_improvement(
+                    better, s.total[c * O + o] / n, s.comparison_mean[c * O + o]);
         }
     }
 
@@ -796,7 +845,8 @@ void settle_trial(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
         const auto& cohort = plan.cohorts[c];
         for (int b = 0; b < cohort.batches; ++b)
             s.costs[at(cohort.enrol_first + b)] +=
-                plan.cost_per_participant * static_cast<double>(s.batch_size[at(cohort.first_batch + b)]);
+                plan.cost_per_participant *
+                static_cast<double>(s.batch_size[at(cohort.first_batch + b)]);
     }
     double costs = 0;
     for (size_t t = H; t-- > 0;) {
@@ -806,7 +856,8 @@ void settle_trial(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
     s.metrics[at(m.provider_costs)] = costs;
 
     if (!plan.investors) {
-        for (size_t t = 0; t < H; ++t) s.flows[at(parties.provider) * H + t] = s.payments[t] - s.costs[t];
+        for (size_t t = 0; t < H; ++t)
+            s.flows[at(parties.provider) * H + t] = s.payments[t] - s.costs[t];
         return;
     }
     double unfunded = 0, guarantee = 0;
@@ -821,7 +872,8 @@ void settle_trial(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
         if (m.first_tranche >= 0)
             fill_investor_metrics(s.tranche_drawn[j], s.tranche_received[j],
                                   std::span<const double>(s.tranche_flows.data() + j * H, H),
-                                  plan.periods_per_year, &s.metrics[at(m.first_tranche) + 3 * j], false);
+                                  plan.periods_per_year, &s.metrics[at(m.first_tranche) + 3 * j],
+                                  false);
     }
     fill_investor_metrics(drawn, received, std::span<const double>(s.investor_flows.data(), H),
                           plan.periods_per_year, &s.metrics[at(m.investors)], true);

@@ -15,16 +15,16 @@ namespace sib {
 struct MetricLayout {
     std::vector<std::string> names;
     int payments_total = 0;
-    int first_rule_payment = 0;       ///< payments.RULE, one per rule
-    int first_payer = 0;              ///< payer.NAME.paid, .savings, .net_cost_pv per payer
-    int investors = -1;               ///< drawn, received, multiple, irr, loss, any_loss
-    int first_tranche = -1;           ///< tranche.NAME.drawn, .received, .irr per tranche
+    int first_rule_payment = 0;  ///< payments.RULE, one per rule
+    int first_payer = 0;         ///< payer.NAME.paid, .savings, .net_cost_pv per payer
+    int investors = -1;          ///< drawn, received, multiple, irr, loss, any_loss
+    int first_tranche = -1;      ///< tranche.NAME.drawn, .received, .irr per tranche
     int guarantee_paid = -1;
     int provider_costs = 0;
     int provider_unfunded = -1;
-    std::vector<int> rule_met;        ///< per rule: rule.RULE.met, or first rule.RULE.COHORT.met
-    std::vector<int> improvement;     ///< per outcome: pooled, then one per cohort; or -1
-    int first_caused = 0;             ///< outcome.NAME.caused per outcome
+    std::vector<int> rule_met;     ///< per rule: rule.RULE.met, or first rule.RULE.COHORT.met
+    std::vector<int> improvement;  ///< per outcome: pooled, then one per cohort; or -1
+    int first_caused = 0;          ///< outcome.NAME.caused per outcome
 };
 
 /// The parties of cashflows.csv, in output order.
@@ -54,33 +54,33 @@ struct TrialState {
                                          ///< unconditional (followers: times the leader's)
     std::vector<double> counts;          ///< per batch count (Plan::count_index)
     std::vector<double> total;           ///< [c*O+o] realised total over the cohort
-    std::vector<double> comparison_mean; ///< [c*O+o] comparison mean per member
+    std::vector<double> comparison_mean;  ///< [c*O+o] comparison mean per member
     std::vector<double> pattern_probability;
     std::vector<long long> pattern_count;
-    std::vector<long long> individual;   ///< individuals mode: one participant's outcomes
+    std::vector<long long> individual;         ///< individuals mode: one participant's outcomes
     std::vector<std::uint64_t> lane_masks;     ///< bit-sliced draws: per pattern outcome, 64 lanes
     std::vector<std::uint64_t> lane_counters;  ///< lanes with at least k+1 paid achievements
     std::vector<std::uint64_t> lane_sums;      ///< bit planes of each lane's total in price units
     std::vector<double> capped_due;            ///< per capped rate-card rule, one batch
 
-    std::vector<double> slot_due;        ///< per payment slot, before rule and total caps
-    std::vector<double> slot_paid;       ///< per payment slot, after all caps
-    std::vector<double> rule_paid;       ///< per rule, running during settlement
+    std::vector<double> slot_due;          ///< per payment slot, before rule and total caps
+    std::vector<double> slot_paid;         ///< per payment slot, after all caps
+    std::vector<double> rule_paid;         ///< per rule, running during settlement
     std::vector<double> rule_cohort_paid;  ///< [rule * C + cohort]
-    std::vector<double> met;             ///< per rule (per: all) or [rule * C + cohort]
-    std::vector<char> assessed;          ///< like `met`: 0 when a cohort in scope was not observed
-    std::vector<char> cohort_observed;   ///< per cohort; always 1 in simulation (settle may clear)
+    std::vector<double> met;               ///< per rule (per: all) or [rule * C + cohort]
+    std::vector<char> assessed;         ///< like `met`: 0 when a cohort in scope was not observed
+    std::vector<char> cohort_observed;  ///< per cohort; always 1 in simulation (settle may clear)
 
-    std::vector<double> payments;        ///< per period, after caps
-    std::vector<double> costs;           ///< per period, provider costs
-    std::vector<double> cost_to_come;    ///< per period: costs after that period
+    std::vector<double> payments;      ///< per period, after caps
+    std::vector<double> costs;         ///< per period, provider costs
+    std::vector<double> cost_to_come;  ///< per period: costs after that period
     std::vector<double> tranche_balance, tranche_principal;
-    std::vector<double> tranche_flows;   ///< [tranche * H + period]
+    std::vector<double> tranche_flows;                    ///< [tranche * H + period]
     std::vector<double> tranche_drawn, tranche_received;  ///< per tranche, whole contract
-    std::vector<double> investor_flows;  ///< per period
+    std::vector<double> investor_flows;                   ///< per period
 
-    std::vector<double> metrics;         ///< per metric (MetricLayout)
-    std::vector<double> flows;           ///< [party * H + period] (PartyLayout)
+    std::vector<double> metrics;  ///< per metric (MetricLayout)
+    std::vector<double> flows;    ///< [party * H + period] (PartyLayout)
 
     explicit TrialState(const Plan& plan);
 };

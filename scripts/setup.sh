@@ -2,11 +2,12 @@
 # Installs the Debian 12 packages sibsim needs (only those missing; apt-get update only then),
 # then configures and builds sibsim in Release into BUILD_DIR (default: build/).
 # Usage: scripts/setup.sh            (run as root, or with sudo available)
+#        SIBSIM_EXTRA_PACKAGES="clang libclang-rt-14-dev" scripts/setup.sh   (more packages, e.g. for CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make libeigen3-dev libboost-dev libyaml-cpp-dev libcli11-dev doctest-dev
-          libbenchmark-dev)
+          libbenchmark-dev ${SIBSIM_EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

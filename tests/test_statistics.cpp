@@ -35,7 +35,7 @@ const MetricSummary& metric(const RunResult& r, const std::string& name) {
     return r.metrics.front();
 }
 
-const std::vector<double>& values(const RunResult& r, const std::string& name) {
+const TrialValues& values(const RunResult& r, const std::string& name) {
     for (std::size_t i = 0; i < r.metrics.size(); ++i)
         if (r.metrics[i].name == name) return r.values[i];
     FAIL("no metric " << name);

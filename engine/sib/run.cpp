@@ -15,8 +15,25 @@ using std::size_t;
 /// What a block of trials leaves behind for the merge: metric moments and cash-flow sums.
 struct BlockAccumulators {
     std::vector<Moments> metrics;
+    std::vector<char> zero_one;  ///< per metric: every value in the block is 0 or 1
     std::vector<double> flow_sums;
 };
+
+/// Quantiles without selection when a metric's values allow: all equal, or all 0 or 1 (then the
+/// count of ones gives every rank). Returns false when the values are needed.
+bool quantiles_from_moments(const Moments& m, bool zero_one, std::array<double, 5>& out) {
+    if (m.count == 0) return false;
+    if (m.min == m.max) {
+        out.fill(m.min);
+        return true;
+    }
+    if (!zero_one) return false;
+    const auto n = static_cast<std::size_t>(m.count);
+    const auto ones = static_cast<std::size_t>(std::llround(m.mean * static_cast<double>(m.count)));
+    for (std::size_t i = 0; i < out.size(); ++i)
+        out[i] = nearest_rank(kSummaryProbabilities[i], n) > n - ones ? 1.0 : 0.0;
+    return true;
+}
 
 }  // namespace
 
@@ -34,7 +51,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     result.seed = options.seed;
     result.parties = parties.names;
     const size_t kept = options.keep_trial_values ? static_cast<size_t>(trials) : 0;
-    result.values.assign(metric_count, std::vector<double>(kept));
+    result.values.resize(metric_count);
+    for (auto& v : result.values) v.resize(kept);  // uninitialised: the workers write every value
     // Sampled cash flows, trial-major: flow_samples[trial * flow_count + flow].
     std::vector<double> flow_samples(static_cast<size_t>(sampled) * flow_count);
     std::vector<BlockAccumulators> accumulators(static_cast<size_t>(blocks));
@@ -111,9 +129,11 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                                                          static_cast<size_t>(trial) * flow_count));
             }
             acc.metrics.resize(metric_count);
+            acc.zero_one.resize(metric_count);
             for (size_t m = 0; m < metric_count; ++m) {
                 const std::span<const double> values(block_values.data() + m * in_block, in_block);
                 acc.metrics[m] = Moments::of(values);
+                acc.zero_one[m] = std::all_of(values.begin(), values.end(), [](double x) { return x == 0 || x == 1; });
                 if (kept)
                     std::copy(values.begin(), values.end(),
                               result.values[m].begin() + static_cast<std::ptrdiff_t>(first));
@@ -144,9 +164,13 @@ RunResult run(const Plan& plan, const RunOptions& options) {
 
     // Merge in block order: the same sums whatever thread ran which block.
     std::vector<Moments> metric_moments(metric_count);
+    std::vector<char> zero_one(metric_count, 1);
     std::vector<double> flow_sums(flow_count, 0.0);
     for (const auto& acc : accumulators) {
-        for (size_t m = 0; m < metric_count; ++m) metric_moments[m].merge(acc.metrics[m]);
+        for (size_t m = 0; m < metric_count; ++m) {
+            metric_moments[m].merge(acc.metrics[m]);
+            zero_one[m] = zero_one[m] && acc.zero_one[m];
+        }
         for (size_t f = 0; f < flow_count; ++f) flow_sums[f] += acc.flow_sums[f];
     }
     accumulators = {};
@@ -164,12 +188,13 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 MetricSummary& summary = result.metrics[k];
                 summary.name = metric_names.names[k];
                 summary.moments = metric_moments[k];
-                if (kept && options.quantiles && options.keep_trial_order) {
-                    scratch = result.values[k];
+                if (!options.quantiles) continue;
+                if (quantiles_from_moments(summary.moments, zero_one[k], summary.quantiles)) continue;
+                if (kept && options.keep_trial_order) {
+                    scratch.assign(result.values[k].begin(), result.values[k].end());
                     select_nearest_ranks(scratch, kSummaryProbabilities, summary.quantiles);
-                } else if (kept && options.quantiles) {
-                    select_nearest_ranks(result.values[k], kSummaryProbabilities,
-                                         summary.quantiles);
+                } else if (kept) {
+                    select_nearest_ranks(result.values[k], kSummaryProbabilities, summary.quantiles);
                 } else if (sketching) {
                     sketches[k].quantiles(kSummaryProbabilities, summary.quantiles);
                 }

@@ -66,7 +66,7 @@ struct RunResult {
     std::vector<std::string> parties;
     std::vector<CashflowSummary> cashflows;  ///< [party * horizon + period]
     /// Per-trial metric values, metric-major: values[metric][trial].
-    std::vector<std::vector<double>> values;
+    std::vector<TrialValues> values;
 };
 
 RunResult run(const Plan& plan, const RunOptions& options);

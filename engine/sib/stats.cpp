@@ -105,24 +105,30 @@ std::array<double, 5> Quantiles::quantiles() {
     return out;
 }
 
-void select_nearest_ranks(std::vector<double>& values, std::span<const double> probabilities,
-                          std::span<double> out) {
-    // Successive selections on a shrinking range: O(N) per probability instead of a full sort.
-    // Probabilities must be increasing.
+namespace {
+/// Selects the ranks of probabilities[first, last) within values[from, to): the middle one over
+/// the whole part, then the lower ones left of it and the upper ones right of it.
+void select_part(std::span<double> values, std::size_t from, std::size_t to, std::span<const double> probabilities,
+                 std::size_t first, std::size_t last, std::span<double> out) {
+    if (first >= last) return;
+    const std::size_t middle = first + (last - first) / 2;
+    const std::size_t rank = nearest_rank(probabilities[middle], values.size()) - 1;
+    SIB_ASSERT(rank >= from && rank < to);
+    std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(from),
+                     values.begin() + static_cast<std::ptrdiff_t>(rank),
+                     values.begin() + static_cast<std::ptrdiff_t>(to));
+    out[middle] = values[rank];
+    select_part(values, from, rank + 1, probabilities, first, middle, out);  // equal ranks too
+    select_part(values, rank, to, probabilities, middle + 1, last, out);
+}
+}  // namespace
+
+void select_nearest_ranks(std::span<double> values, std::span<const double> probabilities, std::span<double> out) {
     if (values.empty()) {
         std::fill(out.begin(), out.end(), 0.0);
         return;
     }
-    std::size_t from = 0;
-    for (std::size_t i = 0; i < probabilities.size(); ++i) {
-        const std::size_t rank = nearest_rank(probabilities[i], values.size()) - 1;
-        SIB_ASSERT(rank >= from || i == 0);
-        const auto begin = values.begin() + static_cast<std::ptrdiff_t>(from);
-        const auto nth = values.begin() + static_cast<std::ptrdiff_t>(rank);
-        if (nth >= begin) std::nth_element(begin, nth, values.end());
-        out[i] = *nth;
-        from = rank;
-    }
+    select_part(values, 0, values.size(), probabilities, 0, probabilities.size(), out);
 }
 
 void QuantileSketch::append_run(std::size_t level, std::span<const double> run) {

@@ -5,7 +5,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace sib {
@@ -60,9 +62,36 @@ struct Quantiles {
 };
 
 /// Nearest-rank quantiles of `values` at increasing `probabilities`, into `out` (same length),
-/// by successive std::nth_element: O(N) each, no full sort. Reorders `values`. Empty → zeros.
-void select_nearest_ranks(std::vector<double>& values, std::span<const double> probabilities,
+/// by std::nth_element: the middle probability first, then each side within its own part, so
+/// five quantiles cost about 2.5 passes over the values and no sort. Reorders `values`.
+/// Empty → zeros.
+void select_nearest_ranks(std::span<double> values, std::span<const double> probabilities,
                           std::span<double> out);
+
+/// An allocator whose `resize` leaves doubles uninitialised: per-trial value arrays of a few GiB
+/// are written by the worker threads anyway, so zero-filling them first on one thread would only
+/// cost time (and touch every page twice).
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = DefaultInitAllocator<U>;
+    };
+    DefaultInitAllocator() = default;
+    template <class U>
+    DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+    template <class U>
+    void construct(U* p) noexcept {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
+/// Every trial's value of one metric, in trial order.
+using TrialValues = std::vector<double, DefaultInitAllocator<double>>;
 
 /// Quantiles beyond the trial counts whose values are kept: a deterministic, mergeable sketch
 /// (multi-level compaction after Manku, Rajagopalan and Lindsay 1998). Level h holds values that

@@ -116,18 +116,25 @@ int validate(const std::vector<std::string>& files, std::ostream& out, std::ostr
     return status;
 }
 
-std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
-    std::vector<Override> overrides;
+/// Applies `parse` to every item; the InputErrors of all of them are thrown together, so that
+/// every bad argument or file is reported at once.
+template <class Item, class Parse>
+auto parse_all(const std::vector<Item>& items, Parse parse) {
+    std::vector<decltype(parse(items.front()))> parsed;
     std::vector<Diagnostic> problems;
-    for (const auto& s : sets) {
+    for (const auto& item : items) {
         try {
-            overrides.push_back(parse_override(s));
+            parsed.push_back(parse(item));
         } catch (const InputError& e) {
             problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
         }
     }
     if (!problems.empty()) throw InputError(problems);
-    return overrides;
+    return parsed;
+}
+
+std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
+    return parse_all(sets, [](const std::string& s) { return parse_override(s); });
 }
 
 struct SignalGuard {
@@ -284,16 +291,8 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
                   const std::string& metrics_arg, const SimulationOptions& o, std::ostream& out,
                   std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
-    std::vector<VaryAxis> axes;
-    std::vector<Diagnostic> problems;
-    for (const auto& v : varies) {
-        try {
-            axes.push_back(parse_vary(v));
-        } catch (const InputError& e) {
-            problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
-        }
-    }
-    if (!problems.empty()) throw InputError(problems);
+    const std::vector<VaryAxis> axes =
+        parse_all(varies, [](const std::string& v) { return parse_vary(v); });
     const auto points = grid_points(axes);
 
     // Every point is loaded and checked before any is run: a bad value fails the sweep at once.
@@ -413,16 +412,8 @@ std::string stem_of(const std::string& file) {
 int compare_command(const std::vector<std::string>& files, const SimulationOptions& o,
                     std::ostream& out, std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
-    std::vector<Scenario> scenarios;
-    std::vector<Diagnostic> problems;
-    for (const auto& file : files) {
-        try {
-            scenarios.push_back(load_scenario_file(file, overrides));
-        } catch (const InputError& e) {
-            problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
-        }
-    }
-    if (!problems.empty()) throw InputError(problems);
+    const std::vector<Scenario> scenarios = parse_all(
+        files, [&](const std::string& file) { return load_scenario_file(file, overrides); });
 
     // Same trials and seed for all: the first scenario's unless given on the command line.
     RunOptions options = run_options_of(scenarios.front(), o);

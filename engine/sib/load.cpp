@@ -279,19 +279,6 @@ double standard_normal_cdf(double x) {
     return 0.5 * std::erfc(-x / std::sqrt(2.0));
 }
 
-/// The mean of a distribution, for bounds on it.
-double mean_of(const Distribution& d) {
-    struct Visitor {
-        double operator()(const Fixed& f) const { return f.value; }
-        double operator()(const Normal& n) const { return n.mean; }
-        double operator()(const Lognormal& l) const { return l.mean; }
-        double operator()(const Uniform& u) const { return (u.min + u.max) / 2; }
-        double operator()(const Triangular& t) const { return (t.min + t.mode + t.max) / 3; }
-        double operator()(const Beta& b) const { return b.mean; }
-    };
-    return std::visit(Visitor{}, d);
-}
-
 /// Rounds down to 4 significant digits, so that a printed upper bound is itself allowed.
 double round_down_4(double v) {
     if (!(v > 0)) return v;

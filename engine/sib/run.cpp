@@ -133,7 +133,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             for (size_t m = 0; m < metric_count; ++m) {
                 const std::span<const double> values(block_values.data() + m * in_block, in_block);
                 acc.metrics[m] = Moments::of(values);
-                acc.zero_one[m] = std::all_of(values.begin(), values.end(), [](double x) { return x == 0 || x == 1; });
+                acc.zero_one[m] = std::all_of(values.begin(), values.end(),
+                                              [](double x) { return x == 0 || x == 1; });
                 if (kept)
                     std::copy(values.begin(), values.end(),
                               result.values[m].begin() + static_cast<std::ptrdiff_t>(first));
@@ -189,12 +190,14 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 summary.name = metric_names.names[k];
                 summary.moments = metric_moments[k];
                 if (!options.quantiles) continue;
-                if (quantiles_from_moments(summary.moments, zero_one[k], summary.quantiles)) continue;
+                if (quantiles_from_moments(summary.moments, zero_one[k], summary.quantiles))
+                    continue;
                 if (kept && options.keep_trial_order) {
                     scratch.assign(result.values[k].begin(), result.values[k].end());
                     select_nearest_ranks(scratch, kSummaryProbabilities, summary.quantiles);
                 } else if (kept) {
-                    select_nearest_ranks(result.values[k], kSummaryProbabilities, summary.quantiles);
+                    select_nearest_ranks(result.values[k], kSummaryProbabilities,
+                                         summary.quantiles);
                 } else if (sketching) {
                     sketches[k].quantiles(kSummaryProbabilities, summary.quantiles);
                 }

@@ -38,6 +38,20 @@ struct Beta {
 };
 using Distribution = std::variant<Fixed, Normal, Lognormal, Uniform, Triangular, Beta>;
 
+/// The value a distribution stands for when nothing is drawn: its mean (a truncated normal's
+/// `mean` parameter; a fixed value itself). Used for bounds at load and by `settle`.
+inline double mean_of(const Distribution& d) {
+    struct Visitor {
+        double operator()(const Fixed& x) const { return x.value; }
+        double operator()(const Normal& x) const { return x.mean; }
+        double operator()(const Lognormal& x) const { return x.mean; }
+        double operator()(const Uniform& x) const { return (x.min + x.max) / 2; }
+        double operator()(const Triangular& x) const { return (x.min + x.mode + x.max) / 3; }
+        double operator()(const Beta& x) const { return x.mean; }
+    };
+    return std::visit(Visitor{}, d);
+}
+
 /// A value drawn once per trial (or fixed). `path` is its SPEC section 11 path, used by
 /// `correlations` ("outcomes.reconviction.effect", "cohorts.cohort-1.size").
 struct Uncertain {

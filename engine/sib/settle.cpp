@@ -34,18 +34,6 @@ std::string unknown(const std::string& what, const std::string& name,
 }
 }  // namespace
 
-double central_value(const Distribution& d) {
-    struct Visitor {
-        double operator()(const Fixed& x) const { return x.value; }
-        double operator()(const Normal& x) const { return x.mean; }
-        double operator()(const Lognormal& x) const { return x.mean; }
-        double operator()(const Uniform& x) const { return (x.min + x.max) / 2; }
-        double operator()(const Triangular& x) const { return (x.min + x.mode + x.max) / 3; }
-        double operator()(const Beta& x) const { return x.mean; }
-    };
-    return std::visit(Visitor{}, d);
-}
-
 void settle_observed(const Plan& plan, const Scenario& scenario, const Observed& observed,
                      const MetricLayout& metrics, const PartyLayout& parties, TrialState& s) {
     DiagnosticSink sink{observed.file, {}};
@@ -122,7 +110,7 @@ void settle_observed(const Plan& plan, const Scenario& scenario, const Observed&
 
     // Central parameter values stand in for draws: baselines for units caused.
     for (size_t i = 0; i < plan.parameters.size(); ++i)
-        s.values[i] = central_value(plan.parameters[i].dist);
+        s.values[i] = mean_of(plan.parameters[i].dist);
     resolve_means(plan, s);
 
     std::fill(s.slot_due.begin(), s.slot_due.end(), 0.0);

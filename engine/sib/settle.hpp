@@ -27,10 +27,6 @@ struct Observed {
     std::vector<Observation> observations;
 };
 
-/// The value a distribution stands for when nothing is drawn: its mean (a truncated normal's
-/// `mean` parameter; a fixed value itself).
-double central_value(const Distribution& d);
-
 /// Checks the observations against the plan (unknown cohort or outcome, a cohort observed with
 /// two participant counts, successes above participants, a missing comparison mean for a
 /// versus_comparison rule) and throws InputError with every problem, located in `observed.file`.

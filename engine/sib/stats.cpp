@@ -108,8 +108,9 @@ std::array<double, 5> Quantiles::quantiles() {
 namespace {
 /// Selects the ranks of probabilities[first, last) within values[from, to): the middle one over
 /// the whole part, then the lower ones left of it and the upper ones right of it.
-void select_part(std::span<double> values, std::size_t from, std::size_t to, std::span<const double> probabilities,
-                 std::size_t first, std::size_t last, std::span<double> out) {
+void select_part(std::span<double> values, std::size_t from, std::size_t to,
+                 std::span<const double> probabilities, std::size_t first, std::size_t last,
+                 std::span<double> out) {
     if (first >= last) return;
     const std::size_t middle = first + (last - first) / 2;
     const std::size_t rank = nearest_rank(probabilities[middle], values.size()) - 1;
@@ -123,7 +124,8 @@ void select_part(std::span<double> values, std::size_t from, std::size_t to, std
 }
 }  // namespace
 
-void select_nearest_ranks(std::span<double> values, std::span<const double> probabilities, std::span<double> out) {
+void select_nearest_ranks(std::span<double> values, std::span<const double> probabilities,
+                          std::span<double> out) {
     if (values.empty()) {
         std::fill(out.begin(), out.end(), 0.0);
         return;

@@ -402,3 +402,40 @@ provider: {costs: {per_period: 100, from: 0, to: 1}}
     CHECK(provider[2] == 0);
     CHECK(metrics_of(layout, state).count("investors.irr") == 0);
 }
+
+TEST_CASE("a group rule is assessed when its last participant's outcome is known (SPEC 6.4)") {
+    // Enrolment over periods 0..3, observed after 1, paid at once. With 2 participants they
+    // enrol in periods 0 and 1, so the rule is assessed (and pays) in period 2, not 4.
+    const std::string yaml = R"(
+sibsim: 1
+name: timing
+horizon: 8
+cohorts: [{name: c, size: 2, enrol: [0, 3]}]
+outcomes: [{name: done, kind: binary, rate: 1, observed_after: 1}]
+payments: [{name: t, basis: target, outcome: done, per: cohort, at_least: 1, amount: 100}]
+payers: [{name: p, share: 1}]
+)";
+    const Plan plan = compile(scenario_of(yaml));
+    const MetricLayout layout = metric_layout(plan);
+    TrialState state(plan);
+    simulate_trial(plan, layout, party_layout(plan), 0, state);
+    auto payer = flows_of(plan, state, "p");
+    CHECK(payer[2] == Approx(-100));
+    CHECK(payer[4] == 0);
+    CHECK(metrics_of(layout, state)["rule.t.c.met"] == 1);
+    // With 10 participants every enrolment period has some: assessed in period 3 + 1 = 4.
+    const Plan full = compile(load_scenario(yaml, "test.yaml", {{"cohorts.c.size", "10"}}));
+    TrialState full_state(full);
+    simulate_trial(full, metric_layout(full), party_layout(full), 0, full_state);
+    payer = flows_of(full, full_state, "p");
+    CHECK(payer[2] == 0);
+    CHECK(payer[4] == Approx(-100));
+    // No participants: nothing to assess, nothing paid.
+    const Plan empty = compile(load_scenario(yaml, "test.yaml", {{"cohorts.c.size", "0"}}));
+    const MetricLayout empty_layout = metric_layout(empty);
+    TrialState empty_state(empty);
+    simulate_trial(empty, empty_layout, party_layout(empty), 0, empty_state);
+    auto m = metrics_of(empty_layout, empty_state);
+    CHECK(m["rule.t.c.met"] == 0);
+    CHECK(m["payments.total"] == 0);
+}

@@ -259,17 +259,22 @@ Plan compile(const Scenario& s) {
             for (int p = 0; p < plan.horizon; ++p) plan.slots.push_back({p, rule_index, -1});
             continue;
         }
-        int last_known_all = 0;
+        // A group rule is assessed when the last participant in scope is known (SPEC 6.4):
+        // the last enrolment period that has participants, which depends on the drawn sizes.
+        // One slot for each period it can be; each trial pays through the one that applies.
+        std::vector<int> periods;
         for (std::size_t c = 0; c < plan.cohorts.size(); ++c) {
             const auto& cohort = plan.cohorts[c];
-            int last_known = cohort.enrol_first + cohort.batches - 1 + outcome.observed_after;
-            last_known_all = std::max(last_known_all, last_known);
-            if (rule.per == Scope::cohort)
-                plan.slots.push_back(
-                    {last_known + rule.payment_lag, rule_index, static_cast<int>(c)});
+            for (int b = 0; b < cohort.batches; ++b) {
+                const int paid = cohort.enrol_first + b + outcome.observed_after + rule.payment_lag;
+                if (rule.per == Scope::cohort) {
+                    plan.slots.push_back({paid, rule_index, static_cast<int>(c)});
+                } else if (std::find(periods.begin(), periods.end(), paid) == periods.end()) {
+                    periods.push_back(paid);
+                }
+            }
         }
-        if (rule.per == Scope::all)
-            plan.slots.push_back({last_known_all + rule.payment_lag, rule_index, -1});
+        for (int paid : periods) plan.slots.push_back({paid, rule_index, -1});
     }
     std::stable_sort(plan.slots.begin(), plan.slots.end(),
                      [&](const PaymentSlot& a, const PaymentSlot& b) {

@@ -218,7 +218,8 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
             const auto m = static_cast<std::size_t>(metrics.rule_met[r]) + c;
             out << "  " << metrics.names[m] << ": ";
             if (!state.assessed[r * cohorts + c]) {
-                out << "not assessed (a cohort in scope was not observed)\n";
+                out << "not assessed (a cohort in scope was not observed, or the scope has no "
+                       "participants)\n";
             } else {
                 out << (state.metrics[m] > 0 ? "met" : "not met") << "\n";
             }

@@ -465,8 +465,26 @@ double assess(const Plan& plan, const PlanRule& rule, int cohort, const TrialSta
     return 0;
 }
 
+/// The period in which the last outcome of a group rule's scope is known: the last enrolment
+/// period with participants, plus observed_after (SPEC 6.4); -1 when the scope has none.
+int assessment_period(const Plan& plan, const PlanRule& rule, int cohort, const TrialState& s) {
+    int period = -1;
+    for (size_t c = 0; c < plan.cohorts.size(); ++c) {
+        if (cohort >= 0 && at(cohort) != c) continue;
+        const auto& plan_cohort = plan.cohorts[c];
+        // Participants fill enrolment periods from the first (SPEC 3): with n below the number
+        // of periods, the last n-th period is the last with anyone in it.
+        const long long filled = std::min<long long>(s.cohort_size[c], plan_cohort.batches);
+        if (filled == 0) continue;
+        period = std::max(period, plan_cohort.enrol_first + static_cast<int>(filled) - 1);
+    }
+    return period < 0 ? -1 : period + plan.outcomes[at(rule.outcome)].observed_after;
+}
+
 void settle_payments(const Plan& plan, TrialState& s) {
     const size_t cohorts = plan.cohorts.size();
+    std::fill(s.met.begin(), s.met.end(), 0.0);
+    std::fill(s.assessed.begin(), s.assessed.end(), 0);
     std::fill(s.rule_paid.begin(), s.rule_paid.end(), 0.0);
     std::fill(s.rule_cohort_paid.begin(), s.rule_cohort_paid.end(), 0.0);
     std::fill(s.payments.begin(), s.payments.end(), 0.0);
@@ -476,8 +494,14 @@ void settle_payments(const Plan& plan, TrialState& s) {
         const auto& rule = plan.rules[at(slot.rule)];
         double due = s.slot_due[i];
         if (rule.basis != Basis::rate_card) {
-            // A group rule is assessed only when every cohort in its scope has been observed
-            // (settle on partial results); in simulation every cohort is.
+            // A group rule pays through the slot of the period its last participant's outcome is
+            // known (none when its scope has no participants), and only when every cohort in
+            // scope has been observed (settle on partial results; in simulation every one is).
+            const int outcome_known = assessment_period(plan, rule, slot.cohort, s);
+            if (outcome_known < 0 || outcome_known + rule.payment_lag != slot.period) {
+                s.slot_paid[i] = 0;
+                continue;
+            }
             bool observed = true;
             for (size_t c = 0; c < cohorts; ++c)
                 if (slot.cohort < 0 || at(slot.cohort) == c)

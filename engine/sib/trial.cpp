@@ -485,6 +485,19 @@ void settle_payments(const Plan& plan, TrialState& s) {
     const size_t cohorts = plan.cohorts.size();
     std::fill(s.met.begin(), s.met.end(), 0.0);
     std::fill(s.assessed.begin(), s.assessed.end(), 0);
+    // Once per trial: when each group rule's scope is assessed ([rule * (C + 1) + cohort], the
+    // pooled scope last).
+    for (size_t r = 0; r < plan.rules.size(); ++r) {
+        const auto& rule = plan.rules[r];
+        if (rule.basis == Basis::rate_card) continue;
+        if (rule.per == Scope::all) {
+            s.outcome_known[r * (cohorts + 1) + cohorts] = assessment_period(plan, rule, -1, s);
+        } else {
+            for (size_t c = 0; c < cohorts; ++c)
+                s.outcome_known[r * (cohorts + 1) + c] =
+                    assessment_period(plan, rule, static_cast<int>(c), s);
+        }
+    }
     std::fill(s.rule_paid.begin(), s.rule_paid.end(), 0.0);
     std::fill(s.rule_cohort_paid.begin(), s.rule_cohort_paid.end(), 0.0);
     std::fill(s.payments.begin(), s.payments.end(), 0.0);
@@ -497,7 +510,9 @@ void settle_payments(const Plan& plan, TrialState& s) {
             // A group rule pays through the slot of the period its last participant's outcome is
             // known (none when its scope has no participants), and only when every cohort in
             // scope has been observed (settle on partial results; in simulation every one is).
-            const int outcome_known = assessment_period(plan, rule, slot.cohort, s);
+            const int outcome_known =
+                s.outcome_known[at(slot.rule) * (cohorts + 1) +
+                                (slot.cohort >= 0 ? at(slot.cohort) : cohorts)];
             if (outcome_known < 0 || outcome_known + rule.payment_lag != slot.period) {
                 s.slot_paid[i] = 0;
                 continue;
@@ -753,6 +768,7 @@ TrialState::TrialState(const Plan& plan) {
     rule_cohort_paid.resize(plan.rules.size() * C);
     met.resize(plan.rules.size() * std::max<size_t>(C, 1));
     assessed.resize(met.size());
+    outcome_known.resize(plan.rules.size() * (C + 1));
     cohort_observed.assign(C, 1);
     payments.resize(H);
     costs.resize(H);

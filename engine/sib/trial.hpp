@@ -69,6 +69,8 @@ struct TrialState {
     std::vector<double> rule_cohort_paid;  ///< [rule * C + cohort]
     std::vector<double> met;               ///< per rule (per: all) or [rule * C + cohort]
     std::vector<char> assessed;         ///< like `met`: 0 when a cohort in scope was not observed
+    std::vector<int> outcome_known;     ///< [rule * (C + 1) + cohort, pooled last]: the period the
+                                        ///< scope's last outcome is known; -1: no participants
     std::vector<char> cohort_observed;  ///< per cohort; always 1 in simulation (settle may clear)
 
     std::vector<double> payments;      ///< per period, after caps

@@ -300,22 +300,20 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
                     if (outcome.kind == OutcomeKind::count) {
                         value = draw_individual_count(rng, mean, outcome.dispersion);
                     } else {
-                        bool leader_achieved = true;
-                        for (size_t l = 0; l < j; ++l)
-                            if (plan.pattern_outcomes[l] == outcome.leader)
-                                leader_achieved = s.individual[l] > 0;
-                        value = leader_achieved && rng.uniform() < mean ? 1 : 0;
+                        const int leader = plan.pattern_leader[j];
+                        const bool eligible = leader < 0 || s.individual[at(leader)] > 0;
+                        value = eligible && rng.uniform() < mean ? 1 : 0;
                     }
                     s.individual[j] = value;
                     s.counts[at(plan.count_index(c, o, b))] += static_cast<double>(value);
                 }
                 double paid = 0;
-                for (int r : plan.capped_rate_rules) {
+                for (size_t k = 0; k < plan.capped_rate_rules.size(); ++k) {
+                    const int r = plan.capped_rate_rules[k];
                     const auto& rule = plan.rules[at(r)];
-                    size_t j = 0;
-                    while (plan.pattern_outcomes[j] != rule.outcome) ++j;
-                    if (s.individual[j] == 0) continue;
-                    double amount = std::min(rule.price * static_cast<double>(s.individual[j]),
+                    const long long achieved = s.individual[at(plan.capped_rule_outcome[k])];
+                    if (achieved == 0) continue;
+                    double amount = std::min(rule.price * static_cast<double>(achieved),
                                              std::max(0.0, plan.per_participant_cap - paid));
                     paid += amount;
                     if (amount > 0)

@@ -38,6 +38,20 @@ BENCHMARK_CAPTURE(whole_trial, rikers, std::string("rikers"));
 BENCHMARK_CAPTURE(whole_trial, rate_card_2000, std::string("bench/rate-card-2000"));
 BENCHMARK_CAPTURE(whole_trial, fair_chance_fund, std::string("fair-chance-fund"));
 
+/// The draws of a trial: parameters (and copula), cohort sizes, outcomes, comparison groups.
+void draw_stage(benchmark::State& bench, const std::string& scenario) {
+    const sib::Plan plan = plan_of(scenario);
+    sib::TrialState state(plan);
+    std::uint64_t trial = 0;
+    for (auto _ : bench) {
+        sib::draw_trial(plan, trial++, state);
+        benchmark::DoNotOptimize(state.counts.data());
+    }
+    bench.SetItemsProcessed(bench.iterations());
+}
+BENCHMARK_CAPTURE(draw_stage, peterborough, std::string("peterborough"));
+BENCHMARK_CAPTURE(draw_stage, rate_card_2000, std::string("bench/rate-card-2000"));
+
 /// The stage after the draws: rules, caps, payers, savings, waterfall, IRR and metrics.
 void settlement_stage(benchmark::State& bench, const std::string& scenario) {
     const sib::Plan plan = plan_of(scenario);

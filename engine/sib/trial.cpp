@@ -785,6 +785,11 @@ TrialState::TrialState(const Plan& plan) {
 
 void simulate_trial(const Plan& plan, const MetricLayout& metrics, const PartyLayout& parties,
                     std::uint64_t trial, TrialState& s) {
+    draw_trial(plan, trial, s);
+    settle_trial(plan, metrics, parties, s);
+}
+
+void draw_trial(const Plan& plan, std::uint64_t trial, TrialState& s) {
     draw_parameters(plan, trial, s);
     for (size_t c = 0; c < plan.cohorts.size(); ++c) {
         const auto& cohort = plan.cohorts[c];
@@ -801,7 +806,6 @@ void simulate_trial(const Plan& plan, const MetricLayout& metrics, const PartyLa
     std::fill(s.slot_due.begin(), s.slot_due.end(), 0.0);
     for (size_t c = 0; c < plan.cohorts.size(); ++c)
         draw_cohort(plan, trial, static_cast<int>(c), s);
-    settle_trial(plan, metrics, parties, s);
 }
 
 void settle_trial(const Plan& plan, const MetricLayout& m, const PartyLayout& parties,

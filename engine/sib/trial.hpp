@@ -102,6 +102,10 @@ void add_rate_card_dues(const Plan& plan, int c, TrialState& state);
 void simulate_trial(const Plan& plan, const MetricLayout& metrics, const PartyLayout& parties,
                     std::uint64_t trial, TrialState& state);
 
+/// The draws of trial `trial`: parameters, cohort sizes, outcomes, comparison groups and the
+/// rate-card payments due; what settle_trial then settles. simulate_trial is the two together.
+void draw_trial(const Plan& plan, std::uint64_t trial, TrialState& state);
+
 /// Everything after the draws: assesses rules, settles payments through the caps, splits them
 /// among payers, runs the waterfall and fills metrics and flows. Expects `cohort_size`,
 /// `batch_size`, `mean`, `base`, `counts`, `total`, `comparison_mean` and the rate-card part of

@@ -9,6 +9,7 @@
 
 #include <Eigen/Cholesky>
 
+#include "sib/finance.hpp"
 #include "sib/rng.hpp"
 
 namespace sib {
@@ -428,7 +429,6 @@ Plan compile(const Scenario& s) {
     // Provider costs.
     plan.cost_per_period.assign(static_cast<std::size_t>(plan.horizon), 0.0);
     if (s.provider) {
-        plan.has_provider = true;
         plan.cost_per_participant = s.provider->per_participant;
         int last = s.provider->to.value_or(plan.horizon - 1);
         for (int p = s.provider->from; p <= last && p < plan.horizon; ++p)
@@ -462,8 +462,7 @@ Plan compile(const Scenario& s) {
             longest = std::max(longest, c.enrol_first + c.batches + o.observed_after);
     }
     for (int p = 0; p < longest; ++p)
-        plan.discount.push_back(
-            std::pow(1.0 + plan.discount_rate, -static_cast<double>(p) / plan.periods_per_year));
+        plan.discount.push_back(discount_factor(plan.discount_rate, p, plan.periods_per_year));
     return plan;
 }
 

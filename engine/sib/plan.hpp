@@ -178,7 +178,6 @@ struct Plan {
     std::vector<PlanPayer> payers;
     double cost_per_participant = 0;
     std::vector<double> cost_per_period;  ///< fixed provider costs, one per period
-    bool has_provider = false;
     std::optional<PlanInvestors> investors;
 
     std::vector<double> discount;  ///< present-value factor per period, over horizon + longest lag

@@ -272,7 +272,6 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, TrialState& s) {
                 }
                 remaining -= n;
                 probability_left -= s.pattern_probability[k];
-                s.pattern_count[k] = n;
                 if (n == 0) continue;
                 const auto& pattern = plan.patterns[k];
                 for (size_t j = 0; j < np; ++j)
@@ -754,7 +753,6 @@ TrialState::TrialState(const Plan& plan) {
     total.resize(C * O);
     comparison_mean.resize(C * O);
     pattern_probability.resize(plan.patterns.size());
-    pattern_count.resize(plan.patterns.size());
     individual.resize(plan.pattern_outcomes.size());
     lane_masks.resize(plan.pattern_outcomes.size());
     lane_counters.resize(plan.pattern_outcomes.size() + 1);

@@ -56,7 +56,6 @@ struct TrialState {
     std::vector<double> total;           ///< [c*O+o] realised total over the cohort
     std::vector<double> comparison_mean;  ///< [c*O+o] comparison mean per member
     std::vector<double> pattern_probability;
-    std::vector<long long> pattern_count;
     std::vector<long long> individual;         ///< individuals mode: one participant's outcomes
     std::vector<std::uint64_t> lane_masks;     ///< bit-sliced draws: per pattern outcome, 64 lanes
     std::vector<std::uint64_t> lane_counters;  ///< lanes with at least k+1 paid achievements

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <numeric>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "sib/stats.hpp"
@@ -158,100 +159,106 @@ TEST_CASE("nearest_rank: ceil(p*N) without floating-point creep") {
     CHECK(sib::nearest_rank(0.5, 1) == 1);
 }
 
-TEST_CASE("Quantiles: nearest rank on 1..100 and 1..20") {
-    sib::Quantiles q;
-    for (const double x : one_to(100)) q.add(x);
-    CHECK(q.quantiles() == std::array<double, 5>{5, 25, 50, 75, 95});
-    CHECK(q.quantile(0.0) == 1.0);
-    CHECK(q.quantile(1.0) == 100.0);
-    CHECK(q.quantile(0.999) == 100.0);
-    CHECK(q.quantile(0.011) == 2.0);
+namespace {
+/// The summary quantiles (p5, p25, p50, p75, p95) of a copy of `values`.
+std::array<double, 5> summary_of(std::vector<double> values) {
+    std::array<double, 5> out{};
+    sib::select_nearest_ranks(values, sib::kSummaryProbabilities, out);
+    return out;
+}
+/// One nearest-rank quantile of a copy of `values`.
+double quantile_of(std::vector<double> values, double p) {
+    double out = 0;
+    const double probabilities[] = {p};
+    sib::select_nearest_ranks(values, probabilities, std::span<double>(&out, 1));
+    return out;
+}
+}  // namespace
 
-    sib::Quantiles r;
-    for (const double x : one_to(20)) r.add(21.0 - x);  // added in descending order
-    CHECK(r.quantile(0.05) == 1.0);
-    CHECK(r.quantile(0.25) == 5.0);
-    CHECK(r.quantile(0.50) == 10.0);
-    CHECK(r.quantile(0.75) == 15.0);
-    CHECK(r.quantile(0.95) == 19.0);
-    CHECK(r.quantiles() == std::array<double, 5>{1, 5, 10, 15, 19});
+TEST_CASE("select_nearest_ranks: nearest rank on 1..100 and 1..20") {
+    const auto hundred = one_to(100);
+    CHECK(summary_of(hundred) == std::array<double, 5>{5, 25, 50, 75, 95});
+    CHECK(quantile_of(hundred, 0.0) == 1.0);
+    CHECK(quantile_of(hundred, 1.0) == 100.0);
+    CHECK(quantile_of(hundred, 0.999) == 100.0);
+    CHECK(quantile_of(hundred, 0.011) == 2.0);
+
+    std::vector<double> twenty;
+    for (const double x : one_to(20)) twenty.push_back(21.0 - x);  // in descending order
+    CHECK(quantile_of(twenty, 0.05) == 1.0);
+    CHECK(quantile_of(twenty, 0.25) == 5.0);
+    CHECK(quantile_of(twenty, 0.50) == 10.0);
+    CHECK(quantile_of(twenty, 0.75) == 15.0);
+    CHECK(quantile_of(twenty, 0.95) == 19.0);
+    CHECK(summary_of(twenty) == std::array<double, 5>{1, 5, 10, 15, 19});
 }
 
-TEST_CASE("Quantiles: empty is zero, and adding after a query re-sorts") {
-    sib::Quantiles q;
-    CHECK(q.quantile(0.5) == 0.0);
-    CHECK(q.quantiles() == std::array<double, 5>{0, 0, 0, 0, 0});
-    q.add(10.0);
-    q.add(30.0);
-    CHECK(q.quantile(0.5) == 10.0);
-    q.add(-5.0);
-    q.add(0.0);
-    CHECK(q.quantile(0.5) == 0.0);
-    CHECK(q.quantile(0.0) == -5.0);
-}
+TEST_CASE("select_nearest_ranks: empty is zero; any order of the values gives the same") {
+    CHECK(quantile_of({}, 0.5) == 0.0);
+    CHECK(summary_of({}) == std::array<double, 5>{0, 0, 0, 0, 0});
+    CHECK(quantile_of({10.0, 30.0}, 0.5) == 10.0);
+    CHECK(quantile_of({10.0, 30.0, -5.0, 0.0}, 0.5) == 0.0);
+    CHECK(quantile_of({10.0, 30.0, -5.0, 0.0}, 0.0) == -5.0);
+    // Equal ranks for neighbouring probabilities (few values) are allowed.
+    CHECK(summary_of({3.0, 1.0, 2.0}) == std::array<double, 5>{1, 1, 2, 3, 3});
 
-TEST_CASE("Quantiles: merge order does not matter") {
     std::mt19937_64 rng(11);
     std::lognormal_distribution<double> dist(0.0, 1.0);
-    std::array<sib::Quantiles, 4> parts;
-    for (int i = 0; i < 1000; ++i) parts[static_cast<std::size_t>(i % 4)].add(dist(rng));
-    sib::Quantiles forward;
-    for (const auto& p : parts) forward.merge(p);
-    sib::Quantiles backward;
-    for (auto it = parts.rbegin(); it != parts.rend(); ++it) backward.merge(*it);
-    CHECK(forward.quantiles() == backward.quantiles());
-    CHECK(forward.quantile(0.123) == backward.quantile(0.123));
+    std::vector<double> values(1000);
+    for (auto& x : values) x = dist(rng);
+    std::vector<double> reversed(values.rbegin(), values.rend());
+    CHECK(summary_of(values) == summary_of(reversed));
+    CHECK(quantile_of(values, 0.123) == quantile_of(reversed, 0.123));
+    std::sort(values.begin(), values.end());
+    CHECK(quantile_of(reversed, 0.123) == values[sib::nearest_rank(0.123, values.size()) - 1]);
 }
 
-TEST_CASE("SampleSketch: exact over the first K trials, whatever the blocks") {
-    sib::SampleSketch whole(10);
-    for (std::int64_t t = 0; t < 100; ++t) whole.add(t, static_cast<double>(100 - t));
-    CHECK(whole.size() == 10);
-    // Trials 0..9 hold 100..91.
-    CHECK(whole.quantile(0.0) == 91.0);
-    CHECK(whole.quantile(0.5) == 95.0);
-    CHECK(whole.quantile(1.0) == 100.0);
-
-    // The same trials in three blocks, merged in either order.
-    std::array<sib::SampleSketch, 3> blocks = {sib::SampleSketch(10), sib::SampleSketch(10),
-                                               sib::SampleSketch(10)};
-    for (std::int64_t t = 0; t < 100; ++t) {
-        blocks[static_cast<std::size_t>(t / 4 % 3)].add(t, static_cast<double>(100 - t));
+namespace {
+/// Feeds `values` to a QuantileSketch as the run does: sorted blocks of 1,024, in order.
+sib::QuantileSketch sketch_of(const std::vector<double>& values) {
+    sib::QuantileSketch sketch;
+    for (std::size_t first = 0; first < values.size(); first += 1024) {
+        std::vector<double> block(
+            values.begin() + static_cast<std::ptrdiff_t>(first),
+            values.begin() + static_cast<std::ptrdiff_t>(std::min(values.size(), first + 1024)));
+        std::sort(block.begin(), block.end());
+        sketch.add_sorted(block);
     }
-    sib::SampleSketch forward(10);
-    for (const auto& b : blocks) forward.merge(b);
-    sib::SampleSketch backward(10);
-    for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) backward.merge(*it);
-    CHECK(forward.size() == 10);
-    for (const double p : {0.0, 0.05, 0.3, 0.5, 0.95, 1.0}) {
-        CHECK(forward.quantile(p) == whole.quantile(p));
-        CHECK(backward.quantile(p) == whole.quantile(p));
-    }
-
-    sib::SampleSketch empty;
-    CHECK(empty.capacity == 100000);
-    CHECK(empty.quantile(0.95) == 0.0);
+    return sketch;
 }
+}  // namespace
 
-TEST_CASE("SampleSketch: i.i.d. trials give p5 and p95 close to the full sample's") {
-    std::mt19937_64 rng(3);
+TEST_CASE("QuantileSketch: exact while it holds every value") {
+    std::mt19937_64 rng(5);
     std::normal_distribution<double> normal(0.0, 1.0);
-    const std::int64_t n = 200000;
-    sib::SampleSketch sketch(20000);
-    sib::Quantiles exact;
-    std::vector<double> xs(static_cast<std::size_t>(n));
-    for (std::int64_t t = 0; t < n; ++t) {
-        const double x = normal(rng);
-        xs[static_cast<std::size_t>(t)] = x;
-        sketch.add(t, x);
-        exact.add(x);
-    }
-    std::sort(xs.begin(), xs.end());
-    for (const double p : {0.05, 0.95}) {
-        // Rank of the sketch's value among all trials, as a fraction.
-        const double v = sketch.quantile(p);
-        const auto rank = std::lower_bound(xs.begin(), xs.end(), v) - xs.begin() + 1;
-        const double rank_error = std::fabs(static_cast<double>(rank) / static_cast<double>(n) - p);
-        CHECK(rank_error < 0.005);
+    std::vector<double> values(20000);  // under 2b = 32768: nothing compacted yet
+    for (auto& x : values) x = normal(rng);
+    std::array<double, 5> got{};
+    sketch_of(values).quantiles(sib::kSummaryProbabilities, got);
+    CHECK(got == summary_of(values));
+}
+
+TEST_CASE("QuantileSketch: rank error under 0.05% over 1,000,000 values, the same every time") {
+    std::mt19937_64 rng(9);
+    std::lognormal_distribution<double> dist(0.0, 1.5);
+    std::vector<double> values(1000000);
+    for (auto& x : values) x = dist(rng);
+    const sib::QuantileSketch sketch = sketch_of(values);
+    CHECK(sketch.count() == 1000000);
+    std::array<double, 5> got{}, again{};
+    sketch.quantiles(sib::kSummaryProbabilities, got);
+    sketch_of(values).quantiles(sib::kSummaryProbabilities, again);
+    CHECK(got == again);
+    std::sort(values.begin(), values.end());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        // The value's rank range among all values, against the nearest rank it stands for.
+        const auto lo = std::lower_bound(values.begin(), values.end(), got[i]) - values.begin() + 1;
+        const auto hi = std::upper_bound(values.begin(), values.end(), got[i]) - values.begin();
+        const double target =
+            static_cast<double>(sib::nearest_rank(sib::kSummaryProbabilities[i], values.size()));
+        const double error = std::max(
+            0.0, std::max(static_cast<double>(lo) - target, target - static_cast<double>(hi)));
+        CAPTURE(i);
+        CHECK(error / static_cast<double>(values.size()) < 0.0005);
     }
 }

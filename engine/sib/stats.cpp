@@ -82,29 +82,6 @@ Moments Moments::of(std::span<const double> values) {
     return m;
 }
 
-void Quantiles::add(double x) {
-    SIB_ASSERT(std::isfinite(x));
-    values.push_back(x);
-}
-
-void Quantiles::merge(const Quantiles& other) {
-    SIB_ASSERT(&other != this);
-    values.insert(values.end(), other.values.begin(), other.values.end());
-}
-
-double Quantiles::quantile(double p) {
-    if (values.empty()) return 0.0;
-    const std::size_t rank = nearest_rank(p, values.size());
-    if (!std::is_sorted(values.begin(), values.end())) std::sort(values.begin(), values.end());
-    return values[rank - 1];
-}
-
-std::array<double, 5> Quantiles::quantiles() {
-    std::array<double, 5> out{};
-    select_nearest_ranks(values, kSummaryProbabilities, out);
-    return out;
-}
-
 namespace {
 /// Selects the ranks of probabilities[first, last) within values[from, to): the middle one over
 /// the whole part, then the lower ones left of it and the upper ones right of it.
@@ -209,25 +186,6 @@ void QuantileSketch::quantiles(std::span<const double> probabilities, std::span<
             below += weighted[at++].second;
         out[i] = weighted[at].first;
     }
-}
-
-SampleSketch::SampleSketch(std::int64_t max_trials) : capacity(max_trials) {
-    SIB_ASSERT(capacity >= 0);
-}
-
-void SampleSketch::add(std::int64_t trial_index, double x) {
-    SIB_ASSERT(trial_index >= 0);
-    if (trial_index < capacity) kept.add(x);
-}
-
-void SampleSketch::merge(const SampleSketch& other) {
-    SIB_ASSERT(&other != this);
-    SIB_ASSERT(other.capacity == capacity);
-    kept.merge(other.kept);
-}
-
-double SampleSketch::quantile(double p) {
-    return kept.quantile(p);
 }
 
 }  // namespace sib

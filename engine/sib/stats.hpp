@@ -45,22 +45,6 @@ inline constexpr std::array<double, 5> kSummaryProbabilities = {0.05, 0.25, 0.50
 /// in floating point (0.05·100 might come out as 5.000000000000001) are not pushed up a rank.
 std::size_t nearest_rank(double p, std::size_t n);
 
-/// Exact nearest-rank quantiles: keeps every value. The quantile p is the sorted value at 1-based
-/// rank ⌈p·N⌉ (SPEC section 14). Merging appends, so quantiles do not depend on merge order.
-struct Quantiles {
-    std::vector<double> values;
-
-    /// Adds one finite value (asserted).
-    void add(double x);
-    /// Appends other's values.
-    void merge(const Quantiles& other);
-    /// Nearest-rank quantile, 0 ≤ p ≤ 1; 0 when empty. Sorts `values` in place when they are
-    /// not sorted yet (later calls only check, in O(N)).
-    double quantile(double p);
-    /// The quantiles at kSummaryProbabilities (p5, p25, p50, p75, p95); zeros when empty.
-    std::array<double, 5> quantiles();
-};
-
 /// Nearest-rank quantiles of `values` at increasing `probabilities`, into `out` (same length),
 /// by std::nth_element: the middle probability first, then each side within its own part, so
 /// five quantiles cost about 2.5 passes over the values and no sort. Reorders `values`.
@@ -118,27 +102,6 @@ class QuantileSketch {
     std::vector<std::vector<std::size_t>> run_ends_;  ///< per level: ends of its sorted runs
     std::vector<char> odd_;  ///< per level: which half the next compaction keeps
     long long count_ = 0;
-};
-
-/// Per-period cash-flow quantiles at any trial count: keeps the values of only the trials with
-/// index < capacity (100,000 by default), whatever blocks they arrive in, and reports exact
-/// nearest-rank quantiles over those. Trials are i.i.d., so against all trials the rank error of
-/// p5/p95 has a standard deviation of sqrt(p(1−p)/K) ≈ 0.07% at K = 100,000: well under the 0.5%
-/// SPEC section 14 allows. Memory: 8·K bytes per sketch.
-struct SampleSketch {
-    explicit SampleSketch(std::int64_t max_trials = 100000);
-
-    /// Records x as the value of trial `trial_index` (0-based), if that index is below capacity.
-    void add(std::int64_t trial_index, double x);
-    /// Appends other's values (all from trials below capacity); other must have the same capacity.
-    void merge(const SampleSketch& other);
-    /// Nearest-rank quantile over the kept values, 0 ≤ p ≤ 1; 0 when empty.
-    double quantile(double p);
-    /// Number of values kept.
-    std::size_t size() const { return kept.values.size(); }
-
-    std::int64_t capacity;  ///< trials with index below this are kept
-    Quantiles kept;
 };
 
 }  // namespace sib

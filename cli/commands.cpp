@@ -316,10 +316,8 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         std::vector<Diagnostic> unknown;
         for (const auto& m : metrics)
             if (std::find(known.begin(), known.end(), m) == known.end()) {
-                std::string message = "no metric '" + m + "'";
-                if (auto hint = closest_match(m, known); !hint.empty())
-                    message += "; did you mean '" + hint + "'?";
-                unknown.push_back({"--metrics", {}, "", message});
+                unknown.push_back(
+                    {"--metrics", {}, "", "no metric '" + m + "'" + did_you_mean(m, known)});
             }
         if (!unknown.empty()) throw InputError(unknown);
     }

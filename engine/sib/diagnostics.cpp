@@ -57,6 +57,17 @@ std::string closest_match(const std::string& word, const std::vector<std::string
     return best;
 }
 
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+    // closest_match accepts at most 3 edits, so only candidates of about the same length can
+    // match; filtering first keeps hints cheap however long or many the names are.
+    std::vector<std::string> near;
+    for (const auto& c : candidates)
+        if (c.size() + 3 >= word.size() && c.size() <= word.size() + 3) near.push_back(c);
+    const std::string match = closest_match(word, near);
+    if (match.empty() || match == word) return "";
+    return "; did you mean '" + match + "'?";
+}
+
 void assertion_failed(const char* expr, const char* file, int line) {
     std::fprintf(stderr, "%s:%d: internal error: assertion failed: %s\n", file, line, expr);
     std::abort();

@@ -52,6 +52,10 @@ struct DiagnosticSink {
 /// Levenshtein-closest candidate within a small distance, or "" when none is close enough.
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
 
+/// "; did you mean 'NAME'?" for the candidate closest to `word` (closest_match), or "" when
+/// none is close or `word` is itself a candidate. Appended to "unknown key" style messages.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+
 /// Programmer errors (broken invariants), never input checks: aborts with the C++ file and line.
 [[noreturn]] void assertion_failed(const char* expr, const char* file, int line);
 

@@ -177,17 +177,6 @@ std::string quote(std::string_view s) {
     return "'" + std::string(s) + "'";
 }
 
-std::string hint(const std::string& word, const std::vector<std::string>& candidates) {
-    // closest_match accepts at most 3 edits, so only candidates of about the same length can
-    // match; filtering first keeps hints cheap however long or many the names are.
-    std::vector<std::string> near;
-    for (const auto& c : candidates)
-        if (c.size() + 3 >= word.size() && c.size() <= word.size() + 3) near.push_back(c);
-    std::string match = closest_match(word, near);
-    if (match.empty() || match == word) return "";
-    return "; did you mean " + quote(match) + "?";
-}
-
 /// "a", "a or b", "a, b or c".
 std::string one_of(const std::vector<std::string>& options) {
     std::string out;
@@ -445,7 +434,8 @@ class Loader {
         std::map<std::string_view, const Key*> first;  // linear, however many keys
         for (const Key& key : map.keys) {
             if (std::find(allowed.begin(), allowed.end(), key.text) == allowed.end()) {
-                error(key, path, "unknown key " + quote(key.text) + hint(key.text, allowed));
+                error(key, path,
+                      "unknown key " + quote(key.text) + did_you_mean(key.text, allowed));
                 continue;
             }
             auto [it, added] = first.emplace(key.text, &key);
@@ -546,7 +536,8 @@ class Loader {
         if (!s) return std::nullopt;
         auto it = std::find(options.begin(), options.end(), *s);
         if (it != options.end()) return static_cast<std::size_t>(it - options.begin());
-        error(n, path, "must be " + one_of(options) + ", got " + quote(*s) + hint(*s, options));
+        error(n, path,
+              "must be " + one_of(options) + ", got " + quote(*s) + did_you_mean(*s, options));
         return std::nullopt;
     }
 
@@ -558,15 +549,17 @@ class Loader {
         if (!s) return std::nullopt;
         if (const std::size_t* i = names.find(*s)) return *i;
         if (names.complete)
-            error(n, path, what + " " + quote(*s) + " is not defined" + hint(*s, names.names));
+            error(n, path,
+                  what + " " + quote(*s) + " is not defined" + did_you_mean(*s, names.names));
         return std::nullopt;
     }
     std::optional<std::size_t> refer(const Key& k, const std::string& path, const Names& names,
                                      const std::string& what) {
         if (const std::size_t* i = names.find(k.text)) return *i;
         if (names.complete)
-            error(k, path,
-                  what + " " + quote(k.text) + " is not defined" + hint(k.text, names.names));
+            error(
+                k, path,
+                what + " " + quote(k.text) + " is not defined" + did_you_mean(k.text, names.names));
         return std::nullopt;
     }
 
@@ -1520,7 +1513,8 @@ class Loader {
                 auto it = uncertain_.find(*t);
                 if (it == uncertain_.end()) {
                     error(p, path,
-                          quote(*t) + " names no uncertain value" + hint(*t, uncertain_paths_));
+                          quote(*t) + " names no uncertain value" +
+                              did_you_mean(*t, uncertain_paths_));
                     ok = false;
                 } else if (it->second == UncertainState::fixed) {
                     error(p, path,
@@ -1797,7 +1791,7 @@ void apply_override(Node& root, const Override& o, DiagnosticSink& sink) {
             walked = join(walked, segment);
             break;
         }
-        std::string message = "--set names nothing" + hint(segment, names);
+        std::string message = "--set names nothing" + did_you_mean(segment, names);
         if (current->from_set) message += " (from --set)";
         sink.error(current->loc, join(walked, segment), message);
         return;

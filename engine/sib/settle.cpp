@@ -27,10 +27,7 @@ std::vector<std::string> names_of(const std::vector<T>& items) {
 
 std::string unknown(const std::string& what, const std::string& name,
                     const std::vector<std::string>& names) {
-    std::string message = what + " '" + name + "' is not in the scenario";
-    const std::string hint = closest_match(name, names);
-    if (!hint.empty()) message += "; did you mean '" + hint + "'?";
-    return message;
+    return what + " '" + name + "' is not in the scenario" + did_you_mean(name, names);
 }
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -485,7 +486,7 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
     return exit_ok;
 }
 
-int settle_command(const std::string& file, const std::string& observed_file,
+int settle_command(const std::string& file, const std::string& observed_file, bool partial,
                    const SimulationOptions& o, std::ostream& out, std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
     std::vector<Diagnostic> problems;
@@ -504,13 +505,12 @@ int settle_command(const std::string& file, const std::string& observed_file,
     if (!problems.empty()) throw InputError(problems);
 
     const Plan plan = compile(*scenario);
-    if (plan.participant_mode != ParticipantMode::aggregate)
-        err << "sibsim: note: caps.per_participant is not applied: observed results are totals, "
-               "not each "
-               "participant's outcomes\n";
     const MetricLayout metrics = metric_layout(plan);
     TrialState state(plan);
-    settle_observed(plan, *scenario, *observed, metrics, party_layout(plan), state);
+    std::vector<std::string> notes;
+    settle_observed(plan, *observed, SettleOptions{partial}, metrics, party_layout(plan), state,
+                    notes);
+    for (const auto& note : notes) err << "sibsim: note: " << note << "\n";
     SignalGuard signals;  // a signal while writing: no file left half-written (write_outputs)
 
     if (!o.out_dir.empty()) {
@@ -533,7 +533,8 @@ int settle_command(const std::string& file, const std::string& observed_file,
             out << "{";
             for (std::size_t m = 0; m < metrics.names.size(); ++m)
                 out << (m ? ",\n  " : "\n  ") << json_string(metrics.names[m]) << ": "
-                    << format_number(state.metrics[m]);
+                    << (std::isnan(state.metrics[m]) ? std::string("null")
+                                                     : format_number(state.metrics[m]));
             out << "\n}\n";
         } else {
             print_settlement(out, plan, metrics, state);
@@ -601,13 +602,18 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
         "Example: sibsim compare scenarios/peterborough.yaml alternative.yaml -n 100000 -o out/");
 
     std::string settle_file, observed_file;
+    bool settle_partial = false;
     SimulationOptions settle_options;
     auto* settle_cmd = app.add_subcommand(
         "settle", "Apply the rules, caps, payers and waterfall to observed results");
     settle_cmd->add_option("SCENARIO", settle_file, "Scenario file")->required();
     settle_cmd
-        ->add_option("--observed", observed_file, "YAML file of observed results (SPEC section 13)")
+        ->add_option("--observed", observed_file,
+                     "YAML file of observed results (docs/outputs.md, \"settle\")")
         ->required();
+    settle_cmd->add_flag("--partial", settle_partial,
+                         "Settle even when an outcome the rules use is not observed: those rules "
+                         "are not assessed");
     settle_cmd->add_option("-o,--out", settle_options.out_dir,
                            "Directory for payments.csv, cashflows.csv, run.csv");
     settle_cmd
@@ -647,7 +653,7 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
                 sweep_command(sweep_file, varies, sweep_metrics, sweep_options, out, err));
         if (*compare_cmd) return flushed(compare_command(compare_files, compare_options, out, err));
         if (*settle_cmd)
-            return flushed(settle_command(settle_file, observed_file, settle_options, out, err));
+            return flushed(settle_command(settle_file, observed_file, settle_partial, settle_options, out, err));
     } catch (const InputError& e) {
         print_errors(e, err);
         return exit_invalid;

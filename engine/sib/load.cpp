@@ -332,8 +332,9 @@ class Loader {
         s.file = file;
         check_keys(root, "",
                    {"sibsim", "name", "description", "currency", "period", "horizon", "start",
-                    "discount_rate", "simulation", "cohorts", "outcomes", "payments", "payers",
-                    "comparison", "caps", "provider", "investors", "correlations"});
+                    "discount_rate", "minor_unit", "simulation", "cohorts", "outcomes",
+                    "payments", "payers", "comparison", "caps", "provider", "investors",
+                    "correlations"});
         load_header(root, s);
         if (const Node* n = require(root, "", "outcomes")) load_outcomes(*n, s);
         if (const Node* n = require(root, "", "cohorts")) {
@@ -817,6 +818,19 @@ class Loader {
         if (const Node* n = root.find("discount_rate"))
             if (auto v = number(*n, "discount_rate", Range{-1, 1, true, false}))
                 s.discount_rate = *v;
+        if (const Node* n = root.find("minor_unit")) {
+            // Money is paid in whole minor units: a power of ten, so that amounts written in
+            // decimals stay exact in it.
+            if (auto v = number(*n, "minor_unit", Range{0, 1, true, false})) {
+                const double exponent = std::log10(*v);
+                if (exponent < -4 - 1e-9 || std::abs(exponent - std::round(exponent)) > 1e-9)
+                    error(*n, "minor_unit",
+                          "must be a power of ten from 0.0001 to 1 (0.01 for pennies or cents, 1 "
+                          "for a currency without a minor unit), got " + fmt(*v));
+                else
+                    s.minor_unit = std::pow(10.0, std::round(exponent));
+            }
+        }
         if (const Node* n = root.find("simulation")) {
             if (expect_map(*n, "simulation")) {
                 check_keys(*n, "simulation", {"trials", "seed"});

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "sib/scenario.hpp"
-#include "sib/settle.hpp"
+#include "sib/observed.hpp"
 
 namespace sib {
 

@@ -84,6 +84,7 @@ Plan compile(const Scenario& s) {
     Plan plan;
     plan.name = s.name;
     plan.currency = s.currency;
+    plan.minor_unit.per_currency = std::round(1 / s.minor_unit);
     plan.period_unit = s.period;
     plan.periods_per_year = periods_per_year(s.period);
     plan.horizon = s.horizon;
@@ -198,7 +199,7 @@ Plan compile(const Scenario& s) {
         rule.outcome = index_of(s.outcomes, r.outcome);
         rule.per = r.basis == Basis::rate_card ? Scope::all : r.per;
         rule.payment_lag = r.payment_lag;
-        rule.cap = r.cap.value_or(no_limit);
+        if (r.cap) rule.cap_units = floor_to_units(*r.cap, plan.minor_unit);
         rule.price = r.price.value_or(0.0);
         rule.amount = r.amount.value_or(0.0);
         if (r.basis == Basis::versus_comparison)
@@ -219,6 +220,7 @@ Plan compile(const Scenario& s) {
                 rule.payer_shares[static_cast<std::size_t>(index_of(s.payers, share.payer))] =
                     share.share;
         }
+        for (double share : rule.payer_shares) rule.payer_fractions.push_back(share_fraction(share));
         if (rule.basis == Basis::versus_comparison)
             plan.outcomes[static_cast<std::size_t>(rule.outcome)].compared = true;
         plan.rules.push_back(std::move(rule));
@@ -238,18 +240,21 @@ Plan compile(const Scenario& s) {
             plan.outcomes[static_cast<std::size_t>(outcome.leader)].per_batch = true;
     }
 
-    // Settlement order of rules: file order, but a net_of rule after the rule it names.
-    std::vector<int> rank(plan.rules.size(), -1);
+    // Settlement order of rules: file order, except that a net_of rule comes just after the rule it
+    // names (and a rule net of that one just after it, and so on); unrelated rules keep their
+    // places. net_of chains have no cycles (refused at load).
     {
-        int next = 0;
         std::function<void(int)> place = [&](int r) {
-            if (rank[static_cast<std::size_t>(r)] >= 0) return;
-            int other = plan.rules[static_cast<std::size_t>(r)].net_of;
-            if (other >= 0) place(other);
-            rank[static_cast<std::size_t>(r)] = next++;
+            plan.settlement_order.push_back(r);
+            for (std::size_t other = 0; other < plan.rules.size(); ++other)
+                if (plan.rules[other].net_of == r) place(static_cast<int>(other));
         };
-        for (std::size_t r = 0; r < plan.rules.size(); ++r) place(static_cast<int>(r));
+        for (std::size_t r = 0; r < plan.rules.size(); ++r)
+            if (plan.rules[r].net_of < 0) place(static_cast<int>(r));
     }
+    std::vector<int> rank(plan.rules.size(), -1);
+    for (std::size_t k = 0; k < plan.settlement_order.size(); ++k)
+        rank[static_cast<std::size_t>(plan.settlement_order[k])] = static_cast<int>(k);
 
     // Payment slots: every (period, rule, cohort) where a payment can fall.
     for (std::size_t r = 0; r < plan.rules.size(); ++r) {
@@ -285,19 +290,9 @@ Plan compile(const Scenario& s) {
                                     rank[static_cast<std::size_t>(b.rule)];
                          return a.cohort < b.cohort;
                      });
-    // Rate-card slots are looked up by (rule, period); keep an index per rule and period.
-    plan.rate_slot.assign(plan.rules.size() * static_cast<std::size_t>(plan.horizon), -1);
-    for (std::size_t i = 0; i < plan.slots.size(); ++i) {
-        const auto& slot = plan.slots[i];
-        if (plan.rules[static_cast<std::size_t>(slot.rule)].basis == Basis::rate_card)
-            plan.rate_slot[static_cast<std::size_t>(slot.rule) *
-                               static_cast<std::size_t>(plan.horizon) +
-                           static_cast<std::size_t>(slot.period)] = static_cast<int>(i);
-    }
-
     // Caps and the way participants are drawn.
     plan.per_participant_cap = s.caps.per_participant.value_or(no_limit);
-    plan.total_cap = s.caps.total.value_or(no_limit);
+    if (s.caps.total) plan.total_cap_units = floor_to_units(*s.caps.total, plan.minor_unit);
     std::vector<int> rate_rules;
     for (std::size_t r = 0; r < plan.rules.size(); ++r)
         if (plan.rules[r].basis == Basis::rate_card) rate_rules.push_back(static_cast<int>(r));

@@ -9,11 +9,14 @@
 
 #include <Eigen/Core>
 
+#include "sib/exact.hpp"
 #include "sib/scenario.hpp"
 
 namespace sib {
 
 inline constexpr double no_limit = std::numeric_limits<double>::infinity();
+/// A cap in minor units that never binds.
+inline constexpr long long no_cap_units = std::numeric_limits<long long>::max();
 
 /// One uncertain value, drawn once per trial from its own stream key (its path).
 struct PlanParameter {
@@ -63,7 +66,7 @@ struct PlanRule {
     int outcome = 0;
     Scope per = Scope::all;
     int payment_lag = 0;
-    double cap = no_limit;
+    long long cap_units = no_cap_units;  ///< the rule's own cap, in whole minor units
     double price = 0;
     double amount = 0;
     VersusPay versus_pay = VersusPay::price;
@@ -72,12 +75,13 @@ struct PlanRule {
     double threshold = 0;
     std::vector<SchedulePoint> schedule;
     int net_of = -1;
-    std::vector<double> payer_shares;  ///< one per payer
+    std::vector<double> payer_shares;             ///< one per payer
+    std::vector<ShareFraction> payer_fractions;  ///< the same shares as exact fractions
 };
 
 /// A place where a payment can fall: fixed by the plan, filled per trial. Slots are sorted in
-/// settlement order: by period, then rule order in the file (a net_of rule after the rule it
-/// names), then cohort.
+/// settlement order: by period, then rule order in the file except that a net_of rule comes just
+/// after the rule it names, then cohort.
 struct PaymentSlot {
     int period = 0;
     int rule = 0;
@@ -152,11 +156,12 @@ struct Plan {
     double comparison_ratio = 1;
 
     std::vector<PlanRule> rules;
+    std::vector<int> settlement_order;  ///< rule indices in settlement order
     std::vector<PaymentSlot> slots;
-    std::vector<int> rate_slot;  ///< rate cards: slot of (rule, period) at rule * horizon + period
 
+    MinorUnit minor_unit;                 ///< money is paid in whole units of it
     double per_participant_cap = no_limit;
-    double total_cap = no_limit;
+    long long total_cap_units = no_cap_units;
     ParticipantMode participant_mode = ParticipantMode::aggregate;
     std::vector<int> pattern_outcomes;  ///< outcomes whose joint pattern is drawn (leaders first)
     std::vector<Pattern> patterns;

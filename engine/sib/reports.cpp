@@ -1,6 +1,7 @@
 #include "sib/reports.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -149,6 +150,13 @@ namespace {
 std::string cohort_label(const Plan& plan, int cohort) {
     return cohort >= 0 ? plan.cohorts[static_cast<std::size_t>(cohort)].name : "all";
 }
+
+/// Each payer's part of a payment, in minor units, as the settlement split it.
+std::vector<long long> payer_parts(const Plan& plan, const PlanRule& rule, long long units) {
+    std::vector<long long> parts(plan.payers.size());
+    split_units(units, rule.payer_fractions, parts.data());
+    return parts;
+}
 }  // namespace
 
 void write_payments(std::ostream& out, const Plan& plan, const TrialState& state) {
@@ -156,7 +164,7 @@ void write_payments(std::ostream& out, const Plan& plan, const TrialState& state
     for (const auto& p : plan.payers) columns.push_back(p.name);
     CsvWriter csv(out, columns);
     for (std::size_t i = 0; i < plan.slots.size(); ++i) {
-        const double paid = state.slot_paid[i];
+        const long long paid = state.settlement.slot_paid[i];
         if (paid == 0) continue;
         const auto& slot = plan.slots[i];
         const auto& rule = plan.rules[static_cast<std::size_t>(slot.rule)];
@@ -164,8 +172,8 @@ void write_payments(std::ostream& out, const Plan& plan, const TrialState& state
         csv.add(cohort_label(plan, slot.cohort));
         csv.add(static_cast<long long>(slot.period));
         csv.add(period_date(plan, slot.period));
-        csv.add(paid);
-        for (double share : rule.payer_shares) csv.add(paid * share);
+        csv.add(money_of(paid, plan.minor_unit));
+        for (long long part : payer_parts(plan, rule, paid)) csv.add(money_of(part, plan.minor_unit));
         csv.end_row();
     }
 }
@@ -190,7 +198,7 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
     out << plan.name << ": settlement on observed results, money in " << plan.currency << "\n\n";
     bool any = false;
     for (std::size_t i = 0; i < plan.slots.size(); ++i) {
-        const double paid = state.slot_paid[i];
+        const long long paid = state.settlement.slot_paid[i];
         if (paid == 0) continue;
         any = true;
         const auto& slot = plan.slots[i];
@@ -198,12 +206,13 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
         out << "  " << rule.name << ", cohort " << cohort_label(plan, slot.cohort) << ", period "
             << slot.period;
         if (plan.start) out << " (" << period_date(plan, slot.period) << ")";
-        out << ": " << format_number(paid);
+        out << ": " << format_number(money_of(paid, plan.minor_unit));
         const char* separator = " (";
+        const auto parts = payer_parts(plan, rule, paid);
         for (std::size_t p = 0; p < plan.payers.size(); ++p) {
             if (rule.payer_shares[p] == 0) continue;
             out << separator << plan.payers[p].name << " "
-                << format_number(paid * rule.payer_shares[p]);
+                << format_number(money_of(parts[p], plan.minor_unit));
             separator = ", ";
         }
         out << ")\n";
@@ -217,7 +226,7 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
         for (std::size_t c = 0; c < scopes; ++c) {
             const auto m = static_cast<std::size_t>(metrics.rule_met[r]) + c;
             out << "  " << metrics.names[m] << ": ";
-            if (!state.assessed[r * cohorts + c]) {
+            if (!state.settlement.assessed[r * cohorts + c]) {
                 out << "not assessed (a cohort in scope was not observed, or the scope has no "
                        "participants)\n";
             } else {
@@ -228,9 +237,11 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
     for (std::size_t o = 0; o < plan.outcomes.size(); ++o) {
         if (metrics.improvement[o] < 0) continue;
         for (std::size_t c = 0; c <= cohorts; ++c) {
-            if (c > 0 && !state.cohort_observed[c - 1]) continue;
             const auto m = static_cast<std::size_t>(metrics.improvement[o]) + c;
-            out << "  " << metrics.names[m] << ": " << format_number(state.metrics[m]) << "\n";
+            out << "  " << metrics.names[m] << ": "
+                << (std::isnan(state.metrics[m]) ? std::string("not assessed")
+                                                 : format_number(state.metrics[m]))
+                << "\n";
         }
     }
     out << "\ntotal paid: "

@@ -219,6 +219,7 @@ struct Scenario {
     int horizon = 0;
     std::optional<YearMonth> start;
     double discount_rate = 0;  ///< annual
+    double minor_unit = 0.01;  ///< money is paid in whole units of it (a power of ten, 0.0001 to 1)
     long long trials = 10000;
     unsigned long long seed = 1;
     std::vector<Cohort> cohorts;

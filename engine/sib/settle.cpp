@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sib/exact.hpp"
+
 namespace sib {
 
 namespace {
@@ -29,17 +31,31 @@ std::string unknown(const std::string& what, const std::string& name,
                     const std::vector<std::string>& names) {
     return what + " '" + name + "' is not in the scenario" + did_you_mean(name, names);
 }
+
+std::string whole(double x) {
+    return std::to_string(std::llround(x));
+}
+
+/// The observed total `mean × participants` as exact decimal arithmetic gives it (0.29 × 100 is
+/// 29, not 28.999999999999996), as the nearest double.
+double exact_total(double mean, double participants) {
+    const Ratio total = decimal_of(mean) * ratio_of_integer(std::llround(participants));
+    if (!total.exact) return mean * participants;
+    return static_cast<double>(to_long_double(total));
+}
 }  // namespace
 
-void settle_observed(const Plan& plan, const Scenario& scenario, const Observed& observed,
-                     const MetricLayout& metrics, const PartyLayout& parties, TrialState& s) {
+void settle_observed(const Plan& plan, const Observed& observed, const SettleOptions& options,
+                     const MetricLayout& metrics, const PartyLayout& parties, TrialState& state,
+                     std::vector<std::string>& notes) {
     DiagnosticSink sink{observed.file, {}};
     const size_t C = plan.cohorts.size(), O = plan.outcomes.size();
+    Outcomes& out = state.outcomes;
     std::vector<double> participants(C, -1.0);
-    std::fill(s.counts.begin(), s.counts.end(), 0.0);
-    std::fill(s.total.begin(), s.total.end(), 0.0);
-    std::fill(s.comparison_mean.begin(), s.comparison_mean.end(), 0.0);
-    std::vector<char> seen(C * O, 0);
+    std::fill(out.total.begin(), out.total.end(), 0.0);
+    std::fill(out.comparison_total.begin(), out.comparison_total.end(), 0.0);
+    std::fill(out.comparison_members.begin(), out.comparison_members.end(), 0.0);
+    std::fill(out.observed.begin(), out.observed.end(), 0);
 
     for (size_t i = 0; i < observed.observations.size(); ++i) {
         const auto& ob = observed.observations[i];
@@ -54,18 +70,18 @@ void settle_observed(const Plan& plan, const Scenario& scenario, const Observed&
                        unknown("outcome", ob.outcome, names_of(plan.outcomes)));
         if (c < 0 || o < 0) continue;
         const auto& outcome = plan.outcomes[at(o)];
-        if (seen[at(c) * O + at(o)]) {
+        const size_t co = at(c) * O + at(o);
+        if (out.observed[co]) {
             sink.error(
                 ob.loc, path,
                 "cohort '" + ob.cohort + "' and outcome '" + ob.outcome + "' observed twice");
             continue;
         }
-        seen[at(c) * O + at(o)] = 1;
+        out.observed[co] = 1;
         if (participants[at(c)] >= 0 && participants[at(c)] != ob.participants) {
             sink.error(ob.loc, path + ".participants",
                        "cohort '" + ob.cohort + "' was observed with " +
-                           std::to_string(std::llround(participants[at(c)])) +
-                           " participants elsewhere");
+                           whole(participants[at(c)]) + " participants elsewhere");
             continue;
         }
         participants[at(c)] = ob.participants;
@@ -78,9 +94,8 @@ void settle_observed(const Plan& plan, const Scenario& scenario, const Observed&
             }
             if (*ob.successes > ob.participants) {
                 sink.error(ob.loc, path + ".successes",
-                           "successes (" + std::to_string(std::llround(*ob.successes)) +
-                               ") exceed participants (" +
-                               std::to_string(std::llround(ob.participants)) + ")");
+                           "successes (" + whole(*ob.successes) + ") exceed participants (" +
+                               whole(ob.participants) + ")");
                 continue;
             }
             total = *ob.successes;
@@ -89,9 +104,15 @@ void settle_observed(const Plan& plan, const Scenario& scenario, const Observed&
                 sink.error(ob.loc, path + ".mean", "a binary outcome's mean is a share, at most 1");
                 continue;
             }
-            total = *ob.mean * ob.participants;
+            total = exact_total(*ob.mean, ob.participants);
+            if (outcome.kind == OutcomeKind::binary && total != std::round(total)) {
+                sink.error(ob.loc, path + ".mean",
+                           "mean × participants must be a whole number of successes for a binary "
+                           "outcome; give successes instead");
+                continue;
+            }
         }
-        s.total[at(c) * O + at(o)] = total;
+        out.total[co] = total;
         if (outcome.compared) {
             if (!ob.comparison_mean) {
                 sink.error(ob.loc, path,
@@ -99,37 +120,98 @@ void settle_observed(const Plan& plan, const Scenario& scenario, const Observed&
                                ob.outcome + "'");
                 continue;
             }
-            s.comparison_mean[at(c) * O + at(o)] = *ob.comparison_mean;
+            // The written mean over one member: kept as written, so decisions on it are exact.
+            out.comparison_total[co] = *ob.comparison_mean;
+            out.comparison_members[co] = 1;
+        }
+    }
+
+    // Terms that aggregate results cannot settle, and outcomes no observation gives.
+    if (plan.per_participant_cap != no_limit) {
+        for (const auto& rule : plan.rules)
+            if (rule.basis == Basis::rate_card) {
+                sink.error(SourceLoc{1, 1}, "observed",
+                           "the scenario's caps.per_participant needs each participant's "
+                           "results, which aggregate results do not give; it cannot be settled "
+                           "from cohort totals");
+                break;
+            }
+    }
+    if (!options.partial) {
+        std::vector<char> needed(O, 0);
+        for (const auto& rule : plan.rules) needed[at(rule.outcome)] = 1;
+        for (size_t o = 0; o < O; ++o) {
+            if (!needed[o]) continue;
+            bool any = false;
+            for (size_t c = 0; c < C; ++c) any = any || out.observed[c * O + o];
+            if (!any)
+                sink.error(SourceLoc{1, 1}, "observed",
+                           "outcome '" + plan.outcomes[o].name +
+                               "' is not observed for any cohort, but payment rules use it; give "
+                               "it, or pass --partial to settle without it");
         }
     }
     sink.throw_if_any();
-    (void)scenario;
 
     // Central parameter values stand in for draws: baselines for units caused.
+    DrawScratch& scratch = state.draws;
     for (size_t i = 0; i < plan.parameters.size(); ++i)
-        s.values[i] = mean_of(plan.parameters[i].dist);
-    resolve_means(plan, s);
+        scratch.values[i] = mean_of(plan.parameters[i].dist);
+    resolve_means(plan, scratch, out);
 
-    std::fill(s.slot_due.begin(), s.slot_due.end(), 0.0);
+    std::fill(out.rate_card_units.begin(), out.rate_card_units.end(), 0.0);
     for (size_t c = 0; c < C; ++c) {
         const auto& cohort = plan.cohorts[c];
-        s.cohort_observed[c] = participants[c] >= 0 ? 1 : 0;
         const long long n = std::llround(std::max(0.0, participants[c]));
-        s.cohort_size[c] = n;
+        out.cohort_size[c] = n;
         for (int b = 0; b < cohort.batches; ++b)
-            s.batch_size[at(cohort.first_batch + b)] =
+            out.batch_size[at(cohort.first_batch + b)] =
                 n / cohort.batches + (b < n % cohort.batches ? 1 : 0);
         // Observed totals are spread over enrolment batches in proportion to their participants.
         for (size_t o = 0; o < O; ++o)
             for (int b = 0; b < cohort.batches; ++b)
-                s.counts[at(plan.count_index(static_cast<int>(c), static_cast<int>(o), b))] =
-                    n > 0 ? s.total[c * O + o] *
-                                static_cast<double>(s.batch_size[at(cohort.first_batch + b)]) /
+                out.counts[at(plan.count_index(static_cast<int>(c), static_cast<int>(o), b))] =
+                    n > 0 ? out.total[c * O + o] *
+                                static_cast<double>(out.batch_size[at(cohort.first_batch + b)]) /
                                 static_cast<double>(n)
                           : 0.0;
-        add_rate_card_dues(plan, static_cast<int>(c), s);
+        add_rate_card_units(plan, static_cast<int>(c), out);
     }
-    settle_trial(plan, metrics, parties, s);
+    settle(plan, out, state.settlement);
+    fill_metrics(plan, metrics, parties, out, state.settlement, NotAssessed::nan, state.metrics,
+                 state.flows);
+
+    // What was not assessed, for the user to see.
+    for (size_t r = 0; r < plan.rules.size(); ++r) {
+        const auto& rule = plan.rules[r];
+        const auto& outcome = plan.outcomes[at(rule.outcome)];
+        if (rule.basis == Basis::rate_card) {
+            for (size_t c = 0; c < C; ++c)
+                if (!out.observed[c * O + at(rule.outcome)])
+                    notes.push_back("rule '" + rule.name + "' not assessed for cohort '" +
+                                    plan.cohorts[c].name + "': outcome '" + outcome.name +
+                                    "' not observed for it");
+            continue;
+        }
+        const size_t scopes = rule.per == Scope::all ? 1 : C;
+        for (size_t k = 0; k < scopes; ++k) {
+            if (state.settlement.assessed[r * C + k]) continue;
+            std::string why;
+            for (size_t c = 0; c < C; ++c) {
+                if (rule.per == Scope::cohort && c != k) continue;
+                if (!out.observed[c * O + at(rule.outcome)])
+                    why += (why.empty() ? "" : ", ") + plan.cohorts[c].name;
+            }
+            notes.push_back("rule '" + rule.name + "'" +
+                            (rule.per == Scope::cohort
+                                 ? " for cohort '" + plan.cohorts[k].name + "'"
+                                 : std::string()) +
+                            " not assessed: " +
+                            (why.empty() ? "no participants in its scope"
+                                         : "outcome '" + outcome.name +
+                                               "' not observed for " + why));
+        }
+    }
 }
 
 }  // namespace sib

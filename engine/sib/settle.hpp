@@ -1,37 +1,31 @@
 #pragma once
-// settle: the payment calculation on observed results, with no randomness. The observed totals
-// take the place of a trial's draws; rules, caps, payers and the waterfall are the simulation's
-// own (settle_trial), so a settlement and a simulated trial can never disagree on the rules.
-#include <optional>
+// settle: the payment calculation on observed results, with no randomness. The observed results
+// become the trial's Outcomes; the settlement (settlement.hpp) is the simulation's own, so a
+// settlement and a simulated trial can never disagree on the rules.
 #include <string>
 #include <vector>
 
+#include "sib/observed.hpp"
 #include "sib/plan.hpp"
 #include "sib/trial.hpp"
 
 namespace sib {
 
-/// One observed result (SPEC section 13): a cohort's participants and their mean for an outcome.
-struct Observation {
-    std::string cohort;
-    std::string outcome;
-    double participants = 0;
-    std::optional<double> mean;       ///< per participant (binary: share achieving)
-    std::optional<double> successes;  ///< binary: number achieving (instead of mean)
-    std::optional<double> comparison_mean;
-    SourceLoc loc;
-};
-
-struct Observed {
-    std::string file;
-    std::vector<Observation> observations;
+struct SettleOptions {
+    /// Accept results that leave out an outcome a rule needs: the rules on it are then not
+    /// assessed. Without it, a missing outcome is an error.
+    bool partial = false;
 };
 
 /// Checks the observations against the plan (unknown cohort or outcome, a cohort observed with
-/// two participant counts, successes above participants, a missing comparison mean for a
-/// versus_comparison rule) and throws InputError with every problem, located in `observed.file`.
-/// Otherwise fills `state` as a trial's draws would and settles it: metrics and flows.
-void settle_observed(const Plan& plan, const Scenario& scenario, const Observed& observed,
-                     const MetricLayout& metrics, const PartyLayout& parties, TrialState& state);
+/// two participant counts, successes above participants, a binary mean that is not a whole
+/// number of successes, a missing comparison mean for a versus_comparison rule, a missing
+/// outcome without `partial`, a term that needs participant-level results) and throws InputError
+/// with every problem, located in `observed.file`. Otherwise builds the Outcomes and settles
+/// them: `state.metrics` and `state.flows` (rules not assessed have NaN in their `met`), and
+/// `notes` lists what was not assessed, one line each, for stderr.
+void settle_observed(const Plan& plan, const Observed& observed, const SettleOptions& options,
+                     const MetricLayout& metrics, const PartyLayout& parties, TrialState& state,
+                     std::vector<std::string>& notes);
 
 }  // namespace sib

@@ -1,0 +1,410 @@
+#include "sib/draw.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "sib/distributions.hpp"
+#include "sib/rng.hpp"
+
+namespace sib {
+
+namespace {
+
+using std::size_t;
+
+constexpr size_t at(int i) {
+    return static_cast<size_t>(i);
+}
+
+// ---- draws ----------------------------------------------------------------------------------
+
+void draw_parameters(const Plan& plan, std::uint64_t trial, DrawScratch& s) {
+    for (size_t i = 0; i < plan.parameters.size(); ++i) {
+        Stream stream(plan.seed, trial, plan.parameters[i].key);
+        s.uniforms[i] = stream.uniform();
+    }
+    if (!plan.correlated.empty()) {
+        // Gaussian copula: independent normals through the Cholesky factor, back to uniforms.
+        const auto k = plan.correlated.size();
+        for (size_t j = 0; j < k; ++j)
+            s.copula_normals[j] = normal_quantile(s.uniforms[at(plan.correlated[j])]);
+        for (size_t row = 0; row < k; ++row) {
+            double z = 0;
+            for (size_t col = 0; col <= row; ++col)
+                z += plan.copula_cholesky(static_cast<Eigen::Index>(row),
+                                          static_cast<Eigen::Index>(col)) *
+                     s.copula_normals[col];
+            double u = normal_cdf(z);
+            s.uniforms[at(plan.correlated[row])] = std::clamp(u, 0x1.0p-53, 1 - 0x1.0p-53);
+        }
+    }
+    for (size_t i = 0; i < plan.parameters.size(); ++i)
+        s.values[i] = quantile(plan.parameters[i].dist, s.uniforms[i]);
+}
+
+void resolve_means_impl(const Plan& plan, DrawScratch& s, Outcomes& out) {
+    const size_t outcomes = plan.outcomes.size();
+    for (size_t c = 0; c < plan.cohorts.size(); ++c) {
+        for (int o : plan.outcome_order) {
+            const auto& outcome = plan.outcomes[at(o)];
+            const auto& p = plan.parameters_of(static_cast<int>(c), o);
+            const double baseline = p.baseline >= 0 ? s.values[at(p.baseline)] : 0.0;
+            const double effect = p.effect >= 0 ? s.values[at(p.effect)] : 0.0;
+            double mean = p.rate >= 0 ? s.values[at(p.rate)] : baseline * (1 + effect);
+            double base = baseline;
+            if (outcome.kind == OutcomeKind::binary) {
+                mean = std::clamp(mean, 0.0, 1.0);
+                base = std::clamp(base, 0.0, 1.0);
+                if (outcome.leader >= 0) base *= out.base[c * outcomes + at(outcome.leader)];
+            } else {
+                mean = std::max(mean, 0.0);
+                base = std::max(base, 0.0);
+            }
+            s.mean[c * outcomes + at(o)] = mean;
+            out.base[c * outcomes + at(o)] = base;
+        }
+    }
+}
+
+/// Money due (after the per-participant cap) from participants of a capped rate card.
+void add_capped_due(const Plan& plan, int rule, int period, double amount, Outcomes& out) {
+    out.rate_card_due[at(rule) * at(plan.horizon) + at(period)] += amount;
+}
+
+/// Draws one participant's count of events: negative binomial as a gamma-Poisson mixture.
+long long draw_individual_count(Stream& rng, double mean, double dispersion) {
+    return sample_count_total(rng, 1, mean, dispersion);
+}
+
+/// Per-participant cap, binary outcomes: one enrolment batch drawn 64 participants at a time.
+/// Participants with fewer paid achievements than can reach the cap are paid in full (counted by
+/// popcount); only the others are walked one by one through their payments in order.
+void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, DrawScratch& s,
+                          Outcomes& out) {
+    const auto& cohort = plan.cohorts[at(c)];
+    const size_t co = at(c) * plan.outcomes.size();
+    const size_t np = plan.pattern_outcomes.size();
+    const size_t rules = plan.capped_rate_rules.size();
+    const auto k_min = at(plan.min_capped_achievements);
+    const long long n = out.batch_size[at(cohort.first_batch + b)];
+    std::fill(s.capped_due.begin(), s.capped_due.end(), 0.0);
+    for (long long first = 0; first < n; first += 64) {
+        const long long lanes = std::min<long long>(64, n - first);
+        const std::uint64_t live =
+            lanes == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << lanes) - 1;
+        std::fill(s.lane_counters.begin(), s.lane_counters.end(), 0);
+        for (size_t j = 0; j < np; ++j) {
+            const int o = plan.pattern_outcomes[j];
+            const int leader = plan.pattern_leader[j];
+            const std::uint64_t eligible = leader >= 0 ? s.lane_masks[at(leader)] : live;
+            const std::uint64_t mask = bernoulli_lanes(rng, s.mean[co + at(o)], eligible);
+            s.lane_masks[j] = mask;
+            out.counts[at(plan.count_index(c, o, b))] += static_cast<double>(count_bits(mask));
+            if (!plan.pattern_paid[j] || k_min > np) continue;
+            for (size_t k = k_min - 1; k > 0; --k)
+                s.lane_counters[k] |= s.lane_counters[k - 1] & mask;
+            s.lane_counters[0] |= mask;
+        }
+        std::uint64_t capped = k_min <= np ? s.lane_counters[k_min - 1] : 0;
+        if (!plan.capped_price_units.empty() && capped != 0) {
+            // Exactly who goes over the cap: add each lane's prices in bit planes (ripple carry),
+            // then compare with the cap from the most significant plane.
+            std::fill(s.lane_sums.begin(), s.lane_sums.end(), 0);
+            for (size_t k = 0; k < rules; ++k) {
+                const std::uint64_t mask = s.lane_masks[at(plan.capped_rule_outcome[k])] & capped;
+                const std::uint64_t price = plan.capped_price_units[k];
+                std::uint64_t carry = 0;
+                for (size_t bit = 0; bit < s.lane_sums.size(); ++bit) {
+                    const std::uint64_t a = s.lane_sums[bit];
+                    const std::uint64_t addend = (price >> bit) & 1 ? mask : 0;
+                    s.lane_sums[bit] = a ^ addend ^ carry;
+                    carry = (a & addend) | (carry & (a ^ addend));
+                }
+            }
+            std::uint64_t above = 0, equal = ~std::uint64_t{0};
+            for (size_t bit = s.lane_sums.size(); bit-- > 0;) {
+                if ((plan.cap_units >> bit) & 1) {
+                    equal &= s.lane_sums[bit];
+                } else {
+                    above |= equal & s.lane_sums[bit];
+                    equal &= ~s.lane_sums[bit];
+                }
+            }
+            capped &= above;
+        }
+        for (size_t k = 0; k < rules; ++k) {
+            const auto& rule = plan.rules[at(plan.capped_rate_rules[k])];
+            s.capped_due[k] +=
+                rule.price * static_cast<double>(count_bits(
+                                 s.lane_masks[at(plan.capped_rule_outcome[k])] & ~capped));
+        }
+        for (std::uint64_t left = capped; left != 0; left &= left - 1) {
+            const int lane = std::countr_zero(left);
+            double paid = 0;
+            for (size_t k = 0; k < rules; ++k) {
+                if (!((s.lane_masks[at(plan.capped_rule_outcome[k])] >> lane) & 1)) continue;
+                const double amount = std::min(plan.rules[at(plan.capped_rate_rules[k])].price,
+                                               std::max(0.0, plan.per_participant_cap - paid));
+                paid += amount;
+                s.capped_due[k] += amount;
+            }
+        }
+    }
+    const int enrolled = cohort.enrol_first + b;
+    for (size_t k = 0; k < rules; ++k) {
+        if (s.capped_due[k] == 0) continue;
+        const int r = plan.capped_rate_rules[k];
+        const auto& rule = plan.rules[at(r)];
+        add_capped_due(
+            plan, r, enrolled + plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag,
+            s.capped_due[k], out);
+    }
+}
+
+void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, Outcomes& out) {
+    const auto& cohort = plan.cohorts[at(c)];
+    const size_t outcomes = plan.outcomes.size();
+    const size_t co = at(c) * outcomes;
+    std::fill(out.counts.begin() + cohort.first_count,
+              out.counts.begin() + cohort.first_count + cohort.batches * static_cast<int>(outcomes),
+              0.0);
+
+    // Outcomes drawn jointly per participant (per-participant cap), in patterns or one by one.
+    if (plan.participant_mode == ParticipantMode::patterns) {
+        const size_t np = plan.pattern_outcomes.size();
+        bool probabilities_ready = false;  // computed only if a batch takes the multinomial
+        auto pattern_probabilities = [&] {
+            for (size_t k = 0; k < plan.patterns.size(); ++k) {
+                double probability = 1;
+                for (size_t j = 0; j < np; ++j) {
+                    const int leader = plan.pattern_leader[j];
+                    if (leader >= 0 && !plan.patterns[k].achieved[at(leader)])
+                        continue;  // no choice
+                    const double p = s.mean[co + at(plan.pattern_outcomes[j])];
+                    probability *= plan.patterns[k].achieved[j] ? p : 1 - p;
+                }
+                s.pattern_probability[k] = probability;
+            }
+            probabilities_ready = true;
+        };
+        Stream rng(plan.seed, trial, cohort.key ^ stream_key("patterns"));
+        for (int b = 0; b < cohort.batches; ++b) {
+            // A multinomial over patterns costs a binomial per pattern, bit-sliced draws a few
+            // nanoseconds per participant: take the cheaper for this batch's size.
+            if (plan.patterns.size() * 8 >
+                static_cast<size_t>(out.batch_size[at(cohort.first_batch + b)])) {
+                draw_batch_bitsliced(plan, rng, c, b, s, out);
+                continue;
+            }
+            // Multinomial over patterns as a chain of conditional binomials.
+            if (!probabilities_ready) pattern_probabilities();
+            long long remaining = out.batch_size[at(cohort.first_batch + b)];
+            double probability_left = 1;
+            for (size_t k = 0; k < plan.patterns.size(); ++k) {
+                long long n = 0;
+                if (k + 1 == plan.patterns.size()) {
+                    n = remaining;
+                } else if (remaining > 0 && probability_left > 0) {
+                    n = sample_binomial(rng, remaining,
+                                        std::min(1.0, s.pattern_probability[k] / probability_left));
+                }
+                remaining -= n;
+                probability_left -= s.pattern_probability[k];
+                if (n == 0) continue;
+                const auto& pattern = plan.patterns[k];
+                for (size_t j = 0; j < np; ++j)
+                    if (pattern.achieved[j])
+                        out.counts[at(plan.count_index(c, plan.pattern_outcomes[j], b))] +=
+                            static_cast<double>(n);
+                const int enrolled = cohort.enrol_first + b;
+                for (const auto& payment : pattern.payments)
+                    if (payment.amount > 0)
+                        add_capped_due(plan, payment.rule, enrolled + payment.offset,
+                                          static_cast<double>(n) * payment.amount, out);
+            }
+        }
+    } else if (plan.participant_mode == ParticipantMode::individuals) {
+        Stream rng(plan.seed, trial, cohort.key ^ stream_key("individuals"));
+        const size_t np = plan.pattern_outcomes.size();
+        for (int b = 0; b < cohort.batches; ++b) {
+            const int enrolled = cohort.enrol_first + b;
+            for (long long i = 0; i < out.batch_size[at(cohort.first_batch + b)]; ++i) {
+                // A million participants with count outcomes take seconds: stay interruptible.
+                if ((i & 4095) == 0 && s.cancel && s.cancel->load(std::memory_order_relaxed))
+                    return;
+                for (size_t j = 0; j < np; ++j) {
+                    const int o = plan.pattern_outcomes[j];
+                    const auto& outcome = plan.outcomes[at(o)];
+                    const double mean = s.mean[co + at(o)];
+                    long long value = 0;
+                    if (outcome.kind == OutcomeKind::count) {
+                        value = draw_individual_count(rng, mean, outcome.dispersion);
+                    } else {
+                        const int leader = plan.pattern_leader[j];
+                        const bool eligible = leader < 0 || s.individual[at(leader)] > 0;
+                        value = eligible && rng.uniform() < mean ? 1 : 0;
+                    }
+                    s.individual[j] = value;
+                    out.counts[at(plan.count_index(c, o, b))] += static_cast<double>(value);
+                }
+                double paid = 0;
+                for (size_t k = 0; k < plan.capped_rate_rules.size(); ++k) {
+                    const int r = plan.capped_rate_rules[k];
+                    const auto& rule = plan.rules[at(r)];
+                    const long long achieved = s.individual[at(plan.capped_rule_outcome[k])];
+                    if (achieved == 0) continue;
+                    double amount = std::min(rule.price * static_cast<double>(achieved),
+                                             std::max(0.0, plan.per_participant_cap - paid));
+                    paid += amount;
+                    if (amount > 0)
+                        add_capped_due(plan, r,
+                                          enrolled +
+                                              plan.outcomes[at(rule.outcome)].observed_after +
+                                              rule.payment_lag,
+                                          amount, out);
+                }
+            }
+        }
+    }
+
+    // Every other outcome in aggregate per batch: exact sums of binomials and negative binomials.
+    for (int o : plan.outcome_order) {
+        if (std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), o) !=
+            plan.pattern_outcomes.end())
+            continue;
+        const auto& outcome = plan.outcomes[at(o)];
+        Stream rng(plan.seed, trial, cohort.key ^ outcome.key);
+        const double mean = s.mean[co + at(o)];
+        if (!outcome.per_batch) {
+            // Only the cohort's total matters: one exact aggregate draw, kept in batch 0.
+            const long long n = out.cohort_size[at(c)];
+            long long eligible = n;
+            if (outcome.leader >= 0) {
+                double leader_total = 0;
+                for (int b = 0; b < cohort.batches; ++b)
+                    leader_total += out.counts[at(plan.count_index(c, outcome.leader, b))];
+                eligible = static_cast<long long>(leader_total);
+            }
+            out.counts[at(plan.count_index(c, o, 0))] =
+                static_cast<double>(outcome.kind == OutcomeKind::count
+                                        ? sample_count_total(rng, n, mean, outcome.dispersion)
+                                        : sample_binomial(rng, eligible, mean));
+            continue;
+        }
+        for (int b = 0; b < cohort.batches; ++b) {
+            const long long n = out.batch_size[at(cohort.first_batch + b)];
+            long long value = 0;
+            if (outcome.kind == OutcomeKind::count) {
+                value = sample_count_total(rng, n, mean, outcome.dispersion);
+            } else {
+                long long eligible = outcome.leader >= 0
+                                         ? static_cast<long long>(
+                                               out.counts[at(plan.count_index(c, outcome.leader, b))])
+                                         : n;
+                value = sample_binomial(rng, eligible, mean);
+            }
+            out.counts[at(plan.count_index(c, o, b))] = static_cast<double>(value);
+        }
+    }
+
+    // Cohort totals, aggregate rate-card payments, and the comparison group.
+    for (size_t o = 0; o < outcomes; ++o) {
+        double total = 0;
+        for (int b = 0; b < cohort.batches; ++b)
+            total += out.counts[at(plan.count_index(c, static_cast<int>(o), b))];
+        out.total[co + o] = total;
+    }
+    if (plan.participant_mode == ParticipantMode::aggregate) add_rate_card_units(plan, c, out);
+    for (size_t o = 0; o < outcomes; ++o) {
+        const auto& outcome = plan.outcomes[o];
+        if (!outcome.compared) continue;
+        const double base = out.base[co + o];
+        if (plan.comparison_kind == ComparisonKind::historical) {
+            out.comparison_total[co + o] = base;
+            out.comparison_members[co + o] = 1;
+            continue;
+        }
+        const long long members =
+            std::llround(plan.comparison_ratio * static_cast<double>(out.cohort_size[at(c)]));
+        Stream rng(plan.seed, trial, cohort.key ^ outcome.key ^ stream_key("comparison"));
+        long long total = outcome.kind == OutcomeKind::count
+                              ? sample_count_total(rng, members, base, outcome.dispersion)
+                              : sample_binomial(rng, members, base);
+        out.comparison_total[co + o] = static_cast<double>(total);
+        out.comparison_members[co + o] = static_cast<double>(members);
+    }
+}
+
+}  // namespace
+
+DrawScratch::DrawScratch(const Plan& plan) {
+    const size_t C = plan.cohorts.size(), O = plan.outcomes.size();
+    uniforms.resize(plan.parameters.size());
+    copula_normals.resize(plan.correlated.size());
+    values.resize(plan.parameters.size());
+    mean.resize(C * O);
+    pattern_probability.resize(plan.patterns.size());
+    individual.resize(plan.pattern_outcomes.size());
+    lane_masks.resize(plan.pattern_outcomes.size());
+    lane_counters.resize(plan.pattern_outcomes.size() + 1);
+    lane_sums.resize(static_cast<size_t>(plan.sum_bits));
+    capped_due.resize(plan.capped_rate_rules.size());
+}
+
+Outcomes::Outcomes(const Plan& plan) {
+    const size_t C = plan.cohorts.size(), O = plan.outcomes.size();
+    const size_t rate_cells = plan.rules.size() * at(plan.horizon);
+    cohort_size.resize(C);
+    batch_size.resize(at(plan.batches));
+    counts.resize(at(plan.batch_counts));
+    total.resize(C * O);
+    comparison_total.resize(C * O);
+    comparison_members.resize(C * O);
+    base.resize(C * O);
+    observed.assign(C * O, 1);
+    rate_card_units.resize(rate_cells);
+    rate_card_due.resize(rate_cells);
+}
+
+void resolve_means(const Plan& plan, DrawScratch& s, Outcomes& out) {
+    resolve_means_impl(plan, s, out);
+}
+
+void add_rate_card_units(const Plan& plan, int c, Outcomes& out) {
+    const auto& cohort = plan.cohorts[at(c)];
+    for (size_t r = 0; r < plan.rules.size(); ++r) {
+        const auto& rule = plan.rules[r];
+        if (rule.basis != Basis::rate_card) continue;
+        const int offset = plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag;
+        for (int b = 0; b < cohort.batches; ++b) {
+            const double count = out.counts[at(plan.count_index(c, rule.outcome, b))];
+            if (count > 0)
+                out.rate_card_units[r * at(plan.horizon) + at(cohort.enrol_first + b + offset)] +=
+                    count;
+        }
+    }
+}
+
+void draw(const Plan& plan, std::uint64_t trial, DrawScratch& s, Outcomes& out) {
+    draw_parameters(plan, trial, s);
+    for (size_t c = 0; c < plan.cohorts.size(); ++c) {
+        const auto& cohort = plan.cohorts[c];
+        // Sizes: rounded to whole participants, at least 0 and at most the validated limit.
+        double size = std::round(s.values[at(cohort.size_parameter)]);
+        long long n = static_cast<long long>(std::clamp(size, 0.0, 1e7));
+        out.cohort_size[c] = n;
+        const long long k = cohort.batches;
+        for (long long b = 0; b < k; ++b)
+            out.batch_size[at(cohort.first_batch) + static_cast<size_t>(b)] =
+                n / k + (b < n % k ? 1 : 0);
+    }
+    resolve_means_impl(plan, s, out);
+    if (plan.participant_mode == ParticipantMode::aggregate)
+        std::fill(out.rate_card_units.begin(), out.rate_card_units.end(), 0.0);
+    else
+        std::fill(out.rate_card_due.begin(), out.rate_card_due.end(), 0.0);
+    for (size_t c = 0; c < plan.cohorts.size(); ++c) draw_cohort(plan, trial, static_cast<int>(c), s, out);
+}
+
+}  // namespace sib

@@ -1,0 +1,46 @@
+#pragma once
+// draw: one trial's random part. Parameters through the copula, cohort sizes, every
+// participant's outcomes (in exact aggregates, or participant by participant under a
+// per-participant cap) and the comparison groups, into Outcomes. Works in DrawScratch buffers
+// sized once per plan: allocation-free and throws nothing.
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "sib/outcomes.hpp"
+#include "sib/plan.hpp"
+
+namespace sib {
+
+/// Working space of the draws; reused across trials.
+struct DrawScratch {
+    std::vector<double> uniforms;        ///< per parameter
+    std::vector<double> copula_normals;  ///< per correlated parameter
+    std::vector<double> values;          ///< per parameter: the drawn value
+    std::vector<double> mean;  ///< [c*O+o] participants' mean (binary: probability, given the
+                               ///< leader for followers)
+    std::vector<double> pattern_probability;
+    std::vector<long long> individual;         ///< individuals mode: one participant's outcomes
+    std::vector<std::uint64_t> lane_masks;     ///< bit-sliced draws: per pattern outcome, 64 lanes
+    std::vector<std::uint64_t> lane_counters;  ///< lanes with at least k+1 paid achievements
+    std::vector<std::uint64_t> lane_sums;      ///< bit planes of each lane's total in price units
+    std::vector<double> capped_due;            ///< per capped rate-card rule, one batch
+    /// Set by a caller that can be interrupted: draws that go participant by participant stop
+    /// early when it becomes true (the trial's results are then meaningless and discarded).
+    const std::atomic<bool>* cancel = nullptr;
+
+    explicit DrawScratch(const Plan& plan);
+};
+
+/// From the parameter values in `scratch.values`: participants' mean (into `scratch.mean`) and
+/// the no-intervention mean (into `outcomes.base`) of every (cohort, outcome).
+void resolve_means(const Plan& plan, DrawScratch& scratch, Outcomes& outcomes);
+
+/// Adds the rate-card achievements of cohort `c` from its batch counts to
+/// `outcomes.rate_card_units`, each due in period enrol + observed_after + payment_lag.
+void add_rate_card_units(const Plan& plan, int c, Outcomes& outcomes);
+
+/// The draws of trial `trial`: everything in `outcomes`, from the streams of (seed, trial).
+void draw(const Plan& plan, std::uint64_t trial, DrawScratch& scratch, Outcomes& outcomes);
+
+}  // namespace sib

@@ -1,0 +1,395 @@
+#include "sib/settlement.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace sib {
+
+namespace {
+
+using std::size_t;
+
+constexpr size_t at(int i) {
+    return static_cast<size_t>(i);
+}
+
+/// Below this distance a double decision (improvement against a threshold or a schedule point,
+/// successes against a share) is taken again in exact decimal arithmetic (exact.hpp).
+constexpr double near_tie = 1e-9;
+
+/// Sums over the cohorts in a scope (-1: all): participants, realised total, and the comparison
+/// group's mean per member weighted by participants (so comparison / participants is the pooled
+/// comparison mean).
+struct ScopeSums {
+    double participants = 0, total = 0, comparison = 0;
+};
+
+ScopeSums scope_of(const Plan& plan, const Outcomes& out, int outcome, int cohort) {
+    ScopeSums scope;
+    const size_t O = plan.outcomes.size();
+    for (size_t c = 0; c < plan.cohorts.size(); ++c) {
+        if (cohort >= 0 && at(cohort) != c) continue;
+        const size_t co = c * O + at(outcome);
+        const double n = static_cast<double>(out.cohort_size[c]);
+        scope.participants += n;
+        scope.total += out.total[co];
+        if (out.comparison_members[co] > 0)
+            scope.comparison += n * out.comparison_total[co] / out.comparison_members[co];
+    }
+    return scope;
+}
+
+/// The same sums as exact fractions of the numbers as drawn or written.
+struct ExactScope {
+    Ratio participants, total, comparison;
+};
+
+ExactScope exact_scope_of(const Plan& plan, const Outcomes& out, int outcome, int cohort) {
+    ExactScope scope;
+    const size_t O = plan.outcomes.size();
+    for (size_t c = 0; c < plan.cohorts.size(); ++c) {
+        if (cohort >= 0 && at(cohort) != c) continue;
+        const size_t co = c * O + at(outcome);
+        const Ratio n = ratio_of_integer(out.cohort_size[c]);
+        scope.participants = scope.participants + n;
+        scope.total = scope.total + decimal_of(out.total[co]);
+        if (out.comparison_members[co] > 0)
+            scope.comparison =
+                scope.comparison + n * decimal_of(out.comparison_total[co]) /
+                                       decimal_of(out.comparison_members[co]);
+    }
+    return scope;
+}
+
+/// Where the scope's improvement lies against `point` (a threshold or schedule point): -1 below,
+/// 0 on it, 1 above. Decided in double when clear, else exactly: with K the comparison and T
+/// the participants' total over the same participants, the improvement is (K - T) / K (better:
+/// lower) or (T - K) / K, so improvement ≥ point ⇔ gain ≥ point × K.
+struct ImprovementTest {
+    const Plan& plan;
+    const Outcomes& out;
+    const PlanRule& rule;
+    int cohort;
+    double improvement;
+    bool exact_ready = false;
+    Ratio gain, comparison;
+
+    int against(double point) {
+        const double gap = improvement - point;
+        if (std::abs(gap) > near_tie) return gap < 0 ? -1 : 1;
+        if (!exact_ready) {
+            const ExactScope e = exact_scope_of(plan, out, rule.outcome, cohort);
+            gain = plan.outcomes[at(rule.outcome)].better == Better::lower
+                       ? e.comparison - e.total
+                       : e.total - e.comparison;
+            comparison = e.comparison;
+            exact_ready = true;
+        }
+        return compare(gain, decimal_of(point) * comparison);
+    }
+};
+
+double schedule_payment(const std::vector<SchedulePoint>& schedule, ImprovementTest& test) {
+    if (test.against(schedule.front().improvement) < 0) return 0;
+    for (size_t i = 1; i < schedule.size(); ++i) {
+        const auto& hi = schedule[i];
+        if (test.against(hi.improvement) >= 0) continue;
+        const auto& lo = schedule[i - 1];
+        if (test.against(lo.improvement) == 0) return lo.payment;
+        const double w = std::clamp(
+            (test.improvement - lo.improvement) / (hi.improvement - lo.improvement), 0.0, 1.0);
+        return lo.payment + w * (hi.payment - lo.payment);
+    }
+    return schedule.back().payment;
+}
+
+/// What a group rule owes for its scope before rounding and caps, and whether its condition held.
+double assess(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out,
+              bool& met) {
+    const ScopeSums scope = scope_of(plan, out, rule.outcome, cohort);
+    if (rule.basis == Basis::target) {
+        if (rule.share_target) {
+            const double gap = scope.total - rule.at_least * scope.participants;
+            met = std::abs(gap) > near_tie * std::max(1.0, scope.participants)
+                      ? gap >= 0
+                      : compare(decimal_of(scope.total),
+                                decimal_of(rule.at_least) * ratio_of_integer(static_cast<long long>(
+                                                                scope.participants))) >= 0;
+        } else {
+            met = scope.total >= rule.at_least;  // whole numbers both
+        }
+        return met ? rule.amount + rule.price * scope.total : 0.0;
+    }
+    const double n = scope.participants;
+    const double t = n > 0 ? scope.total / n : 0.0;
+    const double c = n > 0 ? scope.comparison / n : 0.0;
+    if (!(c > 0)) {
+        met = false;
+        return 0;
+    }
+    ImprovementTest test{plan, out, rule, cohort,
+                         relative_improvement(plan.outcomes[at(rule.outcome)].better, t, c),
+                         false, {}, {}};
+    met = test.against(rule.threshold) >= 0;
+    if (!met) return 0;
+    switch (rule.versus_pay) {
+        case VersusPay::price:
+            return rule.price * std::abs(scope.comparison - scope.total);
+        case VersusPay::schedule:
+            return schedule_payment(rule.schedule, test);
+        case VersusPay::amount:
+            return rule.amount;
+    }
+    return 0;
+}
+
+/// The period in which the last outcome of a group rule's scope is known: the last enrolment
+/// period with participants, plus observed_after; -1 when the scope has none.
+int known_period(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out) {
+    int period = -1;
+    for (size_t c = 0; c < plan.cohorts.size(); ++c) {
+        if (cohort >= 0 && at(cohort) != c) continue;
+        const auto& plan_cohort = plan.cohorts[c];
+        // Participants fill enrolment periods from the first: with n below the number of
+        // periods, the n-th period is the last with anyone in it.
+        const long long filled = std::min<long long>(out.cohort_size[c], plan_cohort.batches);
+        if (filled == 0) continue;
+        period = std::max(period, plan_cohort.enrol_first + static_cast<int>(filled) - 1);
+    }
+    return period < 0 ? -1 : period + plan.outcomes[at(rule.outcome)].observed_after;
+}
+
+bool scope_observed(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out) {
+    const size_t O = plan.outcomes.size();
+    for (size_t c = 0; c < plan.cohorts.size(); ++c)
+        if ((cohort < 0 || at(cohort) == c) && !out.observed[c * O + at(rule.outcome)])
+            return false;
+    return true;
+}
+
+/// Runs through the slots of one period: what each rule owes, rounded to minor units, then the
+/// caps in settlement order, then each payer's part.
+struct PeriodSettler {
+    const Plan& plan;
+    const Outcomes& out;
+    Settlement& s;
+
+    void settle_slot(size_t i) {
+        const auto& slot = plan.slots[i];
+        const auto& rule = plan.rules[at(slot.rule)];
+        const size_t C = plan.cohorts.size(), H = at(plan.horizon);
+        s.slot_paid[i] = 0;
+        double due_money = 0;
+        if (rule.basis == Basis::rate_card) {
+            const size_t cell = at(slot.rule) * H + at(slot.period);
+            due_money = plan.participant_mode == ParticipantMode::aggregate
+                            ? rule.price * out.rate_card_units[cell]
+                            : out.rate_card_due[cell];
+        } else {
+            const size_t scope = slot.cohort >= 0 ? at(slot.cohort) : C;
+            const int known = s.known[at(slot.rule) * (C + 1) + scope];
+            if (known < 0 || known + rule.payment_lag != slot.period) return;
+            if (!s.scope_observed[at(slot.rule) * (C + 1) + scope]) return;  // not assessed
+            const size_t where = at(slot.rule) * C + (slot.cohort >= 0 ? at(slot.cohort) : 0);
+            bool met = false;
+            due_money = assess(plan, rule, slot.cohort, out, met);
+            s.met[where] = met ? 1 : 0;
+            s.assessed[where] = 1;
+        }
+        long long due = round_to_units(due_money, plan.minor_unit);
+        if (rule.net_of >= 0) {
+            // A reconciliation: less what the other rule has paid, within the same cohort when
+            // both rules are assessed per cohort.
+            const auto& other = plan.rules[at(rule.net_of)];
+            const long long other_paid =
+                slot.cohort >= 0 && other.per == Scope::cohort
+                    ? s.rule_cohort_paid[at(rule.net_of) * C + at(slot.cohort)]
+                    : s.rule_paid[at(rule.net_of)];
+            due = std::max(0LL, due - other_paid);
+        }
+        long long paid = std::min(due, std::max(0LL, rule.cap_units - s.rule_paid[at(slot.rule)]));
+        paid = std::min(paid, std::max(0LL, plan.total_cap_units - s.total_paid));
+        if (paid <= 0) return;
+        s.slot_paid[i] = paid;
+        s.rule_paid[at(slot.rule)] += paid;
+        if (slot.cohort >= 0) s.rule_cohort_paid[at(slot.rule) * C + at(slot.cohort)] += paid;
+        s.total_paid += paid;
+        const size_t t = at(slot.period);
+        s.payments[t] += money_of(paid, plan.minor_unit);
+        split_units(paid, rule.payer_fractions, s.parts.data());
+        for (size_t p = 0; p < plan.payers.size(); ++p) {
+            if (s.parts[p] == 0) continue;
+            const double part = money_of(s.parts[p], plan.minor_unit);
+            s.payer_paid[p] += s.parts[p];
+            s.payer_flows[p * H + t] -= part;
+            s.payer_pv[p] += part * plan.discount[t];
+        }
+    }
+};
+
+/// The investors' vehicle (docs/model.md, "Provider and investors"), one period at a time:
+/// payments in, costs out of cash then drawn, the rest unfunded; cash beyond costs to come down
+/// the waterfall; the guarantee in the last period.
+struct Waterfall {
+    const Plan& plan;
+    Settlement& s;
+    double cash = 0, drawn = 0;
+
+    void start() {
+        std::fill(s.tranche_balance.begin(), s.tranche_balance.end(), 0.0);
+        std::fill(s.tranche_principal.begin(), s.tranche_principal.end(), 0.0);
+        std::fill(s.tranche_flows.begin(), s.tranche_flows.end(), 0.0);
+        std::fill(s.tranche_drawn.begin(), s.tranche_drawn.end(), 0.0);
+        std::fill(s.tranche_received.begin(), s.tranche_received.end(), 0.0);
+    }
+
+    void step(size_t t) {
+        const auto& inv = *plan.investors;
+        const size_t H = at(plan.horizon);
+        const size_t tranches = inv.tranches.size();
+        for (size_t j = 0; j < tranches; ++j)
+            s.tranche_balance[j] *= 1 + inv.tranches[j].periodic_rate;
+        // 1. outcome payments; 2. costs from cash, then drawn, then unfunded.
+        cash += s.payments[t];
+        const double from_cash = std::min(cash, s.costs[t]);
+        cash -= from_cash;
+        const double rest = s.costs[t] - from_cash;
+        const double draw = std::min(rest, std::max(0.0, inv.capital - drawn));
+        const double unfunded = rest - draw;
+        drawn += draw;
+        s.unfunded += unfunded;
+        s.provider_flows[t] = -unfunded;
+        for (size_t j = 0; j < tranches; ++j) {
+            const double d = draw * inv.tranches[j].share;
+            s.tranche_balance[j] += d;
+            s.tranche_principal[j] += d;
+            s.tranche_flows[j * H + t] -= d;
+            s.tranche_drawn[j] += d;
+        }
+        // 3. cash beyond every cost still to come goes down the waterfall.
+        double available = std::max(0.0, cash - s.cost_to_come[t]);
+        cash -= available;
+        for (size_t j = 0; j < tranches && available > 0; ++j) {
+            const bool last = j + 1 == tranches;
+            const double owed = s.tranche_balance[j];
+            const double paid = last ? available : std::min(available, owed);
+            const double to_balance = std::min(paid, owed);
+            const double accrued = owed - s.tranche_principal[j];  // return first, then principal
+            s.tranche_principal[j] -= std::max(0.0, to_balance - accrued);
+            s.tranche_balance[j] -= to_balance;
+            s.tranche_flows[j * H + t] += paid;
+            s.tranche_received[j] += paid;
+            available -= paid;
+        }
+        if (t + 1 == H && inv.has_guarantee) {
+            double left = inv.guarantee;
+            for (size_t j = 0; j < tranches; ++j) {
+                const double g = std::min(left, std::max(0.0, s.tranche_principal[j]));
+                s.tranche_principal[j] -= g;
+                s.tranche_balance[j] -= g;
+                s.tranche_flows[j * H + t] += g;
+                s.tranche_received[j] += g;
+                left -= g;
+                s.guarantee_paid += g;
+            }
+        }
+        double flow = 0;
+        for (size_t j = 0; j < tranches; ++j) flow += s.tranche_flows[j * H + t];
+        s.investor_flows[t] = flow;
+    }
+};
+
+}  // namespace
+
+double relative_improvement(Better better, double participants_mean, double comparison_mean) {
+    if (!(comparison_mean > 0)) return 0;
+    double change = better == Better::lower ? comparison_mean - participants_mean
+                                            : participants_mean - comparison_mean;
+    return change / comparison_mean;
+}
+
+Settlement::Settlement(const Plan& plan) {
+    const size_t C = plan.cohorts.size(), H = at(plan.horizon), P = plan.payers.size();
+    const size_t R = plan.rules.size();
+    const size_t T = plan.investors ? plan.investors->tranches.size() : 0;
+    slot_paid.resize(plan.slots.size());
+    rule_paid.resize(R);
+    rule_cohort_paid.resize(R * C);
+    payer_paid.resize(P);
+    met.resize(R * std::max<size_t>(C, 1));
+    assessed.resize(met.size());
+    payments.resize(H);
+    payer_flows.resize(P * H);
+    payer_pv.resize(P);
+    costs.resize(H);
+    provider_flows.resize(H);
+    tranche_flows.resize(T * H);
+    tranche_drawn.resize(T);
+    tranche_received.resize(T);
+    investor_flows.resize(H);
+    known.resize(R * (C + 1));
+    scope_observed.resize(R * (C + 1));
+    cost_to_come.resize(H);
+    tranche_balance.resize(T);
+    tranche_principal.resize(T);
+    parts.resize(P);
+}
+
+void settle(const Plan& plan, const Outcomes& out, Settlement& s) {
+    const size_t C = plan.cohorts.size(), H = at(plan.horizon);
+    std::fill(s.rule_paid.begin(), s.rule_paid.end(), 0);
+    std::fill(s.rule_cohort_paid.begin(), s.rule_cohort_paid.end(), 0);
+    std::fill(s.payer_paid.begin(), s.payer_paid.end(), 0);
+    std::fill(s.met.begin(), s.met.end(), 0);
+    std::fill(s.assessed.begin(), s.assessed.end(), 0);
+    std::fill(s.payments.begin(), s.payments.end(), 0.0);
+    std::fill(s.payer_flows.begin(), s.payer_flows.end(), 0.0);
+    std::fill(s.payer_pv.begin(), s.payer_pv.end(), 0.0);
+    s.total_paid = 0;
+    s.unfunded = 0;
+    s.guarantee_paid = 0;
+
+    // When each group rule's scope is known ([rule * (C + 1) + cohort], the pooled scope last),
+    // and whether all of it was observed.
+    for (size_t r = 0; r < plan.rules.size(); ++r) {
+        const auto& rule = plan.rules[r];
+        if (rule.basis == Basis::rate_card) continue;
+        for (size_t scope = 0; scope <= C; ++scope) {
+            if ((rule.per == Scope::all) != (scope == C)) continue;
+            const int cohort = scope == C ? -1 : static_cast<int>(scope);
+            s.known[r * (C + 1) + scope] = known_period(plan, rule, cohort, out);
+            s.scope_observed[r * (C + 1) + scope] = scope_observed(plan, rule, cohort, out);
+        }
+    }
+
+    // Provider costs: fixed per period plus per participant at enrolment.
+    std::copy(plan.cost_per_period.begin(), plan.cost_per_period.end(), s.costs.begin());
+    for (size_t c = 0; c < C; ++c) {
+        const auto& cohort = plan.cohorts[c];
+        for (int b = 0; b < cohort.batches; ++b)
+            s.costs[at(cohort.enrol_first + b)] +=
+                plan.cost_per_participant *
+                static_cast<double>(out.batch_size[at(cohort.first_batch + b)]);
+    }
+    double costs = 0;
+    for (size_t t = H; t-- > 0;) {
+        s.cost_to_come[t] = costs;
+        costs += s.costs[t];
+    }
+    s.provider_costs = costs;
+
+    PeriodSettler period{plan, out, s};
+    Waterfall waterfall{plan, s};
+    if (plan.investors) waterfall.start();
+    size_t i = 0;
+    for (size_t t = 0; t < H; ++t) {
+        for (; i < plan.slots.size() && at(plan.slots[i].period) == t; ++i) period.settle_slot(i);
+        if (plan.investors)
+            waterfall.step(t);
+        else
+            s.provider_flows[t] = s.payments[t] - s.costs[t];
+    }
+    for (; i < plan.slots.size(); ++i) s.slot_paid[i] = 0;  // beyond the horizon: refused at load
+}
+
+}  // namespace sib

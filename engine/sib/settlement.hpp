@@ -1,0 +1,61 @@
+#pragma once
+// settle: Outcomes → Settlement, one period at a time (docs/model.md, "The settlement loop"). In
+// each period, in order: the rules' payments due then (rate cards from achievements; group rules
+// assessed when their scope's last outcome is known), each rounded to whole minor units and cut
+// by the caps in settlement order, split among payers; then the investors' waterfall for that
+// period. The same function settles a simulated trial and observed results, so `run` and
+// `settle` cannot disagree. Buffers are sized once per plan: allocation-free, throws nothing.
+#include <vector>
+
+#include "sib/exact.hpp"
+#include "sib/outcomes.hpp"
+#include "sib/plan.hpp"
+
+namespace sib {
+
+struct Settlement {
+    // Payments, in whole minor units (Plan::minor_unit).
+    std::vector<long long> slot_paid;         ///< per payment slot, after all caps
+    std::vector<long long> rule_paid;         ///< per rule
+    std::vector<long long> rule_cohort_paid;  ///< [rule * C + cohort], per-cohort rules
+    std::vector<long long> payer_paid;        ///< per payer
+    long long total_paid = 0;
+
+    // Group rules, per rule (`per: all`) or [rule * C + cohort]: whether the condition held, and
+    // whether the scope was assessed at all (it has participants, and every cohort in it was
+    // observed). A rule not assessed pays nothing and its `met` is 0.
+    std::vector<char> met;
+    std::vector<char> assessed;
+
+    // Money per period, in currency units.
+    std::vector<double> payments;      ///< outcome payments, after caps
+    std::vector<double> payer_flows;   ///< [payer * H + period], payments (negative)
+    std::vector<double> payer_pv;      ///< per payer: present value of its payments
+    std::vector<double> costs;         ///< provider costs
+    std::vector<double> provider_flows;  ///< unfunded costs (negative), or with no investors
+                                         ///< payments less costs
+    std::vector<double> tranche_flows;   ///< [tranche * H + period], draws negative
+    std::vector<double> tranche_drawn, tranche_received;  ///< per tranche, whole contract
+    std::vector<double> investor_flows;                   ///< per period, all tranches
+    double provider_costs = 0;   ///< whole contract
+    double unfunded = 0;         ///< whole contract
+    double guarantee_paid = 0;   ///< in the last period
+
+    // Working space.
+    std::vector<int> known;  ///< [rule * (C + 1) + scope]: period its scope's outcome is known
+    std::vector<char> scope_observed;    ///< like `known`
+    std::vector<double> cost_to_come;    ///< per period: costs after that period
+    std::vector<double> tranche_balance, tranche_principal;
+    std::vector<long long> parts;        ///< per payer: one payment's split
+
+    explicit Settlement(const Plan& plan);
+};
+
+/// Settles `outcomes` under the plan's rules, caps, payers and waterfall into `settlement`.
+void settle(const Plan& plan, const Outcomes& outcomes, Settlement& settlement);
+
+/// A rule's measured relative improvement against the comparison: (c - t) / c for `better:
+/// lower`, (t - c) / c for `better: higher`; 0 when c is not positive.
+double relative_improvement(Better better, double participants_mean, double comparison_mean);
+
+}  // namespace sib

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "sib/distributions.hpp"
 #include "sib/finance.hpp"
 #include "sib/load.hpp"
 #include "sib/plan.hpp"
@@ -44,15 +45,16 @@ void draw_stage(benchmark::State& bench, const std::string& scenario) {
     sib::TrialState state(plan);
     std::uint64_t trial = 0;
     for (auto _ : bench) {
-        sib::draw_trial(plan, trial++, state);
-        benchmark::DoNotOptimize(state.counts.data());
+        sib::draw(plan, trial++, state.draws, state.outcomes);
+        benchmark::DoNotOptimize(state.outcomes.counts.data());
     }
     bench.SetItemsProcessed(bench.iterations());
 }
 BENCHMARK_CAPTURE(draw_stage, peterborough, std::string("peterborough"));
 BENCHMARK_CAPTURE(draw_stage, rate_card_2000, std::string("bench/rate-card-2000"));
 
-/// The stage after the draws: rules, caps, payers, savings, waterfall, IRR and metrics.
+/// The stage after the draws: rules, caps, payers and waterfall period by period (settle), then
+/// savings, IRR and metrics (fill_metrics).
 void settlement_stage(benchmark::State& bench, const std::string& scenario) {
     const sib::Plan plan = plan_of(scenario);
     const auto metrics = sib::metric_layout(plan);
@@ -60,7 +62,9 @@ void settlement_stage(benchmark::State& bench, const std::string& scenario) {
     sib::TrialState state(plan);
     sib::simulate_trial(plan, metrics, parties, 0, state);
     for (auto _ : bench) {
-        sib::settle_trial(plan, metrics, parties, state);
+        sib::settle(plan, state.outcomes, state.settlement);
+        sib::fill_metrics(plan, metrics, parties, state.outcomes, state.settlement,
+                          sib::NotAssessed::zero, state.metrics, state.flows);
         benchmark::DoNotOptimize(state.metrics.data());
     }
     bench.SetItemsProcessed(bench.iterations());

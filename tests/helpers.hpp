@@ -2,6 +2,8 @@
 // Small helpers shared by the engine tests: scenarios from inline YAML, one trial or one
 // settlement as a map from metric name to value.
 #include <map>
+
+#include <doctest/doctest.h>
 #include <string>
 #include <vector>
 
@@ -16,11 +18,26 @@ inline Scenario scenario_of(const std::string& yaml) {
     return load_scenario(yaml, "test.yaml");
 }
 
-using Metrics = std::map<std::string, double>;
+/// A trial's metrics by name. Reading a name that is not a metric fails the test: a misspelt or
+/// removed metric can never pass as a 0.
+class Metrics {
+  public:
+    void set(const std::string& name, double value) { values_[name] = value; }
+    bool has(const std::string& name) const { return values_.count(name) != 0; }
+    double operator[](const std::string& name) const {
+        const auto it = values_.find(name);
+        if (it == values_.end()) FAIL("no metric named '" << name << "'");
+        return it->second;
+    }
+    std::size_t size() const { return values_.size(); }
+
+  private:
+    std::map<std::string, double> values_;
+};
 
 inline Metrics metrics_of(const MetricLayout& layout, const TrialState& state) {
     Metrics out;
-    for (std::size_t i = 0; i < layout.names.size(); ++i) out[layout.names[i]] = state.metrics[i];
+    for (std::size_t i = 0; i < layout.names.size(); ++i) out.set(layout.names[i], state.metrics[i]);
     return out;
 }
 
@@ -48,13 +65,15 @@ inline std::vector<double> flows_of(const Plan& plan, const TrialState& state,
 }
 
 /// Settles the scenario on observed results and returns its metrics.
-inline Metrics settle(const std::string& yaml, const std::vector<Observation>& observations) {
+inline Metrics settle(const std::string& yaml, const std::vector<Observation>& observations,
+                      SettleOptions options = {}) {
     const Scenario scenario = scenario_of(yaml);
     const Plan plan = compile(scenario);
     const MetricLayout layout = metric_layout(plan);
     TrialState state(plan);
-    settle_observed(plan, scenario, Observed{"observed.yaml", observations}, layout,
-                    party_layout(plan), state);
+    std::vector<std::string> notes;
+    settle_observed(plan, Observed{"observed.yaml", observations}, options, layout,
+                    party_layout(plan), state, notes);
     return metrics_of(layout, state);
 }
 

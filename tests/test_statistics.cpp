@@ -208,8 +208,8 @@ correlations:
         std::vector<double> x, y;
         for (int i = 0; i < per_batch; ++i) {
             simulate_trial(plan, layout, parties, trial++, state);
-            x.push_back(state.values[0]);
-            y.push_back(state.values[1]);
+            x.push_back(state.draws.values[0]);
+            y.push_back(state.draws.values[1]);
         }
         const auto rx = ranks(x), ry = ranks(y);
         const double mean = (per_batch - 1) / 2.0;

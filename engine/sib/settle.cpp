@@ -137,7 +137,7 @@ void settle_observed(const Plan& plan, const Observed& observed, const SettleOpt
                 break;
             }
     }
-    if (!options.partial) {
+    if (!options.partial && sink.empty()) {  // an unknown name above already explains a gap
         std::vector<char> needed(O, 0);
         for (const auto& rule : plan.rules) needed[at(rule.outcome)] = 1;
         for (size_t o = 0; o < O; ++o) {

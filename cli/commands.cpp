@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cmath>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -653,7 +653,8 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
                 sweep_command(sweep_file, varies, sweep_metrics, sweep_options, out, err));
         if (*compare_cmd) return flushed(compare_command(compare_files, compare_options, out, err));
         if (*settle_cmd)
-            return flushed(settle_command(settle_file, observed_file, settle_partial, settle_options, out, err));
+            return flushed(settle_command(settle_file, observed_file, settle_partial,
+                                          settle_options, out, err));
     } catch (const InputError& e) {
         print_errors(e, err);
         return exit_invalid;

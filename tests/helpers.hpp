@@ -37,7 +37,8 @@ class Metrics {
 
 inline Metrics metrics_of(const MetricLayout& layout, const TrialState& state) {
     Metrics out;
-    for (std::size_t i = 0; i < layout.names.size(); ++i) out.set(layout.names[i], state.metrics[i]);
+    for (std::size_t i = 0; i < layout.names.size(); ++i)
+        out.set(layout.names[i], state.metrics[i]);
     return out;
 }
 

@@ -92,37 +92,41 @@ bool parse_number(const std::string& field, double& value) {
     return error == std::errc() && end == field.data() + field.size() && std::isfinite(value);
 }
 
-/// Compares `got` with the golden `expected` text of one file; every mismatch is a failed check
+/// Compares `got` with the golden `expected` text of one file and returns every mismatch, each
 /// naming scenario, file, row, column, expected and got (at most 20 per file, then a count).
 template <std::size_t N>
-void compare_file(const std::string& scenario, const std::string& file,
-                  const std::string& expected_text, const std::string& got_text,
-                  const Tolerance (&tolerances)[N]) {
+std::vector<std::string> mismatches_of(const std::string& scenario, const std::string& file,
+                                       const std::string& expected_text,
+                                       const std::string& got_text,
+                                       const Tolerance (&tolerances)[N]) {
     const Table expected = parse_csv(expected_text), got = parse_csv(got_text);
     const std::string where = "scenario " + scenario + ", " + file;
-    REQUIRE_MESSAGE(!expected.empty(), where << ": the golden file is empty");
-    REQUIRE_MESSAGE(!got.empty(), where << ": no output");
-    REQUIRE_MESSAGE(got[0] == expected[0],
-                    where << ": the header differs\n  expected: "
-                          << expected_text.substr(0, expected_text.find('\n'))
-                          << "\n  got:      " << got_text.substr(0, got_text.find('\n')));
+    std::vector<std::string> problems;
+    if (expected.empty()) return {where + ": the golden file is empty"};
+    if (got.empty()) return {where + ": no output"};
+    if (got[0] != expected[0])
+        return {where + ": the header differs\n  expected: " +
+                expected_text.substr(0, expected_text.find('\n')) +
+                "\n  got:      " + got_text.substr(0, got_text.find('\n'))};
     const Row& header = expected[0];
     std::vector<const Tolerance*> column_tolerance;
     for (const auto& column : header) {
         column_tolerance.push_back(tolerance_for(tolerances, column));
-        REQUIRE_MESSAGE(column_tolerance.back() != nullptr,
-                        where << ": no tolerance stated for column '" << column << "'");
+        if (column_tolerance.back() == nullptr)
+            return {where + ": no tolerance stated for column '" + column + "'"};
     }
-    CHECK_MESSAGE(got.size() == expected.size(),
-                  where << ": " << got.size() - 1 << " rows, expected " << expected.size() - 1);
+    if (got.size() != expected.size())
+        problems.push_back(where + ": " + std::to_string(got.size() - 1) + " rows, expected " +
+                           std::to_string(expected.size() - 1));
     int mismatches = 0;
     const std::size_t rows = std::min(got.size(), expected.size());
     for (std::size_t r = 1; r < rows; ++r) {
         const std::string row_name = "row " + std::to_string(r) + " (" + expected[r][0] + ")";
         if (got[r].size() != header.size() || expected[r].size() != header.size()) {
             ++mismatches;
-            FAIL_CHECK(where << ", " << row_name << ": " << got[r].size() << " fields (golden "
-                             << expected[r].size() << "), expected " << header.size());
+            problems.push_back(where + ", " + row_name + ": " + std::to_string(got[r].size()) +
+                               " fields (golden " + std::to_string(expected[r].size()) +
+                               "), expected " + std::to_string(header.size()));
             continue;
         }
         for (std::size_t c = 0; c < header.size(); ++c) {
@@ -137,15 +141,26 @@ void compare_file(const std::string& scenario, const std::string& file,
             }
             if (same) continue;
             if (++mismatches <= 20)
-                FAIL_CHECK(where << ", " << row_name << ", column " << header[c] << ": expected "
-                                 << e << ", got " << g);
+                problems.push_back(where + ", " + row_name + ", column " + header[c] +
+                                   ": expected " + e + ", got " + g);
         }
     }
-    if (mismatches > 20) FAIL_CHECK(where << ": " << mismatches << " mismatching cells in all");
-    CHECK_MESSAGE(
-        mismatches == 0,
-        where << ": " << mismatches
-              << " mismatches; if intended, run scripts/update-golden.sh and review the diff");
+    if (mismatches > 20)
+        problems.push_back(where + ": " + std::to_string(mismatches) + " mismatching cells in all");
+    return problems;
+}
+
+/// Fails the test with every mismatch of one file.
+template <std::size_t N>
+void compare_file(const std::string& scenario, const std::string& file,
+                  const std::string& expected_text, const std::string& got_text,
+                  const Tolerance (&tolerances)[N]) {
+    const auto problems = mismatches_of(scenario, file, expected_text, got_text, tolerances);
+    for (const auto& problem : problems) FAIL_CHECK(problem);
+    CHECK_MESSAGE(problems.empty(), "scenario " << scenario << ", " << file << ": "
+                                                << problems.size()
+                                                << " mismatches; if intended, run "
+                                                   "scripts/update-golden.sh and review the diff");
 }
 
 std::vector<std::string> names_in(const fs::path& dir, bool directories) {
@@ -216,11 +231,21 @@ TEST_CASE("golden: the comparison itself reports a changed cell, with scenario, 
     const std::string flipped =
         "metric,mean,sd,se,p5,p25,p50,p75,p95,min,max\n"
         "payments.total,1234567892,0,0,0,0,0,0,0,0,1\n";
-    compare_file("self-check", "summary.csv", expected, flipped, summary_tolerances);
-    double e = 0, g = 0;
-    REQUIRE(parse_number("1234567891", e));
-    REQUIRE(parse_number("1234567901", g));
-    CHECK(std::abs(g - e) > rel * std::abs(e) + abs_tol);
+    CHECK(
+        mismatches_of("self-check", "summary.csv", expected, flipped, summary_tolerances).empty());
+    const std::string changed =
+        "metric,mean,sd,se,p5,p25,p50,p75,p95,min,max\n"
+        "payments.total,1234567901,0,0,0,0,0,0,0,0,1\n";
+    const auto problems =
+        mismatches_of("self-check", "summary.csv", expected, changed, summary_tolerances);
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0] ==
+          "scenario self-check, summary.csv, row 1 (payments.total), column mean: expected "
+          "1234567891, got 1234567901");
+    const std::string short_by_a_row = "metric,mean,sd,se,p5,p25,p50,p75,p95,min,max\n";
+    CHECK(
+        mismatches_of("self-check", "summary.csv", expected, short_by_a_row, summary_tolerances) ==
+        std::vector<std::string>{"scenario self-check, summary.csv: 0 rows, expected 1"});
     CHECK(tolerance_for(cashflow_tolerances, "Ministry of Justice.p95") != nullptr);
     CHECK(tolerance_for(cashflow_tolerances, "Ministry of Justice.p50") == nullptr);
     CHECK(tolerance_for(summary_tolerances, "p99") == nullptr);

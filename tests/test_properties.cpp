@@ -308,7 +308,8 @@ TEST_CASE("properties of 200 random valid scenarios hold in every trial") {
             if (g.total_cap >= 0) CHECK(at_most(total, g.total_cap));
             if (g.per_participant_cap >= 0) {
                 double participants = 0, rate_paid = 0;
-                for (const auto n : state.outcomes.cohort_size) participants += static_cast<double>(n);
+                for (const auto n : state.outcomes.cohort_size)
+                    participants += static_cast<double>(n);
                 for (const auto& r : g.rate_rules)
                     rate_paid += metric(layout, state, "payments." + r);
                 CHECK(at_most(rate_paid, g.per_participant_cap * participants));

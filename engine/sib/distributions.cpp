@@ -22,7 +22,6 @@ using DoublePolicy = boost::math::policies::policy<
     boost::math::policies::pole_error<boost::math::policies::errno_on_error>>;
 using StandardNormal = boost::math::normal_distribution<double, DoublePolicy>;
 
-
 struct QuantileVisitor {
     double u;
     double operator()(const Fixed& d) const { return d.value; }

@@ -156,9 +156,9 @@ void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, DrawScrat
         if (s.capped_due[k] == 0) continue;
         const int r = plan.capped_rate_rules[k];
         const auto& rule = plan.rules[at(r)];
-        add_capped_due(
-            plan, r, enrolled + plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag,
-            s.capped_due[k], out);
+        add_capped_due(plan, r,
+                       enrolled + plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag,
+                       s.capped_due[k], out);
     }
 }
 
@@ -221,7 +221,7 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                 for (const auto& payment : pattern.payments)
                     if (payment.amount > 0)
                         add_capped_due(plan, payment.rule, enrolled + payment.offset,
-                                          static_cast<double>(n) * payment.amount, out);
+                                       static_cast<double>(n) * payment.amount, out);
             }
         }
     } else if (plan.participant_mode == ParticipantMode::individuals) {
@@ -259,10 +259,9 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                     paid += amount;
                     if (amount > 0)
                         add_capped_due(plan, r,
-                                          enrolled +
-                                              plan.outcomes[at(rule.outcome)].observed_after +
-                                              rule.payment_lag,
-                                          amount, out);
+                                       enrolled + plan.outcomes[at(rule.outcome)].observed_after +
+                                           rule.payment_lag,
+                                       amount, out);
                 }
             }
         }
@@ -298,10 +297,11 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
             if (outcome.kind == OutcomeKind::count) {
                 value = sample_count_total(rng, n, mean, outcome.dispersion);
             } else {
-                long long eligible = outcome.leader >= 0
-                                         ? static_cast<long long>(
-                                               out.counts[at(plan.count_index(c, outcome.leader, b))])
-                                         : n;
+                long long eligible =
+                    outcome.leader >= 0
+                        ? static_cast<long long>(
+                              out.counts[at(plan.count_index(c, outcome.leader, b))])
+                        : n;
                 value = sample_binomial(rng, eligible, mean);
             }
             out.counts[at(plan.count_index(c, o, b))] = static_cast<double>(value);
@@ -404,7 +404,8 @@ void draw(const Plan& plan, std::uint64_t trial, DrawScratch& s, Outcomes& out) 
         std::fill(out.rate_card_units.begin(), out.rate_card_units.end(), 0.0);
     else
         std::fill(out.rate_card_due.begin(), out.rate_card_due.end(), 0.0);
-    for (size_t c = 0; c < plan.cohorts.size(); ++c) draw_cohort(plan, trial, static_cast<int>(c), s, out);
+    for (size_t c = 0; c < plan.cohorts.size(); ++c)
+        draw_cohort(plan, trial, static_cast<int>(c), s, out);
 }
 
 }  // namespace sib

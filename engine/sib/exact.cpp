@@ -84,8 +84,7 @@ Ratio decimal_of(double x) {
 Ratio operator+(const Ratio& a, const Ratio& b) {
     if (!a.exact || !b.exact) return inexact();
     int128 x, y, den;
-    if (!mul(a.num, b.den, x) || !mul(b.num, a.den, y) || !mul(a.den, b.den, den))
-        return inexact();
+    if (!mul(a.num, b.den, x) || !mul(b.num, a.den, y) || !mul(a.den, b.den, den)) return inexact();
     int128 num;
     if (__builtin_add_overflow(x, y, &num)) return inexact();
     return reduced(num, den);

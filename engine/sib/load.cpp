@@ -332,9 +332,8 @@ class Loader {
         s.file = file;
         check_keys(root, "",
                    {"sibsim", "name", "description", "currency", "period", "horizon", "start",
-                    "discount_rate", "minor_unit", "simulation", "cohorts", "outcomes",
-                    "payments", "payers", "comparison", "caps", "provider", "investors",
-                    "correlations"});
+                    "discount_rate", "minor_unit", "simulation", "cohorts", "outcomes", "payments",
+                    "payers", "comparison", "caps", "provider", "investors", "correlations"});
         load_header(root, s);
         if (const Node* n = require(root, "", "outcomes")) load_outcomes(*n, s);
         if (const Node* n = require(root, "", "cohorts")) {
@@ -826,7 +825,8 @@ class Loader {
                 if (exponent < -4 - 1e-9 || std::abs(exponent - std::round(exponent)) > 1e-9)
                     error(*n, "minor_unit",
                           "must be a power of ten from 0.0001 to 1 (0.01 for pennies or cents, 1 "
-                          "for a currency without a minor unit), got " + fmt(*v));
+                          "for a currency without a minor unit), got " +
+                              fmt(*v));
                 else
                     s.minor_unit = std::pow(10.0, std::round(exponent));
             }

@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "sib/scenario.hpp"
 #include "sib/observed.hpp"
+#include "sib/scenario.hpp"
 
 namespace sib {
 

@@ -212,8 +212,9 @@ void fill_metrics(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
         received += s.tranche_received[j];
         const std::span<const double> tranche_flows(s.tranche_flows.data() + j * H, H);
         if (parties.first_tranche >= 0)
-            std::copy(tranche_flows.begin(), tranche_flows.end(),
-                      flows.begin() + static_cast<std::ptrdiff_t>((at(parties.first_tranche) + j) * H));
+            std::copy(
+                tranche_flows.begin(), tranche_flows.end(),
+                flows.begin() + static_cast<std::ptrdiff_t>((at(parties.first_tranche) + j) * H));
         if (m.first_tranche >= 0)
             fill_investor_metrics(s.tranche_drawn[j], s.tranche_received[j], tranche_flows,
                                   plan.periods_per_year, &metrics[at(m.first_tranche) + 3 * j],

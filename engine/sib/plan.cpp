@@ -220,7 +220,8 @@ Plan compile(const Scenario& s) {
                 rule.payer_shares[static_cast<std::size_t>(index_of(s.payers, share.payer))] =
                     share.share;
         }
-        for (double share : rule.payer_shares) rule.payer_fractions.push_back(share_fraction(share));
+        for (double share : rule.payer_shares)
+            rule.payer_fractions.push_back(share_fraction(share));
         if (rule.basis == Basis::versus_comparison)
             plan.outcomes[static_cast<std::size_t>(rule.outcome)].compared = true;
         plan.rules.push_back(std::move(rule));

@@ -75,7 +75,7 @@ struct PlanRule {
     double threshold = 0;
     std::vector<SchedulePoint> schedule;
     int net_of = -1;
-    std::vector<double> payer_shares;             ///< one per payer
+    std::vector<double> payer_shares;            ///< one per payer
     std::vector<ShareFraction> payer_fractions;  ///< the same shares as exact fractions
 };
 
@@ -159,7 +159,7 @@ struct Plan {
     std::vector<int> settlement_order;  ///< rule indices in settlement order
     std::vector<PaymentSlot> slots;
 
-    MinorUnit minor_unit;                 ///< money is paid in whole units of it
+    MinorUnit minor_unit;  ///< money is paid in whole units of it
     double per_participant_cap = no_limit;
     long long total_cap_units = no_cap_units;
     ParticipantMode participant_mode = ParticipantMode::aggregate;

@@ -173,7 +173,8 @@ void write_payments(std::ostream& out, const Plan& plan, const TrialState& state
         csv.add(static_cast<long long>(slot.period));
         csv.add(period_date(plan, slot.period));
         csv.add(money_of(paid, plan.minor_unit));
-        for (long long part : payer_parts(plan, rule, paid)) csv.add(money_of(part, plan.minor_unit));
+        for (long long part : payer_parts(plan, rule, paid))
+            csv.add(money_of(part, plan.minor_unit));
         csv.end_row();
     }
 }

@@ -186,11 +186,17 @@ void settle_observed(const Plan& plan, const Observed& observed, const SettleOpt
         const auto& rule = plan.rules[r];
         const auto& outcome = plan.outcomes[at(rule.outcome)];
         if (rule.basis == Basis::rate_card) {
+            std::vector<std::string> missing;
             for (size_t c = 0; c < C; ++c)
                 if (!out.observed[c * O + at(rule.outcome)])
-                    notes.push_back("rule '" + rule.name + "' not assessed for cohort '" +
-                                    plan.cohorts[c].name + "': outcome '" + outcome.name +
-                                    "' not observed for it");
+                    missing.push_back("'" + plan.cohorts[c].name + "'");
+            if (missing.empty()) continue;
+            std::string list;
+            for (const auto& name : missing) list += (list.empty() ? "" : ", ") + name;
+            notes.push_back("rule '" + rule.name + "' not assessed for " +
+                            (missing.size() == 1 ? "cohort " : "cohorts ") + list + ": outcome '" +
+                            outcome.name + "' not observed for " +
+                            (missing.size() == 1 ? "it" : "them"));
             continue;
         }
         const size_t scopes = rule.per == Scope::all ? 1 : C;
@@ -202,14 +208,13 @@ void settle_observed(const Plan& plan, const Observed& observed, const SettleOpt
                 if (!out.observed[c * O + at(rule.outcome)])
                     why += (why.empty() ? "" : ", ") + plan.cohorts[c].name;
             }
-            notes.push_back("rule '" + rule.name + "'" +
-                            (rule.per == Scope::cohort
-                                 ? " for cohort '" + plan.cohorts[k].name + "'"
-                                 : std::string()) +
-                            " not assessed: " +
-                            (why.empty() ? "no participants in its scope"
-                                         : "outcome '" + outcome.name +
-                                               "' not observed for " + why));
+            notes.push_back(
+                "rule '" + rule.name + "'" +
+                (rule.per == Scope::cohort ? " for cohort '" + plan.cohorts[k].name + "'"
+                                           : std::string()) +
+                " not assessed: " +
+                (why.empty() ? "no participants in its scope"
+                             : "outcome '" + outcome.name + "' not observed for " + why));
         }
     }
 }

@@ -54,9 +54,8 @@ ExactScope exact_scope_of(const Plan& plan, const Outcomes& out, int outcome, in
         scope.participants = scope.participants + n;
         scope.total = scope.total + decimal_of(out.total[co]);
         if (out.comparison_members[co] > 0)
-            scope.comparison =
-                scope.comparison + n * decimal_of(out.comparison_total[co]) /
-                                       decimal_of(out.comparison_members[co]);
+            scope.comparison = scope.comparison + n * decimal_of(out.comparison_total[co]) /
+                                                      decimal_of(out.comparison_members[co]);
     }
     return scope;
 }
@@ -79,9 +78,8 @@ struct ImprovementTest {
         if (std::abs(gap) > near_tie) return gap < 0 ? -1 : 1;
         if (!exact_ready) {
             const ExactScope e = exact_scope_of(plan, out, rule.outcome, cohort);
-            gain = plan.outcomes[at(rule.outcome)].better == Better::lower
-                       ? e.comparison - e.total
-                       : e.total - e.comparison;
+            gain = plan.outcomes[at(rule.outcome)].better == Better::lower ? e.comparison - e.total
+                                                                           : e.total - e.comparison;
             comparison = e.comparison;
             exact_ready = true;
         }
@@ -104,8 +102,7 @@ double schedule_payment(const std::vector<SchedulePoint>& schedule, ImprovementT
 }
 
 /// What a group rule owes for its scope before rounding and caps, and whether its condition held.
-double assess(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out,
-              bool& met) {
+double assess(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out, bool& met) {
     const ScopeSums scope = scope_of(plan, out, rule.outcome, cohort);
     if (rule.basis == Basis::target) {
         if (rule.share_target) {
@@ -113,8 +110,9 @@ double assess(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes
             met = std::abs(gap) > near_tie * std::max(1.0, scope.participants)
                       ? gap >= 0
                       : compare(decimal_of(scope.total),
-                                decimal_of(rule.at_least) * ratio_of_integer(static_cast<long long>(
-                                                                scope.participants))) >= 0;
+                                decimal_of(rule.at_least) *
+                                    ratio_of_integer(static_cast<long long>(scope.participants))) >=
+                            0;
         } else {
             met = scope.total >= rule.at_least;  // whole numbers both
         }
@@ -127,9 +125,14 @@ double assess(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes
         met = false;
         return 0;
     }
-    ImprovementTest test{plan, out, rule, cohort,
+    ImprovementTest test{plan,
+                         out,
+                         rule,
+                         cohort,
                          relative_improvement(plan.outcomes[at(rule.outcome)].better, t, c),
-                         false, {}, {}};
+                         false,
+                         {},
+                         {}};
     met = test.against(rule.threshold) >= 0;
     if (!met) return 0;
     switch (rule.versus_pay) {

@@ -28,25 +28,25 @@ struct Settlement {
     std::vector<char> assessed;
 
     // Money per period, in currency units.
-    std::vector<double> payments;      ///< outcome payments, after caps
-    std::vector<double> payer_flows;   ///< [payer * H + period], payments (negative)
-    std::vector<double> payer_pv;      ///< per payer: present value of its payments
-    std::vector<double> costs;         ///< provider costs
+    std::vector<double> payments;        ///< outcome payments, after caps
+    std::vector<double> payer_flows;     ///< [payer * H + period], payments (negative)
+    std::vector<double> payer_pv;        ///< per payer: present value of its payments
+    std::vector<double> costs;           ///< provider costs
     std::vector<double> provider_flows;  ///< unfunded costs (negative), or with no investors
                                          ///< payments less costs
     std::vector<double> tranche_flows;   ///< [tranche * H + period], draws negative
     std::vector<double> tranche_drawn, tranche_received;  ///< per tranche, whole contract
     std::vector<double> investor_flows;                   ///< per period, all tranches
-    double provider_costs = 0;   ///< whole contract
-    double unfunded = 0;         ///< whole contract
-    double guarantee_paid = 0;   ///< in the last period
+    double provider_costs = 0;                            ///< whole contract
+    double unfunded = 0;                                  ///< whole contract
+    double guarantee_paid = 0;                            ///< in the last period
 
     // Working space.
     std::vector<int> known;  ///< [rule * (C + 1) + scope]: period its scope's outcome is known
-    std::vector<char> scope_observed;    ///< like `known`
-    std::vector<double> cost_to_come;    ///< per period: costs after that period
+    std::vector<char> scope_observed;  ///< like `known`
+    std::vector<double> cost_to_come;  ///< per period: costs after that period
     std::vector<double> tranche_balance, tranche_principal;
-    std::vector<long long> parts;        ///< per payer: one payment's split
+    std::vector<long long> parts;  ///< per payer: one payment's split
 
     explicit Settlement(const Plan& plan);
 };

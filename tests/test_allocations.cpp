@@ -1,0 +1,50 @@
+// The hot loop allocates nothing: after a first trial has sized everything, further trials (draw,
+// settle, metrics) make no heap allocation. Counted by replacing the global operator new in this
+// test binary; the count is read only around the trials below.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "helpers.hpp"
+
+namespace {
+std::atomic<long long> allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+
+using namespace sib;
+
+TEST_CASE("trials allocate nothing once their buffers are sized (every shipped scenario)") {
+    for (const char* name :
+         {"peterborough", "augsburg", "chicago-cpc", "dwp-innovation-fund", "essex",
+          "fair-chance-fund", "life-chances-fund", "newpin", "rikers", "utah-preschool"}) {
+        CAPTURE(name);
+        const Plan plan = compile(
+            load_scenario_file(std::string(SIBSIM_SOURCE_DIR) + "/scenarios/" + name + ".yaml"));
+        const MetricLayout metrics = metric_layout(plan);
+        const PartyLayout parties = party_layout(plan);
+        TrialState state(plan);
+        simulate_trial(plan, metrics, parties, 0, state);
+        const long long before = allocations.load();
+        for (std::uint64_t trial = 1; trial < 200; ++trial)
+            simulate_trial(plan, metrics, parties, trial, state);
+        CHECK(allocations.load() - before == 0);
+        // The counter counts: one vector is one allocation.
+        const long long start = allocations.load();
+        std::vector<int> one(3);
+        CHECK(allocations.load() - start == 1);
+    }
+}

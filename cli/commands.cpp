@@ -26,6 +26,7 @@
 #include "sib/csv.hpp"
 #include "sib/load.hpp"
 #include "sib/plan.hpp"
+#include "sib/plan_size.hpp"
 #include "sib/reports.hpp"
 #include "sib/run.hpp"
 #include "sib/settle.hpp"
@@ -246,6 +247,7 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
                 std::ostream& out, std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
     const Scenario scenario = load_scenario_file(file, overrides);
+    check_memory(estimated_plan_bytes(scenario, o.threads), "use fewer cohorts, rules or periods");
     const Plan plan = compile(scenario);
 
     RunOptions options = run_options_of(scenario, o);
@@ -299,11 +301,14 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
     // Every point is loaded and checked before any is run: a bad value fails the sweep at once.
     std::vector<Plan> plans;
     std::vector<RunOptions> options;
+    double plan_bytes = 0;
     for (const auto& point : points) {
         std::vector<Override> point_overrides = overrides;
         for (std::size_t a = 0; a < axes.size(); ++a)
             point_overrides.push_back({axes[a].path, point[a]});
         const Scenario scenario = load_scenario_file(file, point_overrides);
+        plan_bytes += estimated_plan_bytes(scenario, o.threads);  // every point's plan is kept
+        check_memory(plan_bytes, "use fewer cohorts, rules or periods");
         plans.push_back(compile(scenario));
         options.push_back(run_options_of(scenario, o));
         options.back().keep_trial_values = false;
@@ -417,6 +422,9 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
     // Same trials and seed for all: the first scenario's unless given on the command line.
     RunOptions options = run_options_of(scenarios.front(), o);
     std::vector<Plan> plans;
+    double plan_bytes = 0;
+    for (const auto& scenario : scenarios) plan_bytes += estimated_plan_bytes(scenario, o.threads);
+    check_memory(plan_bytes, "use fewer cohorts, rules or periods");
     double needed = 0;  // every scenario's values are kept for the paired differences
     for (const auto& scenario : scenarios) {
         plans.push_back(compile(scenario));
@@ -504,6 +512,7 @@ int settle_command(const std::string& file, const std::string& observed_file, bo
     }
     if (!problems.empty()) throw InputError(problems);
 
+    check_memory(estimated_plan_bytes(*scenario), "use fewer cohorts, rules or periods");
     const Plan plan = compile(*scenario);
     const MetricLayout metrics = metric_layout(plan);
     TrialState state(plan);

@@ -25,7 +25,9 @@
 #include <vector>
 
 #include "cli_helpers.hpp"
+#include "sib/diagnostics.hpp"
 #include "sib/load.hpp"
+#include "sib/plan_size.hpp"
 
 extern char** environ;
 
@@ -535,7 +537,7 @@ TEST_CASE("numerical extremes never put NaN or infinity in summary, cash flows o
           "payments.attendance-card.price=0", "payments.placements.at_least=1000000",
           "payments.trigger.threshold=1000", "payments.pooled.schedule=[[1000, 5]]"}},
         {"payments far beyond capital",
-         {"payments.attendance-card.price=1e12", "caps={}", "payments.job-card.cap=1e15"}},
+         {"payments.attendance-card.price=1e11", "caps={}", "payments.job-card.cap=1e12"}},
         {"zero capital", {"investors.capital=0"}},
         {"zero capital, no guarantee", {"investors={capital: 0}"}},
         {"no costs", {"provider={costs: {}}"}},
@@ -576,4 +578,259 @@ investors:
     check_extreme(yaml, {});
     check_extreme(yaml, {"investors.capital=0"});
     check_extreme(yaml, {"cohorts.a.size=0"});
+}
+
+// ---- issue 11: input side ----
+
+namespace {
+
+/// The message of load_observed on `yaml`, or "" when it loads.
+std::string observed_error(const std::string& yaml) {
+    try {
+        sib::load_observed(yaml, "o.yaml");
+    } catch (const sib::InputError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+/// Seconds `f` takes.
+template <class F>
+double seconds_of(F f) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+TEST_CASE("issue 11: money values are at most 1e12, refused at load with exit 2") {
+    SUBCASE("a price of 1e152") {
+        const auto yaml = scenario_with(
+            one_cohort, one_outcome, "  - {name: r, basis: rate_card, outcome: o, price: 1e152}\n");
+        CHECK(load_error(yaml) ==
+              "t.yaml:9:52: error: payments.r.price: must be between 0 and 1e+12, got 1e+152");
+    }
+    SUBCASE("savings, caps, schedule payments, provider costs, capital and guarantee") {
+        const auto yaml =
+            scenario_with(one_cohort, one_outcome,
+                          "  - {name: r, basis: rate_card, outcome: o, price: 1, cap: 2e12}\n") +
+            "  - {name: q, share: 0, savings: {o: 1e300}}\n"
+            "caps: {per_participant: 1e13, total: -1e308}\n"
+            "provider: {costs: {per_participant: 1e15, per_period: 1.5e12}}\n"
+            "investors: {capital: 1e200, guarantee: {amount: 1e13}}\n";
+        CHECK(load_error(yaml) ==
+              "t.yaml:9:60: error: payments.r.cap: must be between 0 and 1e+12, got 2e+12\n"
+              "t.yaml:12:38: error: payers.q.savings.o: must be between 0 and 1e+12, got 1e+300\n"
+              "t.yaml:13:25: error: caps.per_participant: must be between 0 and 1e+12, got "
+              "1e+13\n"
+              "t.yaml:13:38: error: caps.total: must be between 0 and 1e+12, got -1e+308\n"
+              "t.yaml:14:37: error: provider.costs.per_participant: must be between 0 and "
+              "1e+12, got 1e+15\n"
+              "t.yaml:14:55: error: provider.costs.per_period: must be between 0 and 1e+12, got "
+              "1.5e+12\n"
+              "t.yaml:15:22: error: investors.capital: must be between 0 and 1e+12, got 1e+200\n"
+              "t.yaml:15:49: error: investors.guarantee.amount: must be between 0 and 1e+12, got "
+              "1e+13");
+    }
+    SUBCASE("a product: price times the most participants who can achieve it") {
+        const auto yaml =
+            scenario_with("  - {name: c, size: 1e7, enrol: [0, 1]}\n", one_outcome,
+                          "  - {name: r, basis: rate_card, outcome: o, price: 2e8}\n");
+        CHECK(load_error(yaml) ==
+              "t.yaml:9:52: error: payments.r.price: 200000000 times the most achievements it "
+              "pays for (10000000) may come to 2e+15, more than 1e+15");
+    }
+    SUBCASE("the command line: run -o, settle and sweep, exit 2 and nothing written") {
+        TempDir dir;
+        const std::string out = dir / "out";
+        const Cli run = sibsim({"run", peterborough, "-n", "10", "--set",
+                                "payments.cohort-trigger.price=1e152", "-o", out, "--quiet"});
+        CHECK(run.status == 2);
+        CHECK_MESSAGE(run.err.find("payments.cohort-trigger.price: must be between 0 and 1e+12, "
+                                   "got 1e+152 (from --set)") != std::string::npos,
+                      run.err);
+        const Cli settle = sibsim({"settle", peterborough, "--observed",
+                                   observed_path("peterborough-cohort-1.yaml"), "--set",
+                                   "payments.cohort-trigger.price=1e308", "-o", out, "--quiet"});
+        CHECK(settle.status == 2);
+        // --vary values go through the same check: the second point, 1.1e12, is refused.
+        const Cli sweep =
+            sibsim({"sweep", peterborough, "-n", "10", "--vary",
+                    "payments.cohort-trigger.price=1e11:1e13:1e12", "-o", out, "--quiet"});
+        CHECK(sweep.status == 2);
+        CHECK_MESSAGE(sweep.err.find("must be between 0 and 1e+12, got 1.1e+12 (from --set)") !=
+                          std::string::npos,
+                      sweep.err);
+        CHECK(!fs::exists(out));
+    }
+    SUBCASE("observed results for settle: participants and means") {
+        CHECK(observed_error("observed:\n  - {cohort: c, outcome: o, participants: 1e8, mean: "
+                             "1e300, comparison_mean: 2e6}\n") ==
+              "o.yaml:2:43: error: observed[0].participants: must be between 0 and 10000000, "
+              "got 100000000\n"
+              "o.yaml:2:54: error: observed[0].mean: must be between 0 and 1000000, got 1e+300\n"
+              "o.yaml:2:78: error: observed[0].comparison_mean: must be between 0 and 1000000, "
+              "got 2000000");
+    }
+}
+
+TEST_CASE("issue 11: counts stay in exact integer range, refused at load") {
+    const std::string count_rule =
+        "  - {name: r, basis: versus_comparison, outcome: o, price: 1}\n";
+    SUBCASE("a baseline of 3e17 events per participant") {
+        const auto yaml =
+            scenario_with(one_cohort, "  - {name: o, kind: count, better: lower, baseline: 3e17}\n",
+                          count_rule) +
+            "comparison: {kind: historical}\n";
+        CHECK(load_error(yaml) ==
+              "t.yaml:7:53: error: outcomes.o.baseline: must be between 0 and 1000000 for a "
+              "count outcome, got 3e+17");
+    }
+    SUBCASE("a distribution whose top reaches beyond a million per participant") {
+        const auto yaml =
+            scenario_with(one_cohort,
+                          "  - {name: o, kind: count, better: lower, baseline: 1,"
+                          " effect: {dist: uniform, min: 0, max: 1e7}}\n",
+                          count_rule) +
+            "comparison: {kind: historical}\n";
+        CHECK(load_error(yaml) ==
+              "t.yaml:7:64: error: outcomes.o.effect: a count outcome's mean may reach 10000001 "
+              "events per participant here (at the top of its distributions), more than 1000000");
+    }
+    SUBCASE("10 million participants and a comparison group 1000 times larger") {
+        const auto yaml =
+            scenario_with("  - {name: c, size: 1e7, enrol: [0, 1]}\n",
+                          "  - {name: o, kind: count, better: lower, baseline: 1e6}\n",
+                          "  - {name: r, basis: versus_comparison, outcome: o, amount: 1}\n") +
+            "comparison: {kind: matched, ratio: 1000}\n";
+        CHECK(load_error(yaml) ==
+              "t.yaml:5:21: error: cohorts.c.size: outcome 'o' may count up to 1e+16 events in "
+              "this cohort or its comparison group, more than 1e+13");
+    }
+}
+
+TEST_CASE("issue 11: a long scalar reused through many aliases is refused in well under a second") {
+    // 100 KB anchored once, then 100,000 aliases: 10 GB once expanded.
+    std::string yaml = "sibsim: 1\nname: &big " + std::string(100'000, 'x') + "\nx:\n";
+    for (int i = 0; i < 100'000; ++i) yaml += "  - *big\n";
+    std::string message;
+    const double took = seconds_of([&] { message = load_error(yaml); });
+    // Reported at the anchor, the value that is reused too often.
+    CHECK(message ==
+          "t.yaml:2:7: error: too much text (more than 64 MiB of keys and values once aliases are "
+              "expanded)");
+    CHECK(took < 2.0);  // about 0.3 s of CPU (45 s before); slack for a busy shared machine
+}
+
+TEST_CASE("issue 11: 'did you mean' costs bounded work whatever the lengths of the names") {
+    const std::string name(100'000, 'o');
+    std::string misspelled = name;
+    misspelled[50'000] = 'x';
+    const auto yaml =
+        scenario_with(one_cohort, "  - {name: " + name + ", kind: binary, rate: 0.5}\n",
+                      "  - {name: r, basis: rate_card, outcome: " + misspelled + ", price: 1}\n");
+    std::string message;
+    const double took = seconds_of([&] { message = load_error(yaml); });
+    CHECK(message.rfind("t.yaml:9:42: error: payments.r.outcome: outcome '", 0) == 0);
+    CHECK(message.find("did you mean") == std::string::npos);
+    CHECK(took < 1.0);
+    // Short names still get their hint.
+    CHECK(sib::did_you_mean("reconvction", {"reconviction", "jobs"}) ==
+          "; did you mean 'reconviction'?");
+}
+
+TEST_CASE("issue 11: a plan too large for memory is refused with its estimate before compiling") {
+    const auto available = mem_available();
+    // 1000 cohorts, 1000 per-cohort rules, horizon 1200.
+    const auto yaml =
+        scenario_with(repeated("  - {name: c#, size: 1, enrol: [0, 0]}\n", 1000), one_outcome,
+                      repeated("  - {name: r#, basis: target, outcome: o, per: cohort, "
+                               "at_least: 1, amount: 1}\n",
+                               1000),
+                      1200);
+    const sib::Scenario scenario = sib::load_scenario(yaml, "t.yaml");
+    const double estimate = sib::estimated_plan_bytes(scenario, 1);
+    CHECK(estimate > 16e9);  // over a billion payment slots
+    CHECK(sib::estimated_plan_bytes(sib::load_scenario_file(peterborough), 1) < 1e7);
+    if (!available || *available > estimate) {
+        MESSAGE("skipped: /proc/meminfo has no MemAvailable, or this machine has room for it");
+        return;
+    }
+    TempDir dir;
+    write_file(dir.path() / "s.yaml", yaml);
+    const Cli r = sibsim({"run", dir / "s.yaml", "-n", "1", "-j", "1", "--quiet"});
+    CHECK(r.status == 2);
+    CHECK_MESSAGE(r.err.rfind("sibsim: error: this run needs about ", 0) == 0, r.err);
+    CHECK_MESSAGE(r.err.find(" GiB is available; use fewer cohorts, rules or periods\n") !=
+                      std::string::npos,
+                  r.err);
+}
+
+TEST_CASE("issue 11: a duplicate key anywhere is a located error") {
+    SUBCASE("savings, a rule's payers and a flow map in a cohort override") {
+        const auto yaml =
+            scenario_with("  - {name: c, size: 10, enrol: [0, 1], outcomes: {o: {rate: 0.1, "
+                          "rate: 0.2}}}\n",
+                          one_outcome,
+                          "  - {name: r, basis: rate_card, outcome: o, price: 1, payers: {p: 0.5, "
+                          "p: 0.5}}\n") +
+            "  - {name: q, share: 0, savings: {o: 100, o: 200}}\n";
+        CHECK(load_error(yaml) ==
+              "t.yaml:5:66: error: cohorts.c.outcomes.o: duplicate key 'rate' (first at line 5)\n"
+              "t.yaml:9:63: error: payments.r.payers: shares sum to 0.5, not 1\n"
+              "t.yaml:9:72: error: payments.r.payers: duplicate key 'p' (first at line 9)\n"
+              "t.yaml:12:43: error: payers.q.savings: duplicate key 'o' (first at line 12)");
+    }
+    SUBCASE("nested block maps, and --set") {
+        const auto yaml = scenario_with(one_cohort, one_outcome, one_rule) +
+                          "investors:\n  capital: 1\n  guarantee:\n    amount: 1\n    amount: 2\n";
+        CHECK(load_error(yaml) ==
+              "t.yaml:16:5: error: investors.guarantee: duplicate key 'amount' (first at line 15)");
+        CHECK_THROWS_WITH(
+            sib::load_scenario(scenario_with(one_cohort, one_outcome, one_rule), "t.yaml",
+                               {{"caps", "{total: 1, total: 2}"}}),
+            "t.yaml:1:1: error: caps: duplicate key 'total' (first at line 1) (from --set)");
+    }
+    SUBCASE("the observed-results file") {
+        CHECK(observed_error("observed:\n  - {cohort: c, outcome: o, participants: 5, "
+                             "participants: 6, mean: 1}\n") ==
+              "o.yaml:2:46: error: observed[0]: duplicate key 'participants' (first at line 2)");
+    }
+}
+
+TEST_CASE("issue 11: names that share a column of cashflows.csv or a metric must differ") {
+    SUBCASE("a payer named investors, a tranche named like a payer, the guarantor too") {
+        std::string yaml = scenario_with(one_cohort, one_outcome, one_rule);
+        yaml = yaml.substr(0, yaml.find("payers:")) +
+               "payers:\n  - {name: investors, share: 0.5}\n  - {name: gov, share: 0.5}\n"
+               "investors:\n  capital: 1\n  tranches:\n    - {name: gov, share: 0.5}\n"
+               "    - {name: provider, share: 0.5}\n  guarantee: {name: gov, amount: 1}\n";
+        CHECK(load_error(yaml) ==
+              "t.yaml:11:12: error: payers.investors.name: name 'investors' is reserved for the "
+              "investors' cash flows; payers, tranches, the guarantor, the investors and the "
+              "provider share the columns of cashflows.csv, so their names must differ\n"
+              "t.yaml:16:14: error: investors.tranches.gov.name: name 'gov' is already a "
+              "payer's (line 12); payers, tranches, the guarantor, the investors and the provider "
+              "share the columns of cashflows.csv, so their names must differ\n"
+              "t.yaml:17:14: error: investors.tranches.provider.name: name 'provider' is reserved "
+              "for the provider's cash flows; payers, tranches, the guarantor, the investors and "
+              "the provider share the columns of cashflows.csv, so their names must differ\n"
+              "t.yaml:18:21: error: investors.guarantee.name: name 'gov' is already a payer's "
+              "(line 12); payers, tranches, the guarantor, the investors and the provider share "
+              "the columns of cashflows.csv, so their names must differ");
+    }
+    SUBCASE("a rule named total, and dotted names that make the same metric") {
+        const auto yaml = scenario_with(
+            "  - {name: c, size: 10, enrol: [0, 1]}\n  - {name: b, size: 10, enrol: [0, 1]}\n",
+            one_outcome,
+            "  - {name: total, basis: rate_card, outcome: o, price: 1}\n"
+            "  - {name: a, basis: target, outcome: o, per: cohort, at_least: 1, amount: 1}\n"
+            "  - {name: a.b, basis: target, outcome: o, at_least: 1, amount: 1}\n");
+        CHECK(load_error(yaml) ==
+              "t.yaml:10:12: error: payments.total.name: makes the metric 'payments.total', "
+              "which sibsim reports itself; rename one\n"
+              "t.yaml:12:12: error: payments.a.b.name: makes the metric 'rule.a.b.met', which "
+              "line 11 makes too; rename one");
+    }
 }

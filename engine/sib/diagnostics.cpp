@@ -22,20 +22,35 @@ std::string join(const std::vector<Diagnostic>& diagnostics) {
     return out;
 }
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+/// Names longer than this get no hint: a hint is for a typo in a short name, and the work stays
+/// bounded however long the names are.
+constexpr std::size_t max_hint_length = 64;
+
+/// Levenshtein distance of `a` and `b` when it is at most `limit`, else `limit + 1`. Only the
+/// band of width 2 * limit + 1 around the diagonal is computed, and the work stops as soon as
+/// every cell of a row is beyond `limit`.
+std::size_t bounded_edit_distance(const std::string& a, const std::string& b, std::size_t limit) {
+    const std::size_t beyond = limit + 1;
+    if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > limit) return beyond;
+    std::vector<std::size_t> row(b.size() + 1, beyond);
+    for (std::size_t j = 0; j <= std::min(b.size(), limit); ++j) row[j] = j;
     for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            std::size_t above = row[j];
-            std::size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-            row[j] = std::min({above + 1, row[j - 1] + 1, substitute});
+        const std::size_t from = i > limit ? i - limit : 1;
+        const std::size_t to = std::min(b.size(), i + limit);
+        std::size_t diagonal = row[from - 1];
+        row[from - 1] = i <= limit ? i : beyond;
+        std::size_t best = row[from - 1];
+        for (std::size_t j = from; j <= to; ++j) {
+            const std::size_t above = row[j];
+            const std::size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+            row[j] = std::min({above + 1, row[j - 1] + 1, substitute, beyond});
             diagonal = above;
+            best = std::min(best, row[j]);
         }
+        if (to < b.size()) row[to + 1] = beyond;
+        if (best > limit) return beyond;
     }
-    return row[b.size()];
+    return std::min(row[b.size()], beyond);
 }
 }  // namespace
 
@@ -46,9 +61,11 @@ std::string closest_match(const std::string& word, const std::vector<std::string
     // Close enough: at most a third of the word's letters changed (at least 1, at most 3).
     std::size_t limit = std::clamp<std::size_t>(word.size() / 3, 1, 3);
     std::string best;
+    if (word.size() > max_hint_length) return best;
     std::size_t best_distance = limit + 1;
     for (const auto& c : candidates) {
-        std::size_t d = edit_distance(word, c);
+        if (c.size() > max_hint_length) continue;
+        std::size_t d = bounded_edit_distance(word, c, std::min(limit, best_distance));
         if (d < best_distance) {
             best_distance = d;
             best = c;
@@ -58,12 +75,9 @@ std::string closest_match(const std::string& word, const std::vector<std::string
 }
 
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
-    // closest_match accepts at most 3 edits, so only candidates of about the same length can
-    // match; filtering first keeps hints cheap however long or many the names are.
-    std::vector<std::string> near;
-    for (const auto& c : candidates)
-        if (c.size() + 3 >= word.size() && c.size() <= word.size() + 3) near.push_back(c);
-    const std::string match = closest_match(word, near);
+    // closest_match accepts at most 3 edits of names of at most 64 characters, with a banded
+    // distance that stops early: bounded work however long or many the names are.
+    const std::string match = closest_match(word, candidates);
     if (match.empty() || match == word) return "";
     return "; did you mean '" + match + "'?";
 }

@@ -30,9 +30,17 @@ namespace {
 constexpr double infinity = std::numeric_limits<double>::infinity();
 constexpr int max_depth = 64;                 // nesting levels of YAML values
 constexpr std::size_t max_nodes = 1'000'000;  // values after alias expansion
+constexpr std::size_t max_text_bytes = 64u << 20;  // bytes of keys and scalars after expansion
 constexpr double max_size = 10'000'000;       // participants in one cohort
 constexpr long long max_period = 1200;        // horizon and every period count
 constexpr double share_tolerance = 1e-9;
+
+// Money and counts stay far inside what a double holds exactly, so that every sum, square and
+// product the engine forms is finite and exact to the cent (docs/limits.md).
+constexpr double max_money = 1e12;          // any money value written in a scenario
+constexpr double max_money_product = 1e15;  // the most one rule, saving or cost can come to
+constexpr double max_count_mean = 1e6;      // a count outcome's events per participant
+constexpr double max_events = 1e13;         // events in one cohort or its comparison group
 
 // Limits on how much a scenario may ask of the engine, so that no input makes it allocate or
 // loop absurdly (docs/limits.md). Each is far beyond any real outcomes contract.
@@ -103,6 +111,7 @@ class Converter {
         }
         switch (y.Type()) {
             case YAML::NodeType::Scalar:
+                if (!add_bytes(y.Scalar().size(), n.loc)) return n;
                 n.kind = Node::Kind::scalar;
                 n.text = y.Scalar();
                 n.quoted = y.Tag() != "?";
@@ -119,6 +128,7 @@ class Converter {
                         fail(key.loc, "map keys must be plain names");
                         return n;
                     }
+                    if (!add_bytes(it->first.Scalar().size(), key.loc)) return n;
                     key.text = it->first.Scalar();
                     Node value = convert(it->second, depth + 1);
                     // yaml-cpp marks an empty value at whatever follows it: point at its key.
@@ -135,6 +145,16 @@ class Converter {
 
   private:
     std::size_t count_ = 0;
+    std::size_t bytes_ = 0;
+    /// Counts the bytes an alias expands to too, so that one long scalar reused through many
+    /// aliases cannot fill memory (docs/limits.md).
+    bool add_bytes(std::size_t bytes, SourceLoc loc) {
+        bytes_ += bytes;
+        if (bytes_ <= max_text_bytes) return true;
+        fail(loc, "too much text (more than " + std::to_string(max_text_bytes >> 20) +
+                      " MiB of keys and values once aliases are expanded)");
+        return false;
+    }
     void fail(SourceLoc loc, std::string message) {
         problem = std::move(message);
         problem_loc = loc;
@@ -152,6 +172,61 @@ void mark_from_set(Node& n, SourceLoc loc) {
     for (auto& item : n.items) mark_from_set(item, loc);
 }
 
+/// One step of the path to a node: a map key, or a list entry (by its name when it has one).
+/// Paths are spelled out only for a message, so long keys cost nothing when all is well.
+struct PathStep {
+    const PathStep* parent = nullptr;
+    const Node* list_item = nullptr;  ///< a list entry, else a map key
+    const std::string* key = nullptr;
+    std::size_t index = 0;
+
+    std::string spell() const {
+        if (!parent) return "";
+        std::string path = parent->spell();
+        if (list_item) {
+            const Node* name = list_item->find("name");
+            if (name && name->is_scalar() && !name->text.empty())
+                return path.empty() ? name->text : path + "." + name->text;
+            return path + "[" + std::to_string(index) + "]";
+        }
+        return path.empty() ? *key : path + "." + *key;
+    }
+};
+
+/// Reports every key given twice in a map, anywhere in the tree, and drops the later ones, so
+/// that no later check sees (or silently prefers) either value.
+void drop_duplicate_keys(Node& n, const PathStep& at, DiagnosticSink& sink) {
+    if (n.is_map()) {
+        std::vector<bool> keep(n.keys.size(), true);
+        std::map<std::string_view, int> first;  // key -> line of its first use
+        for (std::size_t i = 0; i < n.keys.size(); ++i) {
+            auto [it, added] = first.emplace(n.keys[i].text, n.keys[i].loc.line);
+            if (added) continue;
+            keep[i] = false;
+            std::string message = "duplicate key '" + n.keys[i].text + "' (first at line " +
+                                  std::to_string(it->second) + ")";
+            if (n.keys[i].from_set) message += " (from --set)";
+            sink.error(n.keys[i].loc, at.spell(), std::move(message));
+        }
+        if (std::find(keep.begin(), keep.end(), false) != keep.end()) {
+            std::vector<Key> keys;
+            std::vector<Node> items;
+            for (std::size_t i = 0; i < n.keys.size(); ++i) {
+                if (!keep[i]) continue;
+                keys.push_back(std::move(n.keys[i]));
+                items.push_back(std::move(n.items[i]));
+            }
+            n.keys = std::move(keys);
+            n.items = std::move(items);
+        }
+        for (std::size_t i = 0; i < n.keys.size(); ++i)
+            drop_duplicate_keys(n.items[i], PathStep{&at, nullptr, &n.keys[i].text, i}, sink);
+    } else if (n.is_list()) {
+        for (std::size_t i = 0; i < n.items.size(); ++i)
+            drop_duplicate_keys(n.items[i], PathStep{&at, &n.items[i], nullptr, i}, sink);
+    }
+}
+
 // ---- Small text helpers ---------------------------------------------------------------------
 
 std::string join(std::string_view path, std::string_view key) {
@@ -165,6 +240,7 @@ std::string join(std::string_view path, std::string_view key) {
 std::string index_path(std::string_view path, std::size_t i) {
     return std::string(path) + "[" + std::to_string(i) + "]";
 }
+
 
 /// Numbers in messages: up to 10 significant digits, locale-free.
 std::string fmt(double v) {
@@ -349,6 +425,8 @@ class Loader {
         if (const Node* n = root.find("investors")) load_investors(*n, s);
         if (const Node* n = root.find("correlations")) load_correlations(*n, s);
         check_timing(s);
+        check_output_names(root, s);
+        check_magnitudes(s);
         return s;
     }
 
@@ -375,7 +453,8 @@ class Loader {
             if (const Node* n = require(m, path, "outcome"))
                 if (auto v = name(*n, join(path, "outcome"))) o.outcome = *v;
             if (const Node* n = require(m, path, "participants"))
-                if (auto v = whole(*n, join(path, "participants"), 0, 1'000'000'000))
+                if (auto v = whole(*n, join(path, "participants"), 0,
+                                   static_cast<long long>(max_size)))
                     o.participants = static_cast<double>(*v);
             const Node* mean = m.find("mean");
             const Node* successes = m.find("successes");
@@ -383,12 +462,14 @@ class Loader {
                 error(*successes, join(path, "successes"), "give mean or successes, not both");
             else if (!mean && !successes)
                 error(m, path, "missing required key 'mean' or 'successes'");
-            if (mean) o.mean = number(*mean, join(path, "mean"), at_least(0));
+            if (mean) o.mean = number(*mean, join(path, "mean"), between(0, max_count_mean));
             if (successes)
-                if (auto v = whole(*successes, join(path, "successes"), 0, 1'000'000'000))
+                if (auto v = whole(*successes, join(path, "successes"), 0,
+                                   static_cast<long long>(max_size)))
                     o.successes = static_cast<double>(*v);
             if (const Node* n = m.find("comparison_mean"))
-                o.comparison_mean = number(*n, join(path, "comparison_mean"), at_least(0));
+                o.comparison_mean =
+                    number(*n, join(path, "comparison_mean"), between(0, max_count_mean));
             observed.observations.push_back(std::move(o));
         }
         return observed;
@@ -403,6 +484,8 @@ class Loader {
     std::vector<RuleInfo> rule_info_;
     std::map<std::string, UncertainState> uncertain_;
     std::vector<std::string> uncertain_paths_;
+    std::map<std::string, const Node*> uncertain_nodes_;  ///< path -> the value's node
+    const Node* provider_costs_ = nullptr;
 
     // ---- Reporting ----
 
@@ -428,22 +511,13 @@ class Loader {
         return false;
     }
 
-    /// Unknown keys (with a hint) and keys given twice.
+    /// Unknown keys, with a hint (keys given twice were reported and dropped before).
     void check_keys(const Node& map, const std::string& path,
                     const std::vector<std::string>& allowed) {
-        std::map<std::string_view, const Key*> first;  // linear, however many keys
-        for (const Key& key : map.keys) {
-            if (std::find(allowed.begin(), allowed.end(), key.text) == allowed.end()) {
+        for (const Key& key : map.keys)
+            if (std::find(allowed.begin(), allowed.end(), key.text) == allowed.end())
                 error(key, path,
                       "unknown key " + quote(key.text) + did_you_mean(key.text, allowed));
-                continue;
-            }
-            auto [it, added] = first.emplace(key.text, &key);
-            if (!added)
-                error(key, path,
-                      "duplicate key " + quote(key.text) + " (first at line " +
-                          std::to_string(it->second->loc.line) + ")");
-        }
     }
 
     /// A key that must be given; a missing one is reported at its map.
@@ -494,6 +568,11 @@ class Loader {
         auto v = number(n, path);
         if (!v || !in_range(n, path, *v, range, context)) return std::nullopt;
         return v;
+    }
+
+    /// A money value: at least 0 and at most max_money.
+    std::optional<double> money(const Node& n, const std::string& path) {
+        return number(n, path, between(0, max_money));
     }
 
     std::optional<long long> whole(const Node& n, const std::string& path, long long lo,
@@ -628,6 +707,7 @@ class Loader {
                                    : UncertainState::distribution;
         if (!uncertain_.count(path)) uncertain_paths_.push_back(path);
         uncertain_[path] = state;
+        uncertain_nodes_[path] = &n;
         return u;
     }
 
@@ -784,7 +864,7 @@ class Loader {
             if (o->kind == OutcomeKind::binary)
                 check_fixed(n, path, *u, between(0, 1), " for a binary outcome");
             else
-                check_fixed(n, path, *u, at_least(0), " for a count outcome");
+                check_fixed(n, path, *u, between(0, max_count_mean), " for a count outcome");
         }
         return u;
     }
@@ -1085,15 +1165,10 @@ class Loader {
     void load_overrides(const Node& map, const Entry& e, Cohort& c, const Scenario& s) {
         std::string path = join(e.path, "outcomes");
         if (!expect_map(map, path)) return;
-        std::set<std::string_view> seen;
         for (std::size_t i = 0; i < map.keys.size(); ++i) {
             const Key& key = map.keys[i];
             const Node& value = map.items[i];
             std::string item_path = join(path, key.text);
-            if (!seen.insert(key.text).second) {
-                error(key, path, "duplicate key " + quote(key.text));
-                continue;
-            }
             auto index = refer(key, path, outcome_names_, "outcome");
             if (!expect_map(value, item_path)) continue;
             check_keys(value, item_path, {"baseline", "effect", "rate"});
@@ -1167,7 +1242,7 @@ class Loader {
                     for (std::size_t i = 0; i < n->keys.size(); ++i) {
                         const Key& key = n->keys[i];
                         auto index = refer(key, path, outcome_names_, "outcome");
-                        auto v = number(n->items[i], join(path, key.text), at_least(0));
+                        auto v = money(n->items[i], join(path, key.text));
                         if (index && v) p.savings.push_back({key.text, *v, n->items[i].loc});
                     }
                 }
@@ -1216,14 +1291,14 @@ class Loader {
                 else
                     info.lag_ok = false;
             }
-            if (const Node* n = m.find("cap")) r.cap = number(*n, join(e.path, "cap"), at_least(0));
+            if (const Node* n = m.find("cap")) r.cap = money(*n, join(e.path, "cap"));
             if (const Node* n = m.find("per"))
                 if (auto v = choice(*n, join(e.path, "per"), {"all", "cohort"}))
                     r.per = *v == 0 ? Scope::all : Scope::cohort;
             if (const Node* n = m.find("price"))
-                r.price = number(*n, join(e.path, "price"), at_least(0));
+                r.price = money(*n, join(e.path, "price"));
             if (const Node* n = m.find("amount"))
-                r.amount = number(*n, join(e.path, "amount"), at_least(0));
+                r.amount = money(*n, join(e.path, "amount"));
             if (const Node* n = m.find("at_least"))
                 if (auto v = whole(*n, join(e.path, "at_least"), 0, 1'000'000'000'000'000))
                     r.at_least = static_cast<double>(*v);
@@ -1267,7 +1342,7 @@ class Loader {
                 continue;
             }
             auto improvement = number(point.items[0], point_path);
-            auto payment = number(point.items[1], point_path, at_least(0));
+            auto payment = money(point.items[1], point_path);
             if (improvement && has_previous && !(*improvement > previous))
                 error(point.items[0], point_path,
                       "improvements must increase, but " + fmt(*improvement) + " follows " +
@@ -1407,8 +1482,8 @@ class Loader {
         if (!expect_map(n, "caps")) return;
         check_keys(n, "caps", {"per_participant", "total"});
         if (const Node* v = n.find("per_participant"))
-            s.caps.per_participant = number(*v, "caps.per_participant", at_least(0));
-        if (const Node* v = n.find("total")) s.caps.total = number(*v, "caps.total", at_least(0));
+            s.caps.per_participant = money(*v, "caps.per_participant");
+        if (const Node* v = n.find("total")) s.caps.total = money(*v, "caps.total");
     }
 
     void load_provider(const Node& n, Scenario& s) {
@@ -1417,13 +1492,14 @@ class Loader {
         const Node* costs = require(n, "provider", "costs");
         if (!costs || !expect_map(*costs, "provider.costs")) return;
         const std::string path = "provider.costs";
+        provider_costs_ = costs;
         check_keys(*costs, path, {"per_participant", "per_period", "from", "to"});
         ProviderCosts p;
         if (const Node* v = costs->find("per_participant"))
-            if (auto x = number(*v, join(path, "per_participant"), at_least(0)))
+            if (auto x = money(*v, join(path, "per_participant")))
                 p.per_participant = *x;
         if (const Node* v = costs->find("per_period"))
-            if (auto x = number(*v, join(path, "per_period"), at_least(0))) p.per_period = *x;
+            if (auto x = money(*v, join(path, "per_period"))) p.per_period = *x;
         int hi = static_cast<int>(max_period);
         std::optional<int> from = 0;
         if (const Node* v = costs->find("from")) {
@@ -1456,7 +1532,7 @@ class Loader {
         Investors inv;
         inv.loc = n.loc;
         if (const Node* v = require(n, "investors", "capital"))
-            if (auto x = number(*v, "investors.capital", at_least(0))) inv.capital = *x;
+            if (auto x = money(*v, "investors.capital")) inv.capital = *x;
         if (const Node* list = n.find("tranches")) {
             Names tranche_names;
             double sum = 0;
@@ -1492,7 +1568,7 @@ class Loader {
                 if (const Node* v = g->find("name"))
                     if (auto x = name(*v, join(path, "name"))) guarantee.name = *x;
                 if (const Node* v = require(*g, path, "amount"))
-                    if (auto x = number(*v, join(path, "amount"), at_least(0)))
+                    if (auto x = money(*v, join(path, "amount")))
                         guarantee.amount = *x;
                 inv.guarantee = guarantee;
             }
@@ -1605,6 +1681,260 @@ class Loader {
             std::string names;
             for (std::size_t k : members) names += (names.empty() ? "" : ", ") + vars[k];
             error(list, "correlations", "matrix is not positive definite (entries: " + names + ")");
+        }
+    }
+
+    // ---- Magnitudes: counts and money far inside exact double range (docs/limits.md) ----
+
+    /// The most a value can be in a trial: its fixed value, or the top of its distribution (a
+    /// normal quantile of the engine's uniform draws never exceeds 9 standard deviations).
+    static double top_of(const Distribution& d) {
+        struct Visitor {
+            double operator()(const Fixed& x) const { return x.value; }
+            double operator()(const Normal& x) const {
+                const double top = x.mean + 9 * x.sd;
+                return x.max ? std::min(*x.max, top) : top;
+            }
+            double operator()(const Lognormal& x) const {
+                const double sigma2 = std::log1p((x.sd / x.mean) * (x.sd / x.mean));
+                return std::exp(std::log(x.mean) - sigma2 / 2 + 9 * std::sqrt(sigma2));
+            }
+            double operator()(const Uniform& x) const { return x.max; }
+            double operator()(const Triangular& x) const { return x.max; }
+            double operator()(const Beta&) const { return 1; }
+        };
+        const double top = std::visit(Visitor{}, d);
+        return std::isfinite(top) ? top : infinity;
+    }
+
+    void too_large(const Uncertain& u, std::string message) {
+        auto it = uncertain_nodes_.find(u.path);
+        if (it != uncertain_nodes_.end())
+            error(*it->second, u.path, std::move(message));
+        else
+            sink_.error(u.loc, u.path, std::move(message));
+    }
+
+    void check_magnitudes(const Scenario& s) {
+        const std::size_t C = s.cohorts.size(), O = s.outcomes.size();
+        std::vector<double> size_top(C);
+        for (std::size_t c = 0; c < C; ++c)
+            size_top[c] = std::clamp(top_of(s.cohorts[c].size.dist), 0.0, max_size);
+        const double ratio = s.comparison && s.comparison->kind == ComparisonKind::matched
+                                 ? std::max(1.0, s.comparison->ratio)
+                                 : 1.0;
+        // events[c][o]: the most events (or achievements) of outcome o in cohort c.
+        std::vector<std::vector<double>> events(C, std::vector<double>(O, 0));
+        std::vector<double> mean_top(O, 0);  // per participant, over cohorts
+        std::set<std::string> reported;
+        for (std::size_t o = 0; o < O; ++o) {
+            const Outcome& out = s.outcomes[o];
+            const bool count = outcome_info_[o].kind_ok && out.kind == OutcomeKind::count;
+            for (std::size_t c = 0; c < C; ++c) {
+                const Uncertain* baseline = out.baseline ? &*out.baseline : nullptr;
+                const Uncertain* effect = out.effect ? &*out.effect : nullptr;
+                const Uncertain* rate = out.rate ? &*out.rate : nullptr;
+                for (const auto& ov : s.cohorts[c].overrides) {
+                    if (ov.outcome != out.name) continue;
+                    if (ov.baseline) baseline = &*ov.baseline;
+                    if (ov.effect) effect = &*ov.effect;
+                    if (ov.rate) rate = &*ov.rate;
+                }
+                double m = count ? 0 : 1;
+                if (count) {
+                    // Each value's top, and the participants' mean baseline × (1 + effect).
+                    // A fixed baseline or rate out of range was reported where it is given.
+                    const Uncertain* worst = nullptr;
+                    bool own_fixed = false;
+                    auto consider = [&](const Uncertain* u, double v, bool own) {
+                        if (u && v > m) {
+                            m = v;
+                            worst = u;
+                            own_fixed = own && std::holds_alternative<Fixed>(u->dist);
+                        }
+                    };
+                    const double b = baseline ? std::max(0.0, top_of(baseline->dist)) : 0;
+                    consider(baseline, b, true);
+                    consider(rate, rate ? top_of(rate->dist) : 0, true);
+                    if (!rate && effect)
+                        consider(effect, b * std::max(1.0, 1 + top_of(effect->dist)), false);
+                    if (worst && !own_fixed && m > max_count_mean &&
+                        reported.insert(worst->path).second)
+                        too_large(*worst,
+                                  "a count outcome's mean may reach " + fmt(m) +
+                                      " events per participant here (at the top of its "
+                                      "distributions), more than " +
+                                      fmt(max_count_mean));
+                    m = std::min(m, max_count_mean);
+                }
+                mean_top[o] = std::max(mean_top[o], m);
+                events[c][o] = size_top[c] * m;
+                const bool compared = count && baseline;
+                const double group = size_top[c] * m * (compared ? ratio : 1.0);
+                if (count && group > max_events && s.cohorts[c].size.path.size() > 0 &&
+                    reported.insert(s.cohorts[c].size.path).second)
+                    too_large(s.cohorts[c].size,
+                              "outcome " + quote(out.name) + " may count up to " + fmt(group) +
+                                  " events in this cohort" +
+                                  (compared && ratio > 1 ? " or its comparison group" : "") +
+                                  ", more than " + fmt(max_events));
+            }
+        }
+        auto total = [&](std::size_t o) {
+            double sum = 0;
+            for (std::size_t c = 0; c < C; ++c) sum += events[c][o];
+            return sum;
+        };
+        double participants = 0;
+        for (double n : size_top) participants += n;
+        auto product = [&](const Node* at, const std::string& path, double value,
+                           double quantity, const std::string& what) {
+            if (!at || value * quantity <= max_money_product) return;
+            error(*at, path,
+                  fmt(value) + " times " + what + " (" + fmt(quantity) + ") may come to " +
+                      fmt(value * quantity) + ", more than " + fmt(max_money_product));
+        };
+        for (std::size_t i = 0; i < s.rules.size(); ++i) {
+            const Rule& r = s.rules[i];
+            const RuleInfo& info = rule_info_[i];
+            if (!info.basis_ok || !info.outcome || !r.price) continue;
+            const std::size_t o = *info.outcome;
+            const Node* at = info.node->find("price");
+            const std::string path = join(info.path, "price");
+            switch (r.basis) {
+                case Basis::rate_card:
+                    product(at, path, *r.price, total(o), "the most achievements it pays for");
+                    break;
+                case Basis::target:
+                    product(at, path, *r.price, participants, "the most participants");
+                    break;
+                case Basis::versus_comparison:
+                    product(at, path, *r.price, participants * mean_top[o],
+                            "the most participants times the largest difference of means");
+                    break;
+            }
+        }
+        for (std::size_t p = 0; p < s.payers.size(); ++p) {
+            for (const auto& saving : s.payers[p].savings) {
+                const std::size_t* o = outcome_names_.find(saving.outcome);
+                if (!o) continue;
+                const std::string path =
+                    join(join(join("payers", s.payers[p].name), "savings"), saving.outcome);
+                Node at;
+                at.loc = saving.loc;
+                product(&at, path, saving.value_per_unit, total(*o), "the most units caused");
+            }
+        }
+        if (s.provider && provider_costs_) {
+            const int periods = s.provider->to.value_or(s.horizon - 1) - s.provider->from + 1;
+            product(provider_costs_->find("per_participant"), "provider.costs.per_participant",
+                    s.provider->per_participant, participants, "the most participants");
+            product(provider_costs_->find("per_period"), "provider.costs.per_period",
+                    s.provider->per_period, std::max(0, periods), "the periods costs run");
+        }
+    }
+
+    /// Names that share a namespace in the output must differ: payers, tranches, the guarantor,
+    /// `investors` and `provider` name the columns of cashflows.csv, and rules, cohorts and
+    /// outcomes are joined with dots into metric names (docs/limits.md).
+    void check_output_names(const Node& root, const Scenario& s) {
+        struct Use {
+            const Node* at;
+            std::string path;
+            std::string what;
+        };
+        std::map<std::string, Use> parties;
+        auto party = [&](const std::string& name, const Node* at, const std::string& path,
+                         const std::string& what) {
+            if (name.empty()) return;
+            auto [it, added] = parties.emplace(name, Use{at, path, what});
+            if (added || !at) return;
+            const Use& first = it->second;
+            error(*at, path,
+                  (first.at ? "name " + quote(name) + " is already " + first.what + " (line " +
+                                  std::to_string(first.at->loc.line) + ")"
+                            : "name " + quote(name) + " is reserved for " + first.what) +
+                      "; payers, tranches, the guarantor, the investors and the provider share "
+                      "the columns of cashflows.csv, so their names must differ");
+        };
+        auto named = [&](const Node* list, const std::string& path, const std::string& what) {
+            if (!list || !list->is_list()) return;
+            for (const Node& item : list->items) {
+                const Node* n = item.find("name");
+                if (n && n->is_scalar()) party(n->text, n, join(join(path, n->text), "name"), what);
+            }
+        };
+        const Node* inv = root.find("investors");
+        if (s.investors) party("investors", nullptr, "", "the investors' cash flows");
+        party("provider", nullptr, "", "the provider's cash flows");
+        named(root.find("payers"), "payers", "a payer's");
+        if (s.investors) named(inv->find("tranches"), "investors.tranches", "a tranche's");
+        if (s.investors && s.investors->guarantee)
+            if (const Node* g = inv->find("guarantee"))
+                if (const Node* n = g->find("name"); n && n->is_scalar())
+                    party(n->text, n, "investors.guarantee.name", "a payer's or a tranche's");
+
+        // Metric names, as the engine forms them from rules, cohorts and outcomes. Only when
+        // their text is of a sane size: a larger run is refused by its memory estimate anyway.
+        double metric_bytes = 0;
+        for (const auto& r : s.rules)
+            metric_bytes += static_cast<double>(r.name.size() + 16) *
+                            static_cast<double>(s.cohorts.size() + 1);
+        for (const auto& o : s.outcomes)
+            metric_bytes += static_cast<double>(o.name.size() + 24) *
+                            static_cast<double>(s.cohorts.size() + 2);
+        for (const auto& c : s.cohorts)
+            metric_bytes += static_cast<double>(c.name.size()) *
+                            static_cast<double>(s.rules.size() + s.outcomes.size());
+        if (metric_bytes > static_cast<double>(max_text_bytes)) return;
+        std::map<std::string, std::pair<const Node*, std::string>> metrics;
+        auto metric = [&](const std::string& name, const Node* at, const std::string& path) {
+            auto [it, added] = metrics.emplace(name, std::make_pair(at, path));
+            if (added || !at) return;
+            error(*at, path,
+                  "makes the metric " + quote(name) + ", which " +
+                      (it->second.first ? "line " + std::to_string(it->second.first->loc.line) +
+                                              " makes too"
+                                        : "sibsim reports itself") +
+                      "; rename one");
+        };
+        metric("payments.total", nullptr, "");
+        // A name given twice was reported as such: only the first of each counts here.
+        auto first_of = [](const Names& names, const std::string& name, std::size_t i) {
+            const std::size_t* at = names.find(name);
+            return at && *at == i;
+        };
+        std::vector<std::string> cohorts;
+        for (std::size_t c = 0; c < s.cohorts.size(); ++c)
+            if (first_of(cohort_names_, s.cohorts[c].name, c)) cohorts.push_back(s.cohorts[c].name);
+        for (std::size_t i = 0; i < s.rules.size(); ++i) {
+            const Rule& r = s.rules[i];
+            const Node* at = rule_info_[i].node ? rule_info_[i].node->find("name") : nullptr;
+            if (!first_of(rule_names_, r.name, i) || !at) continue;
+            const std::string path = join(rule_info_[i].path, "name");
+            metric("payments." + r.name, at, path);
+            if (!rule_info_[i].basis_ok || r.basis == Basis::rate_card) continue;
+            if (r.per == Scope::all) {
+                metric("rule." + r.name + ".met", at, path);
+            } else {
+                for (const auto& c : cohorts) metric("rule." + r.name + "." + c + ".met", at, path);
+            }
+        }
+        for (std::size_t o = 0; o < s.outcomes.size(); ++o) {
+            const std::string& name = s.outcomes[o].name;
+            const Node* at = outcome_info_[o].node ? outcome_info_[o].node->find("name") : nullptr;
+            if (!first_of(outcome_names_, name, o) || !at) continue;
+            const std::string path = join(outcome_info_[o].path, "name");
+            bool compared = false;
+            for (std::size_t i = 0; i < s.rules.size(); ++i)
+                compared |= rule_info_[i].basis_ok && rule_info_[i].outcome == o &&
+                            s.rules[i].basis == Basis::versus_comparison;
+            if (compared) {
+                metric("outcome." + name + ".improvement", at, path);
+                for (const auto& c : cohorts)
+                    metric("outcome." + name + "." + c + ".improvement", at, path);
+            }
+            metric("outcome." + name + ".caused", at, path);
         }
     }
 
@@ -1899,6 +2229,7 @@ Scenario load_scenario(std::string_view text, const std::string& file,
     sink.file = file;
     Node root = parse_file(text, sink);
     for (const auto& o : overrides) apply_override(root, o, sink);
+    drop_duplicate_keys(root, PathStep{}, sink);
     if (!root.is_map()) {
         sink.error(root.loc, "", "expected a map of scenario keys, got " + describe(root));
         sink.throw_if_any();
@@ -1917,6 +2248,7 @@ Observed load_observed(std::string_view text, const std::string& file) {
     DiagnosticSink sink;
     sink.file = file;
     Node root = parse_file(text, sink);
+    drop_duplicate_keys(root, PathStep{}, sink);
     if (!root.is_map()) {
         sink.error(root.loc, "", "expected a map with the key 'observed', got " + describe(root));
         sink.throw_if_any();

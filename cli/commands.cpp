@@ -2,6 +2,9 @@
 // run the engine and write the outputs. Only this directory sees CLI11.
 #include "commands.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -93,11 +96,25 @@ bool progress_terminal(const std::ostream& err) {
     return &err == &std::cerr && isatty(STDERR_FILENO);
 }
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+/// The whole file, read once: the text that is loaded is the text that run.csv hashes, also when
+/// the file is a pipe that cannot be read twice (`sibsim run <(cat s.yaml)`). An unreadable file is
+/// an InputError, as the loader reports it.
+std::string read_input(const std::string& path) {
+    std::string text;
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    int failure = f ? 0 : errno;
+    if (f) {
+        std::array<char, 65536> buf{};
+        std::size_t got = 0;
+        while ((got = std::fread(buf.data(), 1, buf.size(), f)) > 0) text.append(buf.data(), got);
+        if (std::ferror(f)) failure = errno ? errno : EIO;
+        std::fclose(f);
+    }
+    if (failure) {
+        throw InputError({Diagnostic{
+            path, {1, 1}, "", "cannot read file: " + std::generic_category().message(failure)}});
+    }
+    return text;
 }
 
 void print_errors(const InputError& e, std::ostream& err) {
@@ -135,8 +152,43 @@ auto parse_all(const std::vector<Item>& items, Parse parse) {
     return parsed;
 }
 
+/// True when YAML text holds more than one document: a "---" line after content or after another
+/// "---", or content after a "..." line. Such a value used to be cut to its first document.
+bool several_documents(std::string_view text) {
+    bool in_document = false, ended = false;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const auto end = std::min(text.find('\n', start), text.size());
+        const std::string_view line = text.substr(start, end - start);
+        start = end + 1;
+        auto marker = [&](std::string_view m) {
+            return line.substr(0, 3) == m &&
+                   (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+        };
+        const auto first = line.find_first_not_of(" \t\r");
+        const bool blank = first == std::string_view::npos || line[first] == '#';
+        if (marker("---")) {
+            if (in_document || ended) return true;
+            in_document = true;
+        } else if (marker("...")) {
+            ended = ended || in_document;
+            in_document = false;
+        } else if (!blank) {
+            if (ended) return true;
+            in_document = true;
+        }
+    }
+    return false;
+}
+
 std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
-    return parse_all(sets, [](const std::string& s) { return parse_override(s); });
+    return parse_all(sets, [](const std::string& s) {
+        Override o = parse_override(s);
+        if (several_documents(o.value))
+            throw InputError({Diagnostic{"--set", {}, o.path,
+                                         "the value must be one YAML document, got several"}});
+        return o;
+    });
 }
 
 struct SignalGuard {
@@ -191,11 +243,11 @@ void check_memory(double needed, const std::string& advice) {
 }
 
 /// The provenance rows of run.csv for one scenario run.
-Provenance provenance_of(const std::string& file, const std::vector<std::string>& sets,
-                         const RunOptions& options) {
+Provenance provenance_of(const std::string& file, const std::string& text,
+                         const std::vector<std::string>& sets, const RunOptions& options) {
     Provenance provenance = {{"sibsim_version", SIBSIM_VERSION},
                              {"scenario", file},
-                             {"scenario_sha256", sha256_hex(read_text(file))}};
+                             {"scenario_sha256", sha256_hex(text)}};
     for (const auto& s : sets) provenance.push_back({"set", s});
     provenance.push_back({"seed", std::to_string(options.seed)});
     provenance.push_back({"trials", std::to_string(options.trials)});
@@ -211,42 +263,110 @@ RunOptions run_options_of(const Scenario& scenario, const SimulationOptions& o) 
     return options;
 }
 
-/// Writes each (file name, writer) into `dir`, whole or not at all. The directory is created
-/// only now, after every input was checked and the work is done. All files or none: when one
-/// cannot be written, or a signal arrives meanwhile (it is held off until the file being written
-/// is complete), the files written so far and a directory created here are removed.
-void write_outputs(
-    const std::string& dir,
-    const std::vector<std::pair<std::string, std::function<void(std::ostream&)>>>& files) {
-    const std::filesystem::path folder(dir);
-    std::error_code ignored;
-    const bool existed = std::filesystem::exists(folder, ignored);
-    create_output_directory(folder);
-    std::vector<std::filesystem::path> written;
-    auto undo = [&] {
-        for (const auto& path : written) std::filesystem::remove(path, ignored);
-        if (!existed) std::filesystem::remove(folder, ignored);  // only when empty
-    };
-    try {
-        for (const auto& [name, write] : files) {
-            if (interrupted) break;
-            write_file_atomically(folder / name, write);
-            written.push_back(folder / name);
+using OutputFiles = std::vector<std::pair<std::string, std::function<void(std::ostream&)>>>;
+
+/// The -o folder of one command, made ready before any trial runs, so that a bad -o is reported
+/// at once: created when missing, and locked (flock on ".sibsim.lock" inside it) for the whole
+/// command, so that two runs never mix their files in one folder; a second run refuses (exit 1)
+/// rather than waits. On destruction the lock file is removed, and the folder too when this
+/// command created it and it is still empty (nothing written, or everything undone).
+class OutputFolder {
+  public:
+    /// An empty `dir` (no -o) is a folder that is never written.
+    explicit OutputFolder(const std::string& dir) : folder_(dir) {
+        if (dir.empty()) return;
+        std::error_code ignored;
+        const bool existed = std::filesystem::exists(folder_, ignored);
+        create_output_directory(folder_);
+        created_ = !existed;
+        try {
+            lock();
+        } catch (...) {
+            if (created_) std::filesystem::remove(folder_, ignored);
+            throw;
         }
-    } catch (...) {
-        undo();
-        throw;
     }
-    if (interrupted) {
-        undo();
-        throw Interrupted{};
+    OutputFolder(const OutputFolder&) = delete;
+    OutputFolder& operator=(const OutputFolder&) = delete;
+    ~OutputFolder() {
+        std::error_code ignored;
+        if (lock_fd_ >= 0) {
+            // Removed while still held: a run that opened it meanwhile sees it is gone (lock()).
+            ::unlink(lock_path().c_str());
+            ::close(lock_fd_);
+        }
+        if (created_) std::filesystem::remove(folder_, ignored);  // only when empty
     }
-}
+
+    /// Writes each (file name, writer) into the folder, whole or not at all. All files or none:
+    /// when one cannot be written, or a signal arrives meanwhile (the file being written stops
+    /// at its next 64 KiB), the files written so far are removed.
+    void write(const OutputFiles& files) {
+        std::vector<std::filesystem::path> written;
+        std::error_code ignored;
+        auto undo = [&] {
+            for (const auto& path : written) std::filesystem::remove(path, ignored);
+        };
+        try {
+            for (const auto& [name, write] : files) {
+                if (interrupted) break;
+                write_file_atomically(folder_ / name, write, &interrupted);
+                written.push_back(folder_ / name);
+            }
+        } catch (...) {
+            undo();
+            if (interrupted) throw Interrupted{};
+            throw;
+        }
+        if (interrupted) {
+            undo();
+            throw Interrupted{};
+        }
+    }
+
+  private:
+    std::filesystem::path lock_path() const { return folder_ / ".sibsim.lock"; }
+
+    void lock() {
+        const std::filesystem::path path = lock_path();
+        auto fail = [&](int error) {
+            throw OutputError("cannot lock '" + path.string() +
+                              "': " + std::system_category().message(error));
+        };
+        for (;;) {
+            const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+            if (fd < 0) fail(errno);
+            if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+                const int error = errno;
+                ::close(fd);
+                if (error != EWOULDBLOCK) fail(error);
+                throw OutputError("output directory '" + folder_.string() +
+                                  "' is in use by another sibsim command; wait for it to end or "
+                                  "choose another -o");
+            }
+            // The holder before us may have removed the file between our open and our flock:
+            // then the lock is on a file nobody else will see, and we start again.
+            struct stat held {};
+            struct stat named {};
+            if (::fstat(fd, &held) == 0 && ::lstat(path.c_str(), &named) == 0 &&
+                held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+                lock_fd_ = fd;
+                return;
+            }
+            ::close(fd);
+        }
+    }
+
+    std::filesystem::path folder_;
+    bool created_ = false;
+    int lock_fd_ = -1;
+};
 
 int run_command(const std::string& file, const SimulationOptions& o, bool per_trial,
                 std::ostream& out, std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
-    const Scenario scenario = load_scenario_file(file, overrides);
+    const std::string text = read_input(file);
+    const Scenario scenario = load_scenario(text, file, overrides);
     check_memory(estimated_plan_bytes(scenario, o.threads), "use fewer cohorts, rules or periods");
     const Plan plan = compile(scenario);
 
@@ -262,6 +382,7 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     Progress progress(options.trials, !o.quiet, err, progress_terminal(err));
     options.progress = [&](long long done) { progress.update(done); };
     SignalGuard signals;
+    OutputFolder folder(o.out_dir);  // checked and locked before any trial
     const RunResult result = run(plan, options);
     if (result.cancelled) {
         err << "sibsim: interrupted; no output written\n";
@@ -269,14 +390,14 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     }
 
     if (!o.out_dir.empty()) {
-        const Provenance provenance = provenance_of(file, o.sets, options);
-        std::vector<std::pair<std::string, std::function<void(std::ostream&)>>> files = {
+        const Provenance provenance = provenance_of(file, text, o.sets, options);
+        OutputFiles files = {
             {"summary.csv", [&](std::ostream& s) { write_summary(s, result); }},
             {"cashflows.csv", [&](std::ostream& s) { write_cashflows(s, plan, result); }}};
         if (per_trial)
             files.push_back({"trials.csv", [&](std::ostream& s) { write_trials(s, result); }});
         files.push_back({"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }});
-        write_outputs(o.out_dir, files);
+        folder.write(files);
     }
     if (!o.quiet) {
         if (o.format == "json") {
@@ -290,29 +411,62 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     return exit_ok;
 }
 
+/// Most points a sweep's grid may have, and most trials over all its points (ten runs of the
+/// largest size): checked before the grid is built, so a typo cannot start an endless sweep or
+/// exhaust memory listing the points (docs/limits.md).
+constexpr double max_grid_points = 100000;
+constexpr double max_sweep_trials = 1e10;
+
+[[noreturn]] void refuse_grid_trials(double trials) {
+    throw RefusedRun("--vary: the sweep would run " + format_number(trials) +
+                     " trials over all its points, more than " + format_number(max_sweep_trials) +
+                     "; use fewer trials (-n) or vary fewer values");
+}
+
+void check_grid_size(const std::vector<VaryAxis>& axes, const std::optional<long long>& trials) {
+    double points = 1;
+    std::string sizes;
+    for (const auto& axis : axes) {
+        points *= static_cast<double>(axis.values.size());
+        sizes += (sizes.empty() ? "" : " × ") + std::to_string(axis.values.size());
+    }
+    if (points > max_grid_points)
+        throw RefusedRun("--vary: the grid has " + format_number(points) + " points (" + sizes +
+                         " values), more than " + format_number(max_grid_points) +
+                         "; vary fewer values or use larger steps");
+    if (trials && points * static_cast<double>(*trials) > max_sweep_trials)
+        refuse_grid_trials(points * static_cast<double>(*trials));
+}
+
 int sweep_command(const std::string& file, const std::vector<std::string>& varies,
                   const std::string& metrics_arg, const SimulationOptions& o, std::ostream& out,
                   std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
     const std::vector<VaryAxis> axes =
         parse_all(varies, [](const std::string& v) { return parse_vary(v); });
+    check_grid_size(axes, o.trials);
     const auto points = grid_points(axes);
+    const std::string text = read_input(file);
 
     // Every point is loaded and checked before any is run: a bad value fails the sweep at once.
     std::vector<Plan> plans;
     std::vector<RunOptions> options;
     double plan_bytes = 0;
+    long long total_trials = 0;
     for (const auto& point : points) {
         std::vector<Override> point_overrides = overrides;
         for (std::size_t a = 0; a < axes.size(); ++a)
             point_overrides.push_back({axes[a].path, point[a]});
-        const Scenario scenario = load_scenario_file(file, point_overrides);
+        const Scenario scenario = load_scenario(text, file, point_overrides);
         plan_bytes += estimated_plan_bytes(scenario, o.threads);  // every point's plan is kept
         check_memory(plan_bytes, "use fewer cohorts, rules or periods");
         plans.push_back(compile(scenario));
         options.push_back(run_options_of(scenario, o));
         options.back().keep_trial_values = false;
         options.back().quantiles = false;  // sweep.csv reports means and standard errors
+        total_trials += options.back().trials;
+        // Trials from the scenario (no -n): the sum is known only now, still before any runs.
+        if (static_cast<double>(total_trials) > max_sweep_trials) refuse_grid_trials(static_cast<double>(total_trials));
     }
     std::vector<std::string> metrics;
     if (!metrics_arg.empty()) {
@@ -338,21 +492,24 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         needed = std::max(needed, estimated_bytes(plans[p], opt) * (by_point ? o.threads : 1));
     }
     check_memory(needed, "use fewer trials (-n) or fewer threads (-j)");
-    long long total_trials = 0;
-    for (const auto& opt : options) total_trials += opt.trials;
     Progress progress(total_trials, !o.quiet, err, progress_terminal(err));
     std::atomic<long long> finished_trials{0};
     std::vector<RunResult> results(points.size());
     std::atomic<std::size_t> next{0};
     SignalGuard signals;
+    OutputFolder folder(o.out_dir);  // checked and locked before any point runs
     auto work = [&] {
         for (std::size_t p = next++; p < points.size(); p = next++) {
             RunOptions opt = options[p];
             opt.threads = by_point ? 1 : o.threads;
-            long long reported = 0;
+            // Called from every thread of this point's run, and not in order: only a larger
+            // count than the one reported so far is added (a data race before, under -j > 1).
+            std::atomic<long long> reported{0};
             opt.progress = [&](long long done) {
-                progress.update(finished_trials += done - reported);
-                reported = done;
+                long long before = reported.load();
+                while (done > before && !reported.compare_exchange_weak(before, done)) {
+                }
+                if (done > before) progress.update(finished_trials += done - before);
             };
             results[p] = run(plans[p], opt);
         }
@@ -369,10 +526,9 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         }
 
     if (!o.out_dir.empty()) {
-        Provenance provenance = provenance_of(file, o.sets, options.front());
+        Provenance provenance = provenance_of(file, text, o.sets, options.front());
         for (const auto& v : varies) provenance.push_back({"vary", v});
-        write_outputs(o.out_dir,
-                      {{"sweep.csv",
+        folder.write({{"sweep.csv",
                         [&](std::ostream& s) { write_sweep(s, axes, points, results, metrics); }},
                        {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
     }
@@ -416,8 +572,11 @@ std::string stem_of(const std::string& file) {
 int compare_command(const std::vector<std::string>& files, const SimulationOptions& o,
                     std::ostream& out, std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
-    const std::vector<Scenario> scenarios = parse_all(
-        files, [&](const std::string& file) { return load_scenario_file(file, overrides); });
+    std::vector<std::string> texts;  // read once: hashed in run.csv as loaded
+    const std::vector<Scenario> scenarios = parse_all(files, [&](const std::string& file) {
+        texts.push_back(read_input(file));
+        return load_scenario(texts.back(), file, overrides);
+    });
 
     // Same trials and seed for all: the first scenario's unless given on the command line.
     RunOptions options = run_options_of(scenarios.front(), o);
@@ -434,6 +593,7 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
     Progress progress(options.trials * static_cast<long long>(scenarios.size()), !o.quiet, err,
                       progress_terminal(err));
     SignalGuard signals;
+    OutputFolder folder(o.out_dir);  // checked and locked before any trial
     std::vector<RunResult> results;
     std::vector<std::string> names;
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
@@ -453,15 +613,14 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
     const auto rows = compare_results(results);
     if (!o.out_dir.empty()) {
         Provenance provenance = {{"sibsim_version", SIBSIM_VERSION}};
-        for (const auto& file : files) {
-            provenance.push_back({"scenario", file});
-            provenance.push_back({"scenario_sha256", sha256_hex(read_text(file))});
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            provenance.push_back({"scenario", files[i]});
+            provenance.push_back({"scenario_sha256", sha256_hex(texts[i])});
         }
         for (const auto& s : o.sets) provenance.push_back({"set", s});
         provenance.push_back({"seed", std::to_string(options.seed)});
         provenance.push_back({"trials", std::to_string(options.trials)});
-        write_outputs(o.out_dir,
-                      {{"compare.csv", [&](std::ostream& s) { write_compare(s, names, rows); }},
+        folder.write({{"compare.csv", [&](std::ostream& s) { write_compare(s, names, rows); }},
                        {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
     }
     if (!o.quiet) {
@@ -500,13 +659,16 @@ int settle_command(const std::string& file, const std::string& observed_file, bo
     std::vector<Diagnostic> problems;
     std::optional<Scenario> scenario;
     std::optional<Observed> observed;
+    std::string text, observed_text;  // read once: hashed in run.csv as loaded
     try {
-        scenario = load_scenario_file(file, overrides);
+        text = read_input(file);
+        scenario = load_scenario(text, file, overrides);
     } catch (const InputError& e) {
         problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
     }
     try {
-        observed = load_observed_file(observed_file);
+        observed_text = read_input(observed_file);
+        observed = load_observed(observed_text, observed_file);
     } catch (const InputError& e) {
         problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
     }
@@ -515,22 +677,23 @@ int settle_command(const std::string& file, const std::string& observed_file, bo
     check_memory(estimated_plan_bytes(*scenario), "use fewer cohorts, rules or periods");
     const Plan plan = compile(*scenario);
     const MetricLayout metrics = metric_layout(plan);
+    SignalGuard signals;  // a signal while writing: no file left half-written (OutputFolder)
+    OutputFolder folder(o.out_dir);  // checked and locked before the settlement
     TrialState state(plan);
     std::vector<std::string> notes;
     settle_observed(plan, *observed, SettleOptions{partial}, metrics, party_layout(plan), state,
                     notes);
+    if (interrupted) throw Interrupted{};
     for (const auto& note : notes) err << "sibsim: note: " << note << "\n";
-    SignalGuard signals;  // a signal while writing: no file left half-written (write_outputs)
 
     if (!o.out_dir.empty()) {
         Provenance provenance = {{"sibsim_version", SIBSIM_VERSION},
                                  {"scenario", file},
-                                 {"scenario_sha256", sha256_hex(read_text(file))},
+                                 {"scenario_sha256", sha256_hex(text)},
                                  {"observed", observed_file},
-                                 {"observed_sha256", sha256_hex(read_text(observed_file))}};
+                                 {"observed_sha256", sha256_hex(observed_text)}};
         for (const auto& s : o.sets) provenance.push_back({"set", s});
-        write_outputs(
-            o.out_dir,
+        folder.write(
             {{"payments.csv", [&](std::ostream& s) { write_payments(s, plan, state); }},
              {"cashflows.csv", [&](std::ostream& s) { write_settled_cashflows(s, plan, state); }},
              {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
@@ -623,7 +786,7 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     settle_cmd->add_flag("--partial", settle_partial,
                          "Settle even when an outcome the rules use is not observed: those rules "
                          "are not assessed");
-    settle_cmd->add_option("-o,--out", settle_options.out_dir,
+    settle_options.out_option = settle_cmd->add_option("-o,--out", settle_options.out_dir,
                            "Directory for payments.csv, cashflows.csv, run.csv");
     settle_cmd
         ->add_option("--set", settle_options.sets,
@@ -637,14 +800,6 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
         "Example: sibsim settle scenarios/augsburg.yaml --observed "
         "tests/data/observed/augsburg-20.yaml -o out/");
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        // --help and --version are "errors" with exit code 0.
-        const int code = app.exit(e, out, err);
-        return code == 0 ? exit_ok : exit_invalid;
-    }
-
     // Output that never reached stdout (a full disk, a closed pipe) is a failure, not a success.
     auto flushed = [&](int status) {
         errno = 0;
@@ -654,6 +809,21 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
             << (errno ? std::string(": ") + std::strerror(errno) : std::string()) << '\n';
         return exit_failure;
     };
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help and --version are "errors" with exit code 0; their text must reach stdout too.
+        const int code = app.exit(e, out, err);
+        return code == 0 ? flushed(exit_ok) : exit_invalid;
+    }
+    // `-o ""` names no folder: refused as usage rather than silently writing nothing.
+    for (const SimulationOptions* o :
+         {&run_options, &sweep_options, &compare_options, &settle_options}) {
+        if (o->out_option != nullptr && o->out_option->count() > 0 && o->out_dir.empty()) {
+            err << "sibsim: error: -o/--out: the directory name is empty\n";
+            return exit_invalid;
+        }
+    }
     try {
         if (*validate_cmd) return flushed(validate(validate_files, out, err));
         if (*run_cmd) return flushed(run_command(run_file, run_options, per_trial, out, err));

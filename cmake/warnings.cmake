@@ -19,6 +19,10 @@ if(SIBSIM_SANITIZE)
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(sib_sanitize INTERFACE -fsanitize=address,undefined)
 endif()
+if(SIBSIM_TSAN)
+  target_compile_options(sib_sanitize INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(sib_sanitize INTERFACE -fsanitize=thread)
+endif()
 if(SIBSIM_FUZZ)
   # Coverage for libFuzzer in the engine; the fuzz target itself links -fsanitize=fuzzer.
   target_compile_options(sib_sanitize INTERFACE

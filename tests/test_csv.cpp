@@ -91,9 +91,10 @@ TEST_CASE("format_number: at most 10 significant digits, %.10g with a trimmed ex
         {100.0 * 1.1, "110"},
         {std::numeric_limits<double>::max(), "1.797693135e+308"},
     };
-    for (const auto& [x, expected] : table) {
+    for (const auto& entry : table) {  // no structured binding: clang 14 cannot capture one
+        const double x = entry.first;
         CAPTURE(x);
-        CHECK(sib::format_number(x) == expected);
+        CHECK(sib::format_number(x) == entry.second);
     }
 }
 

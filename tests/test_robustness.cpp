@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,9 +26,12 @@
 #include <vector>
 
 #include "cli_helpers.hpp"
+#include "sib/csv.hpp"
 #include "sib/diagnostics.hpp"
 #include "sib/load.hpp"
 #include "sib/plan_size.hpp"
+#include "sib/sha256.hpp"
+#include "sib/sweep.hpp"
 
 extern char** environ;
 
@@ -832,5 +836,362 @@ TEST_CASE("issue 11: names that share a column of cashflows.csv or a metric must
               "which sibsim reports itself; rename one\n"
               "t.yaml:12:12: error: payments.a.b.name: makes the metric 'rule.a.b.met', which "
               "line 11 makes too; rename one");
+    }
+}
+
+// ---- issue 11: output side ----
+
+namespace {
+
+/// A count outcome over a million participants under a per-participant cap: participants are
+/// drawn one by one, so each trial takes tens of milliseconds and a block of 1024 trials far
+/// more than a second.
+const std::string slow_trials = R"(sibsim: 1
+name: slow
+horizon: 4
+cohorts:
+  - {name: c, size: 1000000, enrol: [0, 0]}
+outcomes:
+  - {name: o, kind: count, baseline: 2}
+payments:
+  - {name: r, basis: rate_card, outcome: o, price: 1}
+caps: {per_participant: 1}
+payers:
+  - {name: p, share: 1}
+)";
+
+/// Every regular file and link under `dir`, recursively, as relative paths, sorted.
+std::vector<std::string> tree_of(const fs::path& dir) {
+    std::vector<std::string> names;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+        names.push_back(fs::relative(e.path(), dir).string());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+}  // namespace
+
+TEST_CASE("issue 11: a link planted at a temporary name is never followed, nothing outside -o") {
+    // The temporaries used to be ".NAME.tmp-PID": a link planted there made the run overwrite its
+    // target and leave NAME as a link to it. This process is the run, so its PID is known.
+    TempDir dir;
+    const fs::path out = dir.path() / "out";
+    const fs::path victim = dir.path() / "victim";
+    fs::create_directories(out);
+    write_file(victim, "precious\n");
+    for (const std::string name : {"summary.csv", "cashflows.csv", "run.csv", "trials.csv"})
+        fs::create_symlink(victim, out / ("." + name + ".tmp-" + std::to_string(::getpid())));
+    const Cli r = sibsim({"run", augsburg, "-n", "20", "--per-trial", "-o", out.string(), "--quiet"});
+    CHECK_MESSAGE(r.status == 0, r.err);
+    CHECK(read_file(victim) == "precious\n");
+    for (const std::string name : {"summary.csv", "cashflows.csv", "run.csv", "trials.csv"}) {
+        CAPTURE(name);
+        CHECK(fs::is_regular_file(fs::symlink_status(out / name)));
+    }
+    // The planted links are left alone, and no temporary of this run is left beside them.
+    for (const auto& name : entries_of(out))
+        CHECK_MESSAGE((name.find(".tmp-") == std::string::npos ||
+                       fs::is_symlink(fs::symlink_status(out / name))),
+                      name);
+    CHECK(tree_of(dir.path()).size() == 2 + 4 + 4);  // out, victim, 4 links, 4 files
+}
+
+TEST_CASE("issue 11: temporaries have unpredictable names, created exclusively") {
+    // Two writes of the same file must not use the same temporary name (a PID would), and a
+    // write never opens a file that is already there.
+    TempDir dir;
+    const fs::path path = dir.path() / "x.csv";
+    std::vector<std::string> seen;
+    for (int i = 0; i < 2; ++i) {
+        sib::write_file_atomically(path, [&](std::ostream& s) {
+            for (const auto& name : entries_of(dir.path()))
+                if (name.rfind(".x.csv.tmp-", 0) == 0) seen.push_back(name);
+            s << "ok\n";
+        });
+    }
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0] != seen[1]);
+    CHECK(seen[0].find(std::to_string(::getpid())) == std::string::npos);
+    CHECK(read_file(path) == "ok\n");
+    CHECK(entries_of(dir.path()) == std::vector<std::string>{"x.csv"});
+}
+
+TEST_CASE("issue 11: a stop request ends a run of slow trials within a second, mid-block") {
+    TempDir dir;
+    write_file(dir.path() / "slow.yaml", slow_trials);
+    const std::string out = dir / "out";
+    const pid_t pid = spawn_sibsim({"run", dir / "slow.yaml", "-n", "1024", "-j", "1", "-o", out,
+                                    "--quiet"},
+                                   dir / "stdout", dir / "stderr");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    REQUIRE(::waitpid(pid, nullptr, WNOHANG) == 0);  // still in its one block
+    const auto sent = Clock::now();
+    ::kill(pid, SIGTERM);
+    const Ended e = wait_bounded(pid, std::chrono::seconds(5));
+    REQUIRE_MESSAGE(!e.killed, "did not stop within 5 s of SIGTERM");
+    const double seconds = std::chrono::duration<double>(e.at - sent).count();
+    CHECK_MESSAGE(seconds < 1.0, "stopped " << seconds << " s after the signal");
+    REQUIRE(WIFEXITED(e.status));
+    CHECK(WEXITSTATUS(e.status) == 143);
+    CHECK(read_file(dir / "stderr") == "sibsim: interrupted; no output written\n");
+    CHECK(!fs::exists(out));
+}
+
+TEST_CASE("issue 11: a stop request while a large file is written ends it at once, no files") {
+    // The flag is set by the time the writer runs: the file stops at its next 64 KiB instead of
+    // being written whole, and nothing is left.
+    TempDir dir;
+    const fs::path path = dir.path() / "big.csv";
+    std::atomic<bool> cancel{true};
+    long long rows = 0;
+    CHECK_THROWS_AS(sib::write_file_atomically(
+                        path,
+                        [&](std::ostream& s) {
+                            for (; rows < 10000000; ++rows) s << "0123456789012345678901234\n";
+                        },
+                        &cancel),
+                    sib::OutputError);
+    CHECK(rows < 10000);
+    CHECK(entries_of(dir.path()).empty());
+}
+
+TEST_CASE("issue 11: a sweep's whole grid is limited before anything runs (exit 2, --vary)") {
+    SUBCASE("points") {
+        const auto start = Clock::now();
+        const Cli r = sibsim({"sweep", peterborough, "--vary", "simulation.seed=1:99999:1", "--vary",
+                              "payments.cohort-trigger.threshold=1:99999:1", "--quiet"});
+        CHECK(r.status == 2);
+        CHECK(r.err ==
+              "sibsim: error: --vary: the grid has 9999800001 points (99999 × 99999 values), more "
+              "than 100000; vary fewer values or use larger steps\n");
+        CHECK(std::chrono::duration<double>(Clock::now() - start).count() < 1.0);
+    }
+    SUBCASE("points × trials, with -n") {
+        const Cli r = sibsim({"sweep", peterborough, "--vary", "simulation.seed=1:1000:1", "-n",
+                              "1000000000", "--quiet"});
+        CHECK(r.status == 2);
+        CHECK(r.err.rfind("sibsim: error: --vary: the sweep would run 1e+12 trials", 0) == 0);
+    }
+    SUBCASE("points × trials, trials from the scenario") {
+        const Cli r = sibsim({"sweep", peterborough, "--vary", "simulation.seed=1:11:1", "--set",
+                              "simulation.trials=1000000000", "--quiet"});
+        CHECK(r.status == 2);
+        CHECK_MESSAGE(r.err.find("--vary: the sweep would run ") != std::string::npos, r.err);
+    }
+}
+
+TEST_CASE("issue 11: the output folder is locked; a second command refuses, nothing mixed") {
+    TempDir dir;
+    const fs::path out = dir.path() / "out";
+    fs::create_directories(out);
+    const int held = ::open((out / ".sibsim.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    REQUIRE(held >= 0);
+    REQUIRE(::flock(held, LOCK_EX | LOCK_NB) == 0);  // another run holds the folder
+    const Cli busy = sibsim({"run", augsburg, "-n", "20", "-o", out.string(), "--quiet"});
+    CHECK(busy.status == 1);
+    CHECK(busy.err == "sibsim: error: output directory '" + out.string() +
+                          "' is in use by another sibsim command; wait for it to end or choose "
+                          "another -o\n");
+    CHECK(entries_of(out) == std::vector<std::string>{".sibsim.lock"});
+    ::close(held);
+    fs::remove(out / ".sibsim.lock");
+    const Cli free = sibsim({"run", augsburg, "-n", "20", "-o", out.string(), "--quiet"});
+    CHECK_MESSAGE(free.status == 0, free.err);
+    CHECK(entries_of(out) == std::vector<std::string>{"cashflows.csv", "run.csv", "summary.csv"});
+}
+
+TEST_CASE("issue 11: two real runs on one folder at once: one set, never a mix") {
+    TempDir dir;
+    const std::string out = dir / "out";
+    const pid_t a = spawn_sibsim({"run", peterborough, "-n", "200000", "-o", out, "--quiet"},
+                                 dir / "a.out", dir / "a.err");
+    const pid_t b = spawn_sibsim({"run", augsburg, "-n", "200000", "-o", out, "--quiet"},
+                                 dir / "b.out", dir / "b.err");
+    const Ended ea = wait_bounded(a, std::chrono::seconds(120));
+    const Ended eb = wait_bounded(b, std::chrono::seconds(120));
+    REQUIRE((!ea.killed && !eb.killed));
+    REQUIRE((WIFEXITED(ea.status) && WIFEXITED(eb.status)));
+    const int sa = WEXITSTATUS(ea.status), sb = WEXITSTATUS(eb.status);
+    CHECK(((sa == 0 && sb == 1) || (sa == 1 && sb == 0) || (sa == 0 && sb == 0)));
+    // Whatever ran last, summary.csv and run.csv come from the same scenario.
+    const Table run = read_csv(fs::path(out) / "run.csv");
+    const Table summary = read_csv(fs::path(out) / "summary.csv");
+    const bool from_augsburg = row_of(run, "scenario")[1] == augsburg;
+    bool has_peterborough_metric = false;
+    for (const auto& row : summary)
+        if (row[0] == "rule.final-pooled.met") has_peterborough_metric = true;
+    CHECK(has_peterborough_metric != from_augsburg);
+}
+
+TEST_CASE("issue 11: varied values are carried exactly: seeds beyond 10 digits differ") {
+    TempDir dir;
+    const fs::path out = dir.path() / "out";
+    const std::vector<std::string> args = {"sweep", augsburg, "--vary",
+                                           "simulation.seed=12345678901:12345678904:1", "-n", "50",
+                                           "--metrics", "payments.total"};
+    std::vector<std::string> with_out = args;
+    with_out.insert(with_out.end(), {"-o", out.string(), "--quiet"});
+    const Cli r = sibsim(with_out);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const Table sweep = read_csv(out / "sweep.csv");
+    REQUIRE(sweep.size() == 5);
+    std::vector<std::string> means;
+    for (int p = 0; p < 4; ++p) {
+        CHECK(sweep[static_cast<std::size_t>(p + 1)][0] == std::to_string(12345678901LL + p));
+        means.push_back(sweep[static_cast<std::size_t>(p + 1)][1]);
+    }
+    std::sort(means.begin(), means.end());
+    CHECK(std::unique(means.begin(), means.end()) - means.begin() > 1);  // different seeds
+    std::vector<std::string> table = args, json = args;
+    json.insert(json.end(), {"--format", "json"});
+    const Cli t = sibsim(table), j = sibsim(json);
+    CHECK(t.out.find("12345678904") != std::string::npos);
+    CHECK(j.out.find("\"simulation.seed\": \"12345678904\"") != std::string::npos);
+    CHECK(t.out.find("e+10") == std::string::npos);
+}
+
+TEST_CASE("issue 11: a:b:step values are exact decimals") {
+    CHECK(sib::parse_vary("x=0.05:0.15:0.025").values ==
+          std::vector<std::string>{"0.05", "0.075", "0.1", "0.125", "0.15"});
+    CHECK(sib::parse_vary("x=0.1:0.7:0.1").values ==
+          std::vector<std::string>{"0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7"});
+    CHECK(sib::parse_vary("x=-0.5:0.5:0.25").values ==
+          std::vector<std::string>{"-0.5", "-0.25", "0", "0.25", "0.5"});
+    CHECK(sib::parse_vary("x=9007199254740993:9007199254740995:2").values ==
+          std::vector<std::string>{"9007199254740993", "9007199254740995"});
+    CHECK(sib::parse_vary("x=1e-3:3e-3:1e-3").values ==
+          std::vector<std::string>{"0.001", "0.002", "0.003"});
+}
+
+TEST_CASE("issue 11: the scenario is read once; run.csv hashes the text simulated (a pipe)") {
+    // `sibsim run <(cat s.yaml)`: a pipe reads empty the second time.
+    const std::string text = read_file(augsburg);
+    REQUIRE(text.size() < 60000);  // fits in the pipe's buffer
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    REQUIRE(::write(fds[1], text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    ::close(fds[1]);
+    TempDir dir;
+    const fs::path out = dir.path() / "out";
+    const std::string file = "/dev/fd/" + std::to_string(fds[0]);
+    const Cli r = sibsim({"run", file, "-n", "20", "-o", out.string(), "--quiet"});
+    ::close(fds[0]);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const Table run = read_csv(out / "run.csv");
+    CHECK(row_of(run, "scenario_sha256")[1] == sib::sha256_hex(text));
+}
+
+TEST_CASE("issue 11: CSV cells that would start a formula are neutralised; numbers stay") {
+    SUBCASE("the writer") {
+        std::ostringstream text;
+        sib::CsvWriter csv(text, {"=a", "b"});
+        for (const std::string v : {"=2+2", "+1", "-x", "@SUM(A1)", "\tx", "\rx", "-0.5", "+1e3",
+                                    "plain", "-", "-inf"}) {
+            csv.add(v);
+            csv.add(-3.5);
+            csv.end_row();
+        }
+        CHECK(text.str() ==
+              "'=a,b\n'=2+2,-3.5\n+1,-3.5\n'-x,-3.5\n'@SUM(A1),-3.5\n'\tx,-3.5\n\"'\rx\",-3.5\n"
+              "-0.5,-3.5\n+1e3,-3.5\nplain,-3.5\n'-,-3.5\n'-inf,-3.5\n");
+    }
+    SUBCASE("names in payments.csv, and compare.csv's columns from file stems") {
+        TempDir dir;
+        const std::string yaml = replace_once(
+            scenario_with(one_cohort, one_outcome, "  - {name: '=2+2', basis: rate_card, outcome: o, price: 1}\n"),
+            "{name: p, share: 1}", "{name: '@HYPERLINK(\"http://x\",\"y\")', share: 1}");
+        write_file(dir.path() / "=1+1.yaml", yaml);
+        write_file(dir.path() / "-b.yaml", yaml);
+        const fs::path out = dir.path() / "out";
+        const Cli r = sibsim({"compare", dir / "=1+1.yaml", dir / "-b.yaml", "-n", "20", "-o",
+                              out.string(), "--quiet"});
+        REQUIRE_MESSAGE(r.status == 0, r.err);
+        const Table compare = read_csv(out / "compare.csv");
+        CHECK(compare[0][1] == "'=1+1");
+        CHECK(compare[0][2] == "'-b");
+        const Cli t = sibsim({"run", dir / "=1+1.yaml", "-n", "20", "-o", (dir / "run"), "--quiet"});
+        REQUIRE_MESSAGE(t.status == 0, t.err);
+        for (const std::string name : {"summary.csv", "cashflows.csv", "run.csv", "compare.csv"}) {
+            const fs::path path = (name == "compare.csv" ? out : dir.path() / "run") / name;
+            for (const auto& row : read_csv(path))
+                for (const auto& field : row) {
+                    CAPTURE(path);
+                    CAPTURE(field);
+                    const bool formula = !field.empty() && std::string("=+-@\t\r").find(field[0]) !=
+                                                                  std::string::npos;
+                    double v = 0;
+                    const bool numeric = std::from_chars(field.data(), field.data() + field.size(), v)
+                                             .ptr == field.data() + field.size();
+                    CHECK((!formula || numeric));
+                }
+        }
+    }
+}
+
+TEST_CASE("issue 11: a bad -o is reported before any trial runs") {
+    TempDir dir;
+    write_file(dir.path() / "file", "x");
+    const pid_t pid = spawn_sibsim(
+        {"run", peterborough, "-n", "1000000000", "-o", dir / "file", "--quiet"}, dir / "stdout",
+        dir / "stderr");
+    const Ended e = wait_bounded(pid, std::chrono::seconds(5));
+    REQUIRE_MESSAGE(!e.killed, "the whole run went ahead before -o was checked");
+    REQUIRE(WIFEXITED(e.status));
+    CHECK(WEXITSTATUS(e.status) == 1);
+    CHECK(read_file(dir / "stderr").find("'" + (dir / "file") + "'") != std::string::npos);
+    CHECK(read_file(dir.path() / "file") == "x");
+}
+
+TEST_CASE("issue 11: minor hostile input") {
+    SUBCASE("a --set value of several YAML documents is refused") {
+        const Cli r = sibsim({"run", augsburg, "-n", "10", "--set", "simulation.seed=1\n---\n2"});
+        CHECK(r.status == 2);
+        CHECK(r.err ==
+              "--set:0:0: error: simulation.seed: the value must be one YAML document, got "
+              "several\n");
+        CHECK(sibsim({"run", augsburg, "-n", "10", "--quiet", "--set", "simulation.seed=--- 2"})
+                  .status == 0);
+    }
+    SUBCASE("-o \"\" is a usage error") {
+        const Cli r = sibsim({"run", augsburg, "-n", "10", "-o", "", "--per-trial"});
+        CHECK(r.status == 2);
+        CHECK(r.err == "sibsim: error: -o/--out: the directory name is empty\n");
+        CHECK(sibsim({"settle", augsburg, "--observed", observed_path("augsburg-20.yaml"), "-o", ""})
+                  .status == 2);
+    }
+    SUBCASE("--help to a full stdout fails") {
+        if (::access("/dev/full", W_OK) != 0) return;
+        TempDir dir;
+        const pid_t pid = spawn_sibsim({"run", "--help"}, "/dev/full", dir / "stderr");
+        const Ended e = wait_bounded(pid, std::chrono::seconds(10));
+        REQUIRE((!e.killed && WIFEXITED(e.status)));
+        CHECK(WEXITSTATUS(e.status) == 1);
+        CHECK(read_file(dir / "stderr") ==
+              "sibsim: error: cannot write to standard output: No space left on device\n");
+    }
+    SUBCASE("dates after 9999 are written in full") {
+        TempDir dir;
+        write_file(dir.path() / "s.yaml",
+                   replace_once(scenario_with(one_cohort, one_outcome, one_rule, 30),
+                                "horizon: 30", "horizon: 30\nperiod: month\nstart: 9999-06"));
+        const fs::path out = dir.path() / "out";
+        const Cli r = sibsim({"run", dir / "s.yaml", "-n", "10", "-o", out.string(), "--quiet"});
+        REQUIRE_MESSAGE(r.status == 0, r.err);
+        const Table flows = read_csv(out / "cashflows.csv");
+        CHECK(flows[1][1] == "9999-06-01");
+        CHECK(flows[7][1] == "9999-12-01");
+        CHECK(flows[8][1] == "10000-01-01");
+        CHECK(flows[30][1] == "10001-11-01");
+    }
+    SUBCASE("a:b:step with exactly 100000 values is allowed; one more says how many") {
+        CHECK(sib::parse_vary("x=0:99999.5:1").values.size() == 100000);
+        try {
+            sib::parse_vary("x=0:100000:1");
+            FAIL("accepted");
+        } catch (const sib::InputError& e) {
+            CHECK(std::string(e.what()) ==
+                  "--vary:0:0: error: x: a:b:step gives 100001 values; at most 100000 are "
+                  "allowed");
+        }
     }
 }

@@ -1,12 +1,15 @@
 #include "sib/csv.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <random>
 #include <streambuf>
 #include <system_error>
 #include <utility>
@@ -46,6 +49,25 @@ std::string quote_field(std::string_view field) {
     return quoted;
 }
 
+bool looks_like_number(std::string_view text) {
+    if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+    if (text.empty()) return false;
+    double value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return error == std::errc() && end == text.data() + text.size() && std::isfinite(value);
+}
+
+std::string neutralise_formula(std::string_view text) {
+    // The characters with which spreadsheets start a formula (or, tab and CR, that some of them
+    // strip before looking for one). A number such as "-0.5" or "+1" is left alone: it is data.
+    if (text.empty() || std::string_view("=+-@\t\r").find(text.front()) == std::string_view::npos ||
+        looks_like_number(text))
+        return std::string(text);
+    std::string quoted = "'";  // appended, not '+': GCC 12 -Wrestrict false positive
+    quoted.append(text);
+    return quoted;
+}
+
 CsvWriter::CsvWriter(std::ostream& out, std::vector<std::string> columns)
     : out_(out), columns_(std::move(columns)) {
     SIB_ASSERT(!columns_.empty());
@@ -61,10 +83,11 @@ void CsvWriter::begin_field() {
 
 void CsvWriter::add(std::string_view text) {
     begin_field();
-    if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
-        row_.append(text);
+    const std::string safe = neutralise_formula(text);
+    if (safe.find_first_of(",\"\r\n") == std::string::npos) {
+        row_.append(safe);
     } else {
-        row_.append(quote_field(text));
+        row_.append(quote_field(safe));
     }
 }
 
@@ -111,7 +134,7 @@ std::string quoted_path(const std::filesystem::path& path) {
 /// failed write (std::ofstream loses it), so the error can name the cause.
 class FdStreamBuf : public std::streambuf {
   public:
-    explicit FdStreamBuf(int fd) : fd_(fd) {
+    FdStreamBuf(int fd, const std::atomic<bool>* cancel) : fd_(fd), cancel_(cancel) {
         setp(buffer_.data(), buffer_.data() + buffer_.size());
     }
     FdStreamBuf(const FdStreamBuf&) = delete;
@@ -134,6 +157,11 @@ class FdStreamBuf : public std::streambuf {
   private:
     bool drain() {
         if (error_ != 0) return false;
+        // A stop request ends the file at the next buffer (64 KiB), not after the whole file.
+        if (cancel_ != nullptr && cancel_->load()) {
+            error_ = ECANCELED;
+            return false;
+        }
         const char* p = pbase();
         while (p < pptr()) {
             const ssize_t n = ::write(fd_, p, static_cast<std::size_t>(pptr() - p));
@@ -149,6 +177,7 @@ class FdStreamBuf : public std::streambuf {
     }
 
     int fd_;
+    const std::atomic<bool>* cancel_;
     int error_ = 0;
     std::array<char, 1 << 16> buffer_{};
 };
@@ -162,16 +191,13 @@ struct FdGuard {
     int release() { return std::exchange(fd, -1); }
 };
 
-}  // namespace
-
-namespace detail {
-
-void write_file_in_place(const std::filesystem::path& path, const std::filesystem::path& name,
-                         const std::function<void(std::ostream&)>& write) {
-    FdGuard fd{::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)};
-    if (fd.fd < 0) throw_write_error(name, errno);
+/// Fills the open descriptor through `write`, flushes, checks and fsyncs it, and closes it;
+/// errors name `name`. Stops early, throwing OutputError with ECANCELED, once `cancel` is set.
+void write_to_descriptor(FdGuard& fd, const std::filesystem::path& name,
+                         const std::function<void(std::ostream&)>& write,
+                         const std::atomic<bool>* cancel) {
     {
-        FdStreamBuf buf(fd.fd);
+        FdStreamBuf buf(fd.fd, cancel);
         std::ostream out(&buf);
         out.exceptions(std::ios_base::badbit);  // stop the writer at the first failed write
         try {
@@ -190,23 +216,55 @@ void write_file_in_place(const std::filesystem::path& path, const std::filesyste
     if (::close(fd.release()) != 0 && errno != EINTR) throw_write_error(name, errno);
 }
 
+/// Six random letters and digits, from the system's entropy source: temporary names that another
+/// user cannot predict (and so cannot plant a link at).
+std::string random_suffix() {
+    static constexpr std::string_view alphabet =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    std::random_device entropy;
+    std::string suffix;
+    for (int i = 0; i < 6; ++i) suffix.push_back(alphabet[entropy() % alphabet.size()]);
+    return suffix;
+}
+
+}  // namespace
+
+namespace detail {
+
+void write_file_in_place(const std::filesystem::path& path, const std::filesystem::path& name,
+                         const std::function<void(std::ostream&)>& write) {
+    FdGuard fd{::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)};
+    if (fd.fd < 0) throw_write_error(name, errno);
+    write_to_descriptor(fd, name, write, nullptr);
+}
+
 }  // namespace detail
 
 void write_file_atomically(const std::filesystem::path& path,
-                           const std::function<void(std::ostream&)>& write) {
+                           const std::function<void(std::ostream&)>& write,
+                           const std::atomic<bool>* cancel) {
     const std::filesystem::path directory = path.parent_path();
-    std::string temporary_name = ".";  // appended, not '+': GCC 12 -Wrestrict false positive
-    temporary_name.append(path.filename().string());
-    temporary_name.append(".tmp-");
-    temporary_name.append(std::to_string(::getpid()));
-    const std::filesystem::path temporary =
-        directory.empty() ? std::filesystem::path(temporary_name) : directory / temporary_name;
+    // A fresh file under an unpredictable name: O_EXCL fails on anything already there, a
+    // planted symbolic link included, so nothing outside the directory can be written through it.
+    std::filesystem::path temporary;
+    FdGuard fd{-1};
+    for (int attempt = 0; fd.fd < 0; ++attempt) {
+        std::string temporary_name = ".";  // appended, not '+': GCC 12 -Wrestrict false positive
+        temporary_name.append(path.filename().string());
+        temporary_name.append(".tmp-");
+        temporary_name.append(random_suffix());
+        temporary = directory.empty() ? std::filesystem::path(temporary_name)
+                                      : directory / temporary_name;
+        fd.fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                       0666);
+        if (fd.fd < 0 && (errno != EEXIST || attempt >= 100)) throw_write_error(path, errno);
+    }
     try {
-        detail::write_file_in_place(temporary, path, write);
+        write_to_descriptor(fd, path, write, cancel);
         if (::rename(temporary.c_str(), path.c_str()) != 0) throw_write_error(path, errno);
     } catch (...) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
+        // Ours: created by the open above (O_EXCL), so removing it removes nothing of anyone's.
+        ::unlink(temporary.c_str());
         throw;
     }
     // Best effort: make the rename itself durable.

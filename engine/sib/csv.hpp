@@ -1,6 +1,7 @@
 #pragma once
 // CSV output (SPEC section 14): numbers through std::to_chars, RFC 4180 quoting, files written
 // whole or not at all.
+#include <atomic>
 #include <concepts>
 #include <cstddef>
 #include <filesystem>
@@ -32,6 +33,14 @@ class OutputError : public std::runtime_error {
 /// NaN and infinity are programmer errors (asserted).
 std::string format_number(double x);
 
+/// True when the whole text is a finite number as from_chars reads it ("-0.5", "+1", "1e-5").
+bool looks_like_number(std::string_view text);
+
+/// Text that a spreadsheet would take for a formula, because it starts with '=', '+', '-', '@',
+/// a tab or a CR and is not a number, with a single quote put in front ("=2+2" → "'=2+2"), the
+/// usual neutralisation; anything else unchanged. Numbers, negative ones included, stay numbers.
+std::string neutralise_formula(std::string_view text);
+
 /// The field as RFC 4180 requires: unchanged, or in double quotes with quotes doubled when it
 /// contains a comma, a double quote, CR or LF.
 std::string quote_field(std::string_view field);
@@ -44,7 +53,8 @@ class CsvWriter {
   public:
     CsvWriter(std::ostream& out, std::vector<std::string> columns);
 
-    /// Adds a text field, quoted when needed.
+    /// Adds a text field, neutralised when it would start a formula (neutralise_formula) and
+    /// quoted when needed. Column names go through here too.
     void add(std::string_view text);
     void add(const char* text) { add(std::string_view(text)); }
     void add(const std::string& text) { add(std::string_view(text)); }
@@ -76,12 +86,15 @@ class CsvWriter {
 };
 
 /// Writes `path` whole or not at all: `write` fills a temporary file beside it
-/// (".NAME.tmp-PID" in the same directory), which is flushed, checked, fsync'ed and renamed over
-/// `path`. On an I/O failure the temporary file is removed and OutputError thrown naming `path`
-/// and the system error. If `write` itself throws, the temporary file is removed and that
-/// exception propagates unchanged.
+/// (".NAME.tmp-XXXXXX" in the same directory, six random characters, created with O_CREAT |
+/// O_EXCL | O_NOFOLLOW, so a file or link already at that name is never opened), which is
+/// flushed, checked, fsync'ed and renamed over `path`. On an I/O failure the temporary file is
+/// removed and OutputError thrown naming `path` and the system error. If `write` itself throws,
+/// the temporary file is removed and that exception propagates unchanged. Once `cancel` (may be
+/// null) is set, writing stops at the next 64 KiB and OutputError is thrown (ECANCELED).
 void write_file_atomically(const std::filesystem::path& path,
-                           const std::function<void(std::ostream&)>& write);
+                           const std::function<void(std::ostream&)>& write,
+                           const std::atomic<bool>* cancel = nullptr);
 
 /// Creates the directory and its parents (nothing to do if it already is a directory); throws
 /// OutputError naming the path when it cannot: "cannot create directory 'out/x': Not a directory".

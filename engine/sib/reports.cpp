@@ -10,6 +10,19 @@
 namespace sib {
 
 namespace {
+/// period_date, with a year after 9999 (a start in 9999 and a long horizon) written in full,
+/// "10000-01-01", where period_date's four digits would wrap it to "0000-01-01".
+std::string date_of(const Plan& plan, int period) {
+    std::string text = period_date(plan, period);
+    if (!plan.start) return text;
+    const int months = plan.start->year * 12 + plan.start->month - 1 +
+                       period * (12 / plan.periods_per_year);
+    if (months / 12 <= 9999) return text;
+    std::string full = std::to_string(months / 12);
+    full.append(text.substr(4));  // "-MM-01"
+    return full;
+}
+
 const std::vector<std::string> summary_columns = {"metric", "mean", "sd",  "se",  "p5", "p25",
                                                   "p50",    "p75",  "p95", "min", "max"};
 
@@ -36,7 +49,7 @@ void write_cashflows(std::ostream& out, const Plan& plan, const RunResult& resul
     const auto horizon = static_cast<std::size_t>(plan.horizon);
     for (std::size_t t = 0; t < horizon; ++t) {
         csv.add(static_cast<long long>(t));
-        csv.add(period_date(plan, static_cast<int>(t)));
+        csv.add(date_of(plan, static_cast<int>(t)));
         for (std::size_t p = 0; p < result.parties.size(); ++p) {
             const auto& c = result.cashflows[p * horizon + t];
             csv.add(c.mean);
@@ -171,7 +184,7 @@ void write_payments(std::ostream& out, const Plan& plan, const TrialState& state
         csv.add(rule.name);
         csv.add(cohort_label(plan, slot.cohort));
         csv.add(static_cast<long long>(slot.period));
-        csv.add(period_date(plan, slot.period));
+        csv.add(date_of(plan, slot.period));
         csv.add(money_of(paid, plan.minor_unit));
         for (long long part : payer_parts(plan, rule, paid))
             csv.add(money_of(part, plan.minor_unit));
@@ -187,7 +200,7 @@ void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialSta
     const auto horizon = static_cast<std::size_t>(plan.horizon);
     for (std::size_t t = 0; t < horizon; ++t) {
         csv.add(static_cast<long long>(t));
-        csv.add(period_date(plan, static_cast<int>(t)));
+        csv.add(date_of(plan, static_cast<int>(t)));
         for (std::size_t p = 0; p < parties.names.size(); ++p)
             csv.add(state.flows[p * horizon + t] + 0.0);
         csv.end_row();
@@ -206,7 +219,7 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
         const auto& rule = plan.rules[static_cast<std::size_t>(slot.rule)];
         out << "  " << rule.name << ", cohort " << cohort_label(plan, slot.cohort) << ", period "
             << slot.period;
-        if (plan.start) out << " (" << period_date(plan, slot.period) << ")";
+        if (plan.start) out << " (" << date_of(plan, slot.period) << ")";
         out << ": " << format_number(money_of(paid, plan.minor_unit));
         const char* separator = " (";
         const auto parts = payer_parts(plan, rule, paid);

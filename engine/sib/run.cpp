@@ -71,6 +71,14 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     std::atomic<long long> next_block{0};
     std::atomic<long long> finished{0};
     std::atomic<bool> stopped{false};
+    // A stop request is looked at before every trial (a trial can take long: a million
+    // participants drawn one by one), not only between blocks; a relaxed load costs nothing.
+    auto stop_requested = [&] {
+        if (options.cancel == nullptr || !options.cancel->load(std::memory_order_relaxed))
+            return false;
+        stopped = true;
+        return true;
+    };
 
     // One thread at a time feeds the sketches, in block order, outside the lock; the others hand
     // their sorted block over and go on simulating.
@@ -105,10 +113,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         // This block's metric values, metric-major, so each metric's moments are one pass.
         std::vector<double> block_values(metric_count * static_cast<size_t>(trials_per_block));
         for (;;) {
-            if (options.cancel && options.cancel->load()) {
-                stopped = true;
-                return;
-            }
+            if (stop_requested()) return;
             const long long block = next_block.fetch_add(1);
             if (block >= blocks) return;
             auto& acc = accumulators[static_cast<size_t>(block)];
@@ -117,6 +122,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             const long long last = std::min(trials, first + trials_per_block);
             const auto in_block = static_cast<size_t>(last - first);
             for (long long trial = first; trial < last; ++trial) {
+                if (stop_requested()) return;
                 simulate_trial(seeded_plan, metric_names, parties,
                                static_cast<std::uint64_t>(trial), state);
                 const auto i = static_cast<size_t>(trial - first);
@@ -185,6 +191,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         constexpr std::array<double, 2> tails = {0.05, 0.95};
         std::array<double, 2> tail_values{};
         for (size_t k = next_series++; k < metric_count + flow_count; k = next_series++) {
+            if (stop_requested()) return;  // selecting among many values takes a while
             if (k < metric_count) {
                 MetricSummary& summary = result.metrics[k];
                 summary.name = metric_names.names[k];
@@ -217,6 +224,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         for (int i = 1; i < threads; ++i) pool.emplace_back(summarise);
         summarise();
     }
+    result.cancelled = stopped.load();
     return result;
 }
 

@@ -30,7 +30,8 @@ struct RunOptions {
     /// Compute the quantiles of summary.csv: exact from the kept values, or, when values are not
     /// kept, from a QuantileSketch fed in block order (rank error under 0.05%).
     bool quantiles = true;
-    /// When set to true by another thread (a signal handler), workers stop after their block.
+    /// When set to true by another thread (a signal handler), workers stop before their next
+    /// trial and quantile selection before its next series; the result is then `cancelled`.
     const std::atomic<bool>* cancel = nullptr;
 };
 

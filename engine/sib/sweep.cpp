@@ -1,6 +1,7 @@
 #include "sib/sweep.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -39,6 +40,62 @@ std::vector<std::string> split(std::string_view text, char separator) {
 /// Most grid values one axis may take: a typo in a step should not start a week-long run.
 constexpr double max_axis_values = 100000;
 
+void check_count(const std::string& path, double count) {
+    if (count > max_axis_values)
+        fail(path, "a:b:step gives " + format_number(count) + " values; at most " +
+                       format_number(max_axis_values) + " are allowed");
+}
+
+/// A whole number written as one ("12345678901", "-3", "+7"; not "1e3" nor "2.0").
+std::optional<long long> strict_integer(std::string_view text) {
+    if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+    long long value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+/// a, a+step, ... up to b, in exact integer arithmetic (seeds beyond 2^53 stay distinct).
+std::vector<std::string> integer_steps(const std::string& path, long long a, long long b,
+                                       long long step) {
+    // b ≥ a and step > 0 were checked; the difference fits in unsigned arithmetic.
+    const unsigned long long span =
+        static_cast<unsigned long long>(b) - static_cast<unsigned long long>(a);
+    const unsigned long long intervals = span / static_cast<unsigned long long>(step);
+    check_count(path, static_cast<double>(intervals) + 1);
+    std::vector<std::string> values;
+    for (unsigned long long i = 0; i <= intervals; ++i)
+        values.push_back(std::to_string(static_cast<long long>(
+            static_cast<unsigned long long>(a) + i * static_cast<unsigned long long>(step))));
+    return values;
+}
+
+/// Digits after the decimal point of a number written without an exponent ("0.025" → 3); −1
+/// for one written with an exponent, whose values are then printed shortest round-trip.
+int decimal_places(std::string_view text) {
+    if (text.find_first_of("eE") != std::string_view::npos) return -1;
+    const auto dot = text.find('.');
+    return dot == std::string_view::npos ? 0 : static_cast<int>(text.size() - dot - 1);
+}
+
+/// The grid value as the text that is simulated and printed: with the decimals of the bounds and
+/// step (0.05 + 3 × 0.025 → "0.125", not "0.12500000000000001"), trailing zeros dropped; the
+/// shortest text that reads back as `v` when an input had an exponent or too many digits.
+std::string decimal_text(double v, int decimals) {
+    std::array<char, 400> buf{};
+    const bool fixed = decimals >= 0 && decimals <= 17 && std::abs(v) < 1e17;
+    const auto result = fixed ? std::to_chars(buf.data(), buf.data() + buf.size(), v,
+                                              std::chars_format::fixed, decimals)
+                              : std::to_chars(buf.data(), buf.data() + buf.size(), v);
+    std::string text(buf.data(), result.ptr);
+    if (fixed && text.find('.') != std::string::npos) {
+        while (text.back() == '0') text.pop_back();
+        if (text.back() == '.') text.pop_back();
+    }
+    if (text == "-0") text = "0";
+    return text;
+}
+
 }  // namespace
 
 VaryAxis parse_vary(std::string_view argument) {
@@ -59,17 +116,25 @@ VaryAxis parse_vary(std::string_view argument) {
         if (*b < *a)
             fail(axis.path,
                  "a:b:step needs a ≤ b, got " + format_number(*a) + " > " + format_number(*b));
+        const auto ia = strict_integer(parts[0]), ib = strict_integer(parts[1]),
+                   istep = strict_integer(parts[2]);
+        if (ia && ib && istep) {
+            axis.values = integer_steps(axis.path, *ia, *ib, *istep);
+            return axis;
+        }
         const double intervals = (*b - *a) / *step;
-        if (intervals + 1 > max_axis_values)
-            fail(axis.path, "a:b:step gives " + format_number(std::floor(intervals) + 1) +
-                                " values, more than " + format_number(max_axis_values));
         const double whole = std::round(intervals);
         const bool lands = std::abs(intervals - whole) <= 1e-9 * std::max(1.0, whole);
-        const long long count = static_cast<long long>(lands ? whole : std::floor(intervals)) + 1;
-        for (long long i = 0; i < count; ++i) {
+        const double count = (lands ? whole : std::floor(intervals)) + 1;
+        check_count(axis.path, count);
+        const int decimals =
+            std::max({decimal_places(parts[0]), decimal_places(parts[1]), decimal_places(parts[2])});
+        for (long long i = 0; i < static_cast<long long>(count); ++i) {
             // a + i·step, with the last value exactly b when the steps land on it.
-            const double v = (lands && i + 1 == count) ? *b : *a + static_cast<double>(i) * *step;
-            axis.values.push_back(format_number(v));
+            const double v =
+                (lands && i + 1 == static_cast<long long>(count)) ? *b
+                                                                   : *a + static_cast<double>(i) * *step;
+            axis.values.push_back(decimal_text(v, decimals));
         }
         return axis;
     }

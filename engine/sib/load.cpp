@@ -1550,7 +1550,10 @@ class Loader {
         const Node* list = root.find("payments");
         if (!list || !list->is_list()) return;
         for (std::size_t i = 0; i < s.rules.size() && i < rule_info_.size(); ++i) {
-            if (!s.rules[i].price_after_repaid || !rule_info_[i].node) continue;
+            // Other bases have had it reported as meaningless already.
+            if (!s.rules[i].price_after_repaid || !rule_info_[i].node ||
+                s.rules[i].basis != Basis::rate_card)
+                continue;
             const Node& key = *rule_info_[i].node->find("price_after_repaid");
             const std::string path = join(rule_info_[i].path, "price_after_repaid");
             if (!s.investors)

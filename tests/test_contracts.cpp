@@ -12,9 +12,9 @@ using namespace sib::test;
 namespace {
 
 Metrics settle_files(const std::string& scenario, const std::string& observed,
-                     SettleOptions options = {}) {
+                     SettleOptions options = {}, const std::vector<Override>& overrides = {}) {
     const std::string root = SIBSIM_SOURCE_DIR;
-    const Scenario s = load_scenario_file(root + "/scenarios/" + scenario + ".yaml");
+    const Scenario s = load_scenario_file(root + "/scenarios/" + scenario + ".yaml", overrides);
     const Plan plan = compile(s);
     const MetricLayout layout = metric_layout(plan);
     TrialState state(plan);
@@ -22,6 +22,32 @@ Metrics settle_files(const std::string& scenario, const std::string& observed,
     settle_observed(plan, load_observed_file(root + "/tests/data/observed/" + observed + ".yaml"),
                     options, layout, party_layout(plan), state, notes);
     return metrics_of(layout, state);
+}
+
+/// Settles a shipped scenario (with overrides) on observations given here; also returns the
+/// period in which the investors were repaid.
+Metrics settle_scenario(const std::string& scenario, const std::vector<Override>& overrides,
+                        const std::vector<Observation>& observations, int& repaid_period) {
+    const std::string root = SIBSIM_SOURCE_DIR;
+    const Plan plan =
+        compile(load_scenario_file(root + "/scenarios/" + scenario + ".yaml", overrides));
+    const MetricLayout layout = metric_layout(plan);
+    TrialState state(plan);
+    std::vector<std::string> notes;
+    settle_observed(plan, Observed{"observed.yaml", observations}, SettleOptions{true}, layout,
+                    party_layout(plan), state, notes);
+    repaid_period = state.settlement.repaid_period;
+    return metrics_of(layout, state);
+}
+
+Observation successes(const std::string& cohort, const std::string& outcome, double participants,
+                      double count) {
+    Observation o;
+    o.cohort = cohort;
+    o.outcome = outcome;
+    o.participants = participants;
+    o.successes = count;
+    return o;
 }
 
 }  // namespace
@@ -42,17 +68,21 @@ TEST_CASE("Peterborough cohort 1: 142 against 155 events per 100 is 8.4%, so no 
     CHECK(m["payments.total"] == 0);
 }
 
-TEST_CASE("Rikers: no reduction, nothing paid, and the guarantee pays the investor") {
-    auto m = settle_files("rikers", "rikers-2015");
+TEST_CASE("Rikers: no reduction, nothing paid, and the guarantee covers 5/6 of what was drawn") {
+    // In 2015 the loan had been drawn for 3 years, $7.2m, and the guarantee paid $6m: Goldman
+    // Sachs lost $1.2m [contracts V6]. Three years of the scenario's costs are $7.2m.
+    auto m = settle_files("rikers", "rikers-2015", {}, {{"provider.costs.to", "11"}});
     CHECK(m["payments.total"] == 0);
     CHECK(m["rule.city-payment.met"] == 0);
-    // The scenario draws the whole $9.6m loan; the $7.2m guarantee pays 7.2m of it, so the
-    // investor loses the rest. (In 2015 $7.2m had been drawn and the guarantee covered $6m; the
-    // format's guarantee is a fixed amount, not a share of what was drawn: see the scenario.)
+    CHECK(m["investors.drawn"] == doctest::Approx(7200000));
+    CHECK(m["guarantee.paid"] == doctest::Approx(6000000));
+    CHECK(m["investors.loss"] == doctest::Approx(1200000));
+    CHECK(m["investors.any_loss"] == 1);
+    // The planned 4 years draw the whole $9.6m: the guarantee's $7.2m (75%) binds, not 5/6.
+    m = settle_files("rikers", "rikers-2015");
     CHECK(m["investors.drawn"] == doctest::Approx(9600000));
     CHECK(m["guarantee.paid"] == doctest::Approx(7200000));
     CHECK(m["investors.loss"] == doctest::Approx(2400000));
-    CHECK(m["investors.any_loss"] == 1);
 }
 
 TEST_CASE("Utah cohort 1: 109 child-years of special education avoided pay about $267,000") {
@@ -62,4 +92,71 @@ TEST_CASE("Utah cohort 1: 109 child-years of special education avoided pay about
     // $267,000 to within 0.1%.
     CHECK(m["payments.kindergarten"] == doctest::Approx(109 * 2449.0));
     CHECK(m["payments.total"] == doctest::Approx(267000).epsilon(0.001));
+}
+
+TEST_CASE("Utah: the price falls from 95% to 40% of savings once the investors are repaid") {
+    // Cohort 1 avoids special education in kindergarten (109 of 110, paid in period 2) and in
+    // grade 1 (108, paid in period 3). With the real $7m of costs the investors are not repaid
+    // by then, so grade 1 is at the 95% price: 108 × $2,449.
+    int repaid = 0;
+    const std::vector<Observation> cohort_1 = {successes("cohort-1", "no-sped-k", 110, 109),
+                                               successes("cohort-1", "no-sped-1", 110, 108)};
+    auto m = settle_scenario("utah-preschool", {}, cohort_1, repaid);
+    CHECK(repaid == -1);
+    CHECK(m["payments.kindergarten"] == doctest::Approx(109 * 2449.0));
+    CHECK(m["payments.grade-1"] == doctest::Approx(108 * 2449.0));
+    // Illustrative: with costs of $50,000 a year, period 2's $266,941 repays the $100,000 drawn
+    // with interest (after keeping $100,000 for the costs of periods 3 and 4), so grade 1,
+    // falling due in period 3, is at 40% of savings: 108 × $1,031.20 = $111,369.60.
+    m = settle_scenario("utah-preschool", {{"provider.costs.per_period", "50000"}}, cohort_1,
+                        repaid);
+    CHECK(repaid == 2);
+    CHECK(m["payments.kindergarten"] == doctest::Approx(109 * 2449.0));
+    CHECK(m["payments.grade-1"] == doctest::Approx(111369.60));
+}
+
+TEST_CASE("Chicago: each payer stops at its maximum, and the senior lenders rank equally") {
+    // Simulated: the $34m total cap and the payers' $30m and $4.5m maxima are never exceeded,
+    // and the two senior lenders, owed in proportion to what they lent, are paid alike.
+    const std::string root = SIBSIM_SOURCE_DIR;
+    const Plan plan = compile(load_scenario_file(root + "/scenarios/chicago-cpc.yaml"));
+    const MetricLayout layout = metric_layout(plan);
+    TrialState state(plan);
+    for (std::uint64_t trial = 0; trial < 50; ++trial) {
+        simulate_trial(plan, layout, party_layout(plan), trial, state);
+        const Metrics m = metrics_of(layout, state);
+        CHECK(m["payer.Chicago Public Schools.paid"] <= 30000000);
+        CHECK(m["payer.City of Chicago.paid"] <= 4500000);
+        CHECK(m["tranche.goldman-sachs.received"] * 5.5 ==
+              doctest::Approx(m["tranche.northern-trust.received"] * 7.5));
+    }
+    // Every child successful everywhere: kindergarten 2,618 × $2,900 = $7.59m, reading
+    // 2,618 × $750 = $1.96m and no special education at all against 1.5 years per child.
+    int repaid = 0;
+    std::vector<Observation> all;
+    for (const auto& [cohort, n] : std::vector<std::pair<std::string, double>>{
+             {"cohort-1", 374}, {"cohort-2", 748}, {"cohort-3", 748}, {"cohort-4", 748}}) {
+        all.push_back(successes(cohort, "kindergarten-ready", n, n));
+        all.push_back(successes(cohort, "third-grade-reading", n, n));
+        Observation sped;
+        sped.cohort = cohort;
+        sped.outcome = "special-ed-years";
+        sped.participants = n;
+        sped.mean = 0;
+        sped.comparison_mean = 1.5;
+        all.push_back(sped);
+    }
+    // 2,618 × 1.5 × $9,100 = $35.7m of special education alone: the $34m total cap binds
+    // first; the City's share of it (13.04%) would be $4.43m, under its $4.5m.
+    const Metrics m = settle_scenario("chicago-cpc", {}, all, repaid);
+    CHECK(m["payments.total"] == doctest::Approx(34000000));
+    CHECK(m["payer.City of Chicago.paid"] <= 4500000);
+    // With the City's maximum lowered to $1m, its part beyond that is not paid by anyone: less
+    // counts against the total cap, so later payments go on until CPS reaches its $30m too,
+    // and $31m is paid in all.
+    const Metrics low = settle_scenario("chicago-cpc", {{"payers.City of Chicago.max", "1000000"}},
+                                        all, repaid);
+    CHECK(low["payer.City of Chicago.paid"] == 1000000);
+    CHECK(low["payer.Chicago Public Schools.paid"] == 30000000);
+    CHECK(low["payments.total"] == 31000000);
 }

@@ -441,3 +441,246 @@ payers: [{name: p, share: 1}]
     CHECK(m["rule.t.c.met"] == 0);
     CHECK(m["payments.total"] == 0);
 }
+
+// ---- format gaps ----
+
+namespace {
+
+/// One versus_comparison rule on a historical comparison with schedule points at 10%, 20% and
+/// 30% (paying 100, 200, 300), settled on 100 participants whose mean is `mean` against 10.
+Metrics schedule_at(double mean, const std::string& interpolate) {
+    const std::string yaml = R"(
+sibsim: 1
+name: steps
+period: year
+horizon: 3
+cohorts: [{name: c, size: 100, enrol: [0, 0]}]
+outcomes: [{name: o, kind: count, better: lower, baseline: 10, observed_after: 1}]
+comparison: {kind: historical}
+payments:
+  - {name: s, basis: versus_comparison, outcome: o, schedule: [[0.1, 100], [0.2, 200], [0.3, 300]])" +
+                             interpolate + R"(}
+payers: [{name: p, share: 1}]
+)";
+    return settle(yaml, {observe("c", "o", 100, mean, 10)});
+}
+
+}  // namespace
+
+TEST_CASE("a step schedule pays the highest point reached; a linear one interpolates") {
+    // 7.5 against 10 is a 25% improvement: linear 250, step 200 (the 20% point).
+    CHECK(schedule_at(7.5, "")["payments.s"] == 250);
+    CHECK(schedule_at(7.5, ", interpolate: linear")["payments.s"] == 250);
+    CHECK(schedule_at(7.5, ", interpolate: step")["payments.s"] == 200);
+    // On a point exactly (8 against 10 is 20%): that point's payment either way.
+    CHECK(schedule_at(8, ", interpolate: step")["payments.s"] == 200);
+    CHECK(schedule_at(8, "")["payments.s"] == 200);
+    // Just below a point (8.01: 19.9%) a step pays the point below it, 100.
+    CHECK(schedule_at(8.01, ", interpolate: step")["payments.s"] == 100);
+    // Below the first point nothing; above the last, the last payment.
+    CHECK(schedule_at(9.5, ", interpolate: step")["payments.s"] == 0);
+    CHECK(schedule_at(5, ", interpolate: step")["payments.s"] == 300);
+}
+
+namespace {
+
+/// Period 1 pays 10 × 100 and period 2 pays 10 × 20, split half and half between A (with
+/// `max_key`, e.g. ", max: 300") and B.
+Metrics with_payer_max(const std::string& max_key) {
+    const std::string yaml = R"(
+sibsim: 1
+name: maxima
+period: year
+horizon: 3
+cohorts: [{name: c, size: 10, enrol: [0, 0]}]
+outcomes:
+  - {name: first, kind: binary, rate: 1, observed_after: 1}
+  - {name: second, kind: binary, rate: 1, observed_after: 2}
+payments:
+  - {name: one, basis: rate_card, outcome: first, price: 100}
+  - {name: two, basis: rate_card, outcome: second, price: 20}
+payers:
+  - {name: A, share: 0.5)" + max_key + R"(}
+  - {name: B, share: 0.5}
+)";
+    return one_trial(yaml);
+}
+
+}  // namespace
+
+TEST_CASE("a payer's maximum cuts its part of each payment, and the payment with it") {
+    // Period 1: 1000, half each; A may pay 300 in all, so the payment is 300 + 500 = 800.
+    // Period 2: 200; A has nothing left, so only B's 100 is paid.
+    auto m = with_payer_max(", max: 300");
+    CHECK(m["payer.A.paid"] == 300);
+    CHECK(m["payer.B.paid"] == 600);
+    CHECK(m["payments.one"] == 800);
+    CHECK(m["payments.two"] == 100);
+    CHECK(m["payments.total"] == 900);
+    // A maximum is whole minor units: 300.009 lets A pay 300.00, not a fraction of a cent more.
+    m = with_payer_max(", max: 300.009");
+    CHECK(m["payer.A.paid"] == 300);
+    CHECK(m["payments.total"] == 900);
+    // 0: A pays nothing at all. No maximum: everything is paid.
+    CHECK(with_payer_max(", max: 0")["payments.total"] == 600);
+    CHECK(with_payer_max("")["payments.total"] == 1200);
+}
+
+namespace {
+
+/// Capital 400 drawn in period 0 to tranches a, b (rank 1) and c (rank 2) with shares 0.5, 0.25
+/// and 0.25, no return; one payment of `paid` in period 1.
+Metrics ranked_waterfall(int paid) {
+    const std::string yaml = R"(
+sibsim: 1
+name: ranks
+period: year
+horizon: 2
+cohorts: [{name: c, size: 10, enrol: [0, 0]}]
+outcomes: [{name: o, kind: binary, rate: 1, observed_after: 1}]
+payments: [{name: pay, basis: rate_card, outcome: o, price: )" +
+                             std::to_string(paid / 10) + R"(}]
+payers: [{name: p, share: 1}]
+provider: {costs: {per_period: 400, from: 0, to: 0}}
+investors:
+  capital: 400
+  tranches:
+    - {name: a, share: 0.5, rank: 1}
+    - {name: b, share: 0.25, rank: 1}
+    - {name: c, share: 0.25, rank: 2}
+)";
+    return one_trial(yaml);
+}
+
+}  // namespace
+
+TEST_CASE("tranches of one rank are paid pro rata to what each is owed") {
+    // a is owed 200 and b 100: 150 is shared 2:1, c gets nothing.
+    auto m = ranked_waterfall(150);
+    CHECK(m["tranche.a.received"] == Approx(100));
+    CHECK(m["tranche.b.received"] == Approx(50));
+    CHECK(m["tranche.c.received"] == 0);
+    // 500: rank 1 is owed 300 and paid in full, c (the last rank) takes the remaining 200.
+    m = ranked_waterfall(500);
+    CHECK(m["tranche.a.received"] == 200);
+    CHECK(m["tranche.b.received"] == 100);
+    CHECK(m["tranche.c.received"] == 200);
+}
+
+TEST_CASE("the last rank shares what is left over by shares of capital") {
+    const std::string yaml = R"(
+sibsim: 1
+name: last-rank
+period: year
+horizon: 2
+cohorts: [{name: c, size: 10, enrol: [0, 0]}]
+outcomes: [{name: o, kind: binary, rate: 1, observed_after: 1}]
+payments: [{name: pay, basis: rate_card, outcome: o, price: 100}]
+payers: [{name: p, share: 1}]
+provider: {costs: {per_period: 400, from: 0, to: 0}}
+investors:
+  capital: 400
+  tranches:
+    - {name: a, share: 0.75, rank: 1}
+    - {name: b, share: 0.25, rank: 1}
+)";
+    // 1000 paid: a is owed 300 and b 100; the other 600 is shared 3:1.
+    auto m = one_trial(yaml);
+    CHECK(m["tranche.a.received"] == Approx(300 + 450));
+    CHECK(m["tranche.b.received"] == Approx(100 + 150));
+}
+
+namespace {
+
+/// Capital 1000; 600 drawn in period 0; `paid` paid in period 1 (the last); a guarantee of
+/// `guarantee` (its keys).
+Metrics guaranteed(int paid, const std::string& guarantee) {
+    const std::string yaml = R"(
+sibsim: 1
+name: guarantee
+period: year
+horizon: 2
+cohorts: [{name: c, size: 10, enrol: [0, 0]}]
+outcomes: [{name: o, kind: binary, rate: 1, observed_after: 1}]
+payments: [{name: pay, basis: rate_card, outcome: o, price: )" +
+                             std::to_string(paid / 10) + R"(}]
+payers: [{name: p, share: 1}]
+provider: {costs: {per_period: 600, from: 0, to: 0}}
+investors:
+  capital: 1000
+  guarantee: {)" + guarantee + R"(}
+)";
+    return one_trial(yaml);
+}
+
+}  // namespace
+
+TEST_CASE("a guarantee as a share of capital drawn") {
+    // Nothing repaid: 75% of the 600 drawn is 450, so the investors lose 150.
+    auto m = guaranteed(0, "share_of_drawn: 0.75");
+    CHECK(m["investors.drawn"] == 600);
+    CHECK(m["guarantee.paid"] == 450);
+    CHECK(m["investors.loss"] == 150);
+    // With an amount too, the lesser binds.
+    CHECK(guaranteed(0, "amount: 400, share_of_drawn: 0.75")["guarantee.paid"] == 400);
+    CHECK(guaranteed(0, "amount: 500, share_of_drawn: 0.75")["guarantee.paid"] == 450);
+    // 400 repaid leaves 200 of principal: the guarantee pays only that.
+    m = guaranteed(400, "share_of_drawn: 0.75");
+    CHECK(m["guarantee.paid"] == 200);
+    CHECK(m["investors.loss"] == 0);
+}
+
+namespace {
+
+const std::string repaid_yaml = R"(
+sibsim: 1
+name: repaid
+period: year
+horizon: 4
+cohorts: [{name: c, size: 10, enrol: [0, 0]}]
+outcomes:
+  - {name: first, kind: binary, rate: 1, observed_after: 1}
+  - {name: second, kind: binary, rate: 1, observed_after: 2}
+  - {name: third, kind: binary, rate: 1, observed_after: 3}
+payments:
+  - {name: one, basis: rate_card, outcome: first, price: 20, price_after_repaid: 5}
+  - {name: two, basis: rate_card, outcome: second, price: 20, price_after_repaid: 5}
+  - {name: three, basis: rate_card, outcome: third, price: 20, price_after_repaid: 5}
+payers: [{name: p, share: 1}]
+provider: {costs: {per_period: 100, from: 0, to: 0}}
+investors: {capital: 100}
+)";
+
+}  // namespace
+
+TEST_CASE("a rate card pays price_after_repaid after the period in which investors are repaid") {
+    // 100 drawn in period 0. Period 1 pays 10 × 20 = 200, which repays the investors in that
+    // period, so period 1 is at the full price; periods 2 and 3 pay 10 × 5 = 50 each.
+    const Plan plan = compile(scenario_of(repaid_yaml));
+    const MetricLayout layout = metric_layout(plan);
+    TrialState state(plan);
+    simulate_trial(plan, layout, party_layout(plan), 0, state);
+    auto m = metrics_of(layout, state);
+    CHECK(state.settlement.repaid_period == 1);
+    CHECK(m["payments.one"] == 200);
+    CHECK(m["payments.two"] == 50);
+    CHECK(m["payments.three"] == 50);
+    // With 250 drawn, period 1's 200 does not repay them; period 2's 200 does, so only
+    // period 3 is at the lower price.
+    const std::vector<Override> more = {{"provider.costs.per_period", "250"},
+                                        {"investors.capital", "250"}};
+    const Plan later = compile(load_scenario(repaid_yaml, "test.yaml", more));
+    TrialState later_state(later);
+    simulate_trial(later, metric_layout(later), party_layout(later), 0, later_state);
+    m = metrics_of(metric_layout(later), later_state);
+    CHECK(later_state.settlement.repaid_period == 2);
+    CHECK(m["payments.one"] == 200);
+    CHECK(m["payments.two"] == 200);
+    CHECK(m["payments.three"] == 50);
+    // Never repaid (nothing drawn): the first price throughout.
+    const Plan none = compile(load_scenario(repaid_yaml, "test.yaml", {{"investors.capital", "0"}}));
+    TrialState none_state(none);
+    simulate_trial(none, metric_layout(none), party_layout(none), 0, none_state);
+    CHECK(none_state.settlement.repaid_period == -1);
+    CHECK(metrics_of(metric_layout(none), none_state)["payments.total"] == 600);
+}

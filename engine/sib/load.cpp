@@ -424,6 +424,7 @@ class Loader {
         if (const Node* n = root.find("provider")) load_provider(*n, s);
         if (const Node* n = root.find("investors")) load_investors(*n, s);
         if (const Node* n = root.find("correlations")) load_correlations(*n, s);
+        check_price_after_repaid(root, s);
         check_timing(s);
         check_output_names(root, s);
         check_magnitudes(s);
@@ -1223,7 +1224,7 @@ class Loader {
         bool all_shares = true;
         for (const Entry& e : entries(list, "payers", payer_names_, true, max_payers)) {
             const Node& m = *e.node;
-            check_keys(m, e.path, {"name", "share", "savings"});
+            check_keys(m, e.path, {"name", "share", "max", "savings"});
             Payer p;
             p.name = e.name;
             p.loc = m.loc;
@@ -1236,6 +1237,8 @@ class Loader {
             } else {
                 all_shares = false;
             }
+            if (const Node* n = m.find("max"))
+                p.max = money(*n, join(e.path, "max"));
             if (const Node* n = m.find("savings")) {
                 std::string path = join(e.path, "savings");
                 if (expect_map(*n, path)) {
@@ -1257,7 +1260,8 @@ class Loader {
     void load_rules(const Node& list, Scenario& s) {
         static const std::vector<std::string> keys = {
             "name",   "basis",    "outcome",        "payment_lag", "cap",      "per",    "price",
-            "amount", "at_least", "share_at_least", "threshold",   "schedule", "net_of", "payers"};
+            "amount", "at_least", "share_at_least", "threshold",   "schedule", "net_of", "payers",
+            "interpolate", "price_after_repaid"};
         auto found = entries(list, "payments", rule_names_, true, max_rules);
         for (const Entry& e : found) {
             const Node& m = *e.node;
@@ -1307,6 +1311,11 @@ class Loader {
             if (const Node* n = m.find("threshold"))
                 if (auto v = number(*n, join(e.path, "threshold"), at_least(0))) r.threshold = *v;
             if (const Node* n = m.find("schedule")) load_schedule(*n, e, r);
+            if (const Node* n = m.find("interpolate"))
+                if (auto v = choice(*n, join(e.path, "interpolate"), {"linear", "step"}))
+                    r.schedule_steps = *v == 1;
+            if (const Node* n = m.find("price_after_repaid"))
+                r.price_after_repaid = money(*n, join(e.path, "price_after_repaid"));
             if (const Node* n = m.find("net_of")) {
                 if (auto v = name(*n, join(e.path, "net_of"))) {
                     r.net_of = *v;
@@ -1383,7 +1392,7 @@ class Loader {
             case Basis::rate_card:
                 reject_keys(m, e.path,
                             {"per", "at_least", "share_at_least", "amount", "schedule", "threshold",
-                             "net_of"},
+                             "net_of", "interpolate"},
                             "a rate_card rule");
                 if (!m.find("price")) error(m, e.path, "missing required key 'price'");
                 if (o && o->better == Better::lower)
@@ -1392,7 +1401,8 @@ class Loader {
                               ", whose better is lower");
                 break;
             case Basis::target: {
-                reject_keys(m, e.path, {"threshold", "schedule"}, "a target rule");
+                reject_keys(m, e.path, {"threshold", "schedule", "interpolate", "price_after_repaid"},
+                            "a target rule");
                 if (kind_ok && o->kind != OutcomeKind::binary)
                     error(*outcome_node, outcome_path,
                           "a target rule needs a binary outcome; " + quote(o->name) +
@@ -1409,7 +1419,10 @@ class Loader {
                 break;
             }
             case Basis::versus_comparison: {
-                reject_keys(m, e.path, {"at_least", "share_at_least"}, "a versus_comparison rule");
+                reject_keys(m, e.path, {"at_least", "share_at_least", "price_after_repaid"},
+                            "a versus_comparison rule");
+                if (const Node* n = m.find("interpolate"); n && !m.find("schedule"))
+                    error(*n, join(e.path, "interpolate"), "has no meaning without a schedule");
                 std::vector<std::string> given;
                 for (const auto& key : m.keys)
                     if ((key.text == "price" || key.text == "schedule" || key.text == "amount") &&
@@ -1535,12 +1548,13 @@ class Loader {
             if (auto x = money(*v, "investors.capital")) inv.capital = *x;
         if (const Node* list = n.find("tranches")) {
             Names tranche_names;
+            std::vector<const Node*> ranked;  // tranches that give a rank
             double sum = 0;
             bool all_shares = true;
             for (const Entry& e :
                  entries(*list, "investors.tranches", tranche_names, true, max_tranches)) {
                 const Node& m = *e.node;
-                check_keys(m, e.path, {"name", "share", "rate"});
+                check_keys(m, e.path, {"name", "share", "rate", "rank"});
                 Tranche t;
                 t.name = e.name;
                 t.loc = m.loc;
@@ -1555,25 +1569,76 @@ class Loader {
                 }
                 if (const Node* v = m.find("rate"))
                     if (auto x = number(*v, join(e.path, "rate"), between(0, 1))) t.rate = *x;
+                if (const Node* v = m.find("rank")) {
+                    t.rank = whole(*v, join(e.path, "rank"), 1,
+                                   static_cast<long long>(max_tranches));
+                    ranked.push_back(&m);
+                }
                 inv.tranches.push_back(std::move(t));
             }
+            check_ranks(*list, inv.tranches, ranked);
             if (all_shares && !inv.tranches.empty() && std::abs(sum - 1) > share_tolerance)
                 error(*list, "investors.tranches", "shares sum to " + fmt(sum) + ", not 1");
         }
         if (const Node* g = n.find("guarantee")) {
             const std::string path = "investors.guarantee";
             if (expect_map(*g, path)) {
-                check_keys(*g, path, {"name", "amount"});
+                check_keys(*g, path, {"name", "amount", "share_of_drawn"});
                 Guarantee guarantee;
                 if (const Node* v = g->find("name"))
                     if (auto x = name(*v, join(path, "name"))) guarantee.name = *x;
-                if (const Node* v = require(*g, path, "amount"))
-                    if (auto x = money(*v, join(path, "amount")))
-                        guarantee.amount = *x;
+                // A fixed amount, a share of capital drawn, or both (then the lesser binds).
+                const Node* amount = g->find("amount");
+                const Node* share = g->find("share_of_drawn");
+                if (!amount && !share)
+                    error(*g, path, "missing required key 'amount' or 'share_of_drawn'");
+                if (amount) guarantee.amount = money(*amount, join(path, "amount"));
+                if (share)
+                    guarantee.share_of_drawn =
+                        number(*share, join(path, "share_of_drawn"), between(0, 1));
                 inv.guarantee = guarantee;
             }
         }
         s.investors = std::move(inv);
+    }
+
+    /// `rank`: on every tranche or on none, and never decreasing down the list, so that list
+    /// order stays the order of payment.
+    void check_ranks(const Node& list, const std::vector<Tranche>& tranches,
+                     const std::vector<const Node*>& ranked) {
+        if (ranked.empty()) return;
+        if (ranked.size() != tranches.size()) {
+            error(list, "investors.tranches", "give rank on every tranche or on none");
+            return;
+        }
+        for (std::size_t j = 1; j < tranches.size(); ++j)
+            if (tranches[j].rank && tranches[j - 1].rank && *tranches[j].rank < *tranches[j - 1].rank)
+                error(*ranked[j]->find("rank"), "investors.tranches." + tranches[j].name + ".rank",
+                      "tranches must be listed in rank order, but rank " +
+                          std::to_string(*tranches[j].rank) + " follows rank " +
+                          std::to_string(*tranches[j - 1].rank));
+    }
+
+    /// `price_after_repaid` needs investors to be repaid, and cannot be settled exactly under a
+    /// per-participant cap: a participant's capped total would depend on the period in which
+    /// the investors happen to be repaid, which the draws do not know.
+    void check_price_after_repaid(const Node& root, const Scenario& s) {
+        const Node* list = root.find("payments");
+        if (!list || !list->is_list()) return;
+        for (std::size_t i = 0; i < s.rules.size() && i < rule_info_.size(); ++i) {
+            // Other bases have had it reported as meaningless already.
+            if (!s.rules[i].price_after_repaid || !rule_info_[i].node ||
+                s.rules[i].basis != Basis::rate_card)
+                continue;
+            const Node& key = *rule_info_[i].node->find("price_after_repaid");
+            const std::string path = join(rule_info_[i].path, "price_after_repaid");
+            if (!s.investors)
+                error(key, path, "needs investors: the price changes once they are repaid");
+            if (s.caps.per_participant)
+                error(key, path,
+                      "cannot be combined with caps.per_participant: a participant's capped "
+                      "payments would depend on when the investors are repaid");
+        }
     }
 
     void load_correlations(const Node& list, Scenario& s) {
@@ -1804,6 +1869,10 @@ class Loader {
             switch (r.basis) {
                 case Basis::rate_card:
                     product(at, path, *r.price, total(o), "the most achievements it pays for");
+                    if (r.price_after_repaid)
+                        product(info.node->find("price_after_repaid"),
+                                join(info.path, "price_after_repaid"), *r.price_after_repaid,
+                                total(o), "the most achievements it pays for");
                     break;
                 case Basis::target:
                     product(at, path, *r.price, participants, "the most participants");

@@ -184,6 +184,7 @@ Plan compile(const Scenario& s) {
         PlanPayer payer;
         payer.name = p.name;
         payer.share = p.share;
+        if (p.max) payer.max_units = floor_to_units(*p.max, plan.minor_unit);
         payer.saving_per_unit.assign(s.outcomes.size(), 0.0);
         for (const auto& saving : p.savings)
             payer.saving_per_unit[static_cast<std::size_t>(index_of(s.outcomes, saving.outcome))] =
@@ -210,6 +211,8 @@ Plan compile(const Scenario& s) {
         rule.at_least = r.share_at_least ? *r.share_at_least : r.at_least.value_or(0.0);
         rule.threshold = r.threshold;
         rule.schedule = r.schedule;
+        rule.schedule_steps = r.schedule_steps;
+        if (r.price_after_repaid) rule.price_after_repaid = *r.price_after_repaid;
         if (r.net_of) rule.net_of = index_of(s.rules, *r.net_of);
         rule.payer_shares.resize(plan.payers.size());
         for (std::size_t p = 0; p < plan.payers.size(); ++p)
@@ -437,16 +440,22 @@ Plan compile(const Scenario& s) {
         investors.capital = s.investors->capital;
         investors.tranches_given = !s.investors->tranches.empty();
         if (investors.tranches_given) {
+            // Without `rank`, each tranche ranks alone, in list order (the loader checks that
+            // given ranks are on every tranche and never decrease down the list).
+            int position = 0;
             for (const auto& t : s.investors->tranches)
                 investors.tranches.push_back(
-                    {t.name, t.share, std::pow(1.0 + t.rate, 1.0 / plan.periods_per_year) - 1.0});
+                    {t.name, t.share, std::pow(1.0 + t.rate, 1.0 / plan.periods_per_year) - 1.0,
+                     t.rank ? static_cast<int>(*t.rank) : ++position});
         } else {
-            investors.tranches.push_back({"investors", 1.0, 0.0});
+            investors.tranches.push_back({"investors", 1.0, 0.0, 1});
         }
         if (s.investors->guarantee) {
+            const Guarantee& g = *s.investors->guarantee;
             investors.has_guarantee = true;
-            investors.guarantor = s.investors->guarantee->name;
-            investors.guarantee = s.investors->guarantee->amount;
+            investors.guarantor = g.name;
+            investors.guarantee = g.amount.value_or(no_limit);
+            investors.guarantee_share_of_drawn = g.share_of_drawn.value_or(no_limit);
         }
         plan.investors = std::move(investors);
     }

@@ -74,6 +74,9 @@ struct PlanRule {
     double at_least = 0;        ///< successes, or share when share_target
     double threshold = 0;
     std::vector<SchedulePoint> schedule;
+    bool schedule_steps = false;  ///< pay the highest schedule point reached
+    /// rate_card: price once the investors have been repaid in an earlier period; < 0: none.
+    double price_after_repaid = -1;
     int net_of = -1;
     std::vector<double> payer_shares;            ///< one per payer
     std::vector<ShareFraction> payer_fractions;  ///< the same shares as exact fractions
@@ -111,6 +114,7 @@ enum class ParticipantMode {
 struct PlanPayer {
     std::string name;
     double share = 0;
+    long long max_units = no_cap_units;   ///< most it pays over the contract, in minor units
     std::vector<double> saving_per_unit;  ///< one per outcome
 };
 
@@ -118,6 +122,7 @@ struct PlanTranche {
     std::string name;
     double share = 1;
     double periodic_rate = 0;  ///< (1 + annual)^(1/periods per year) - 1
+    int rank = 0;              ///< waterfall rank: non-decreasing in list order, equal ranks pro rata
 };
 
 struct PlanInvestors {
@@ -126,7 +131,8 @@ struct PlanInvestors {
     bool tranches_given = false;  ///< tranche metrics only when the user named tranches
     bool has_guarantee = false;
     std::string guarantor = "guarantor";
-    double guarantee = 0;
+    double guarantee = no_limit;        ///< most the guarantee pays (money)
+    double guarantee_share_of_drawn = no_limit;  ///< and at most this share of capital drawn
 };
 
 struct Plan {

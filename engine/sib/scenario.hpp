@@ -135,6 +135,10 @@ struct Rule {
     std::optional<double> share_at_least;  ///< target: share of participants needed
     double threshold = 0;                  ///< versus_comparison: least relative improvement
     std::vector<SchedulePoint> schedule;   ///< versus_comparison: payment by improvement
+    bool schedule_steps = false;           ///< schedule: pay the highest point reached, no
+                                           ///< interpolation (`interpolate: step`)
+    std::optional<double> price_after_repaid;  ///< rate_card: price per achievement falling due
+                                               ///< after the investors were fully repaid
     std::optional<std::string> net_of;     ///< pays its amount less what that rule paid
     std::vector<PayerShare> payers;        ///< rule-level override of the payer split
     SourceLoc loc;
@@ -156,6 +160,7 @@ struct Saving {
 struct Payer {
     std::string name;
     double share = 0;
+    std::optional<double> max;  ///< most this payer pays over the contract (money)
     std::vector<Saving> savings;
     SourceLoc loc;
 };
@@ -173,12 +178,14 @@ struct Tranche {
     std::string name;
     double share = 1;  ///< share of capital
     double rate = 0;   ///< annual rate owed before later tranches, e.g. 0.05
+    std::optional<long long> rank;  ///< tranches of one rank are paid pro rata; default: list order
     SourceLoc loc;
 };
 
 struct Guarantee {
     std::string name = "guarantor";
-    double amount = 0;
+    std::optional<double> amount;          ///< most it pays (money)
+    std::optional<double> share_of_drawn;  ///< most it pays, as a share of capital drawn
 };
 
 struct Investors {

@@ -87,13 +87,16 @@ struct ImprovementTest {
     }
 };
 
-double schedule_payment(const std::vector<SchedulePoint>& schedule, ImprovementTest& test) {
+/// The schedule's payment at the test's improvement: interpolated linearly between the points
+/// around it, or with `steps` the payment of the highest point reached (no interpolation).
+double schedule_payment(const std::vector<SchedulePoint>& schedule, bool steps,
+                        ImprovementTest& test) {
     if (test.against(schedule.front().improvement) < 0) return 0;
     for (size_t i = 1; i < schedule.size(); ++i) {
         const auto& hi = schedule[i];
         if (test.against(hi.improvement) >= 0) continue;
         const auto& lo = schedule[i - 1];
-        if (test.against(lo.improvement) == 0) return lo.payment;
+        if (steps || test.against(lo.improvement) == 0) return lo.payment;
         const double w = std::clamp(
             (test.improvement - lo.improvement) / (hi.improvement - lo.improvement), 0.0, 1.0);
         return lo.payment + w * (hi.payment - lo.payment);
@@ -139,7 +142,7 @@ double assess(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes
         case VersusPay::price:
             return rule.price * std::abs(scope.comparison - scope.total);
         case VersusPay::schedule:
-            return schedule_payment(rule.schedule, test);
+            return schedule_payment(rule.schedule, rule.schedule_steps, test);
         case VersusPay::amount:
             return rule.amount;
     }
@@ -185,8 +188,13 @@ struct PeriodSettler {
         double due_money = 0;
         if (rule.basis == Basis::rate_card) {
             const size_t cell = at(slot.rule) * H + at(slot.period);
+            // The price after repayment applies from the period after the one in which the
+            // waterfall repaid the investors (the loader refuses it with a per-participant cap).
+            const bool after_repaid = rule.price_after_repaid >= 0 && s.repaid_period >= 0 &&
+                                      s.repaid_period < slot.period;
             due_money = plan.participant_mode == ParticipantMode::aggregate
-                            ? rule.price * out.rate_card_units[cell]
+                            ? (after_repaid ? rule.price_after_repaid : rule.price) *
+                                  out.rate_card_units[cell]
                             : out.rate_card_due[cell];
         } else {
             const size_t scope = slot.cohort >= 0 ? at(slot.cohort) : C;
@@ -213,13 +221,23 @@ struct PeriodSettler {
         long long paid = std::min(due, std::max(0LL, rule.cap_units - s.rule_paid[at(slot.rule)]));
         paid = std::min(paid, std::max(0LL, plan.total_cap_units - s.total_paid));
         if (paid <= 0) return;
+        // Payer maxima, in settlement order: a payer's part beyond what it has left to pay is not
+        // paid by anyone, so the payment shrinks by it.
+        split_units(paid, rule.payer_fractions, s.parts.data());
+        for (size_t p = 0; p < plan.payers.size(); ++p) {
+            const long long left = std::max(0LL, plan.payers[p].max_units - s.payer_paid[p]);
+            if (s.parts[p] > left) {
+                paid -= s.parts[p] - left;
+                s.parts[p] = left;
+            }
+        }
+        if (paid <= 0) return;
         s.slot_paid[i] = paid;
         s.rule_paid[at(slot.rule)] += paid;
         if (slot.cohort >= 0) s.rule_cohort_paid[at(slot.rule) * C + at(slot.cohort)] += paid;
         s.total_paid += paid;
         const size_t t = at(slot.period);
         s.payments[t] += money_of(paid, plan.minor_unit);
-        split_units(paid, rule.payer_fractions, s.parts.data());
         for (size_t p = 0; p < plan.payers.size(); ++p) {
             if (s.parts[p] == 0) continue;
             const double part = money_of(s.parts[p], plan.minor_unit);
@@ -246,6 +264,38 @@ struct Waterfall {
         std::fill(s.tranche_received.begin(), s.tranche_received.end(), 0.0);
     }
 
+    /// Splits `amount` down the ranks into s.tranche_part against each tranche's `claim`: a rank
+    /// is paid min(amount left, its claims), shared pro rata to the claims (exactly the claim when
+    /// covered). With `residual`, the last rank also takes what is left over, shared pro rata to
+    /// the tranches' shares of capital.
+    void pay_down(double amount, const std::vector<double>& claim, bool residual) {
+        const auto& ts = plan.investors->tranches;
+        const size_t n = ts.size();
+        for (size_t first = 0; first < n;) {
+            size_t end = first;
+            double claims = 0, shares = 0;
+            for (; end < n && ts[end].rank == ts[first].rank; ++end) {
+                claims += claim[end];
+                shares += ts[end].share;
+            }
+            const bool last = end == n;
+            const double paid = std::min(amount, claims);
+            const double over = residual && last ? amount - paid : 0.0;
+            for (size_t j = first; j < end; ++j) {
+                double part = paid >= claims     ? claim[j]
+                              : end - first == 1 ? paid
+                              : claims > 0       ? paid * claim[j] / claims
+                                                 : 0.0;
+                if (over > 0)
+                    part += shares > 0 ? over * ts[j].share / shares
+                                       : over / static_cast<double>(end - first);
+                s.tranche_part[j] = part;
+            }
+            amount -= paid + over;
+            first = end;
+        }
+    }
+
     void step(size_t t) {
         const auto& inv = *plan.investors;
         const size_t H = at(plan.horizon);
@@ -269,30 +319,44 @@ struct Waterfall {
             s.tranche_flows[j * H + t] -= d;
             s.tranche_drawn[j] += d;
         }
-        // 3. cash beyond every cost still to come goes down the waterfall.
+        // 3. cash beyond every cost still to come goes down the waterfall, rank by rank.
         double available = std::max(0.0, cash - s.cost_to_come[t]);
         cash -= available;
-        for (size_t j = 0; j < tranches && available > 0; ++j) {
-            const bool last = j + 1 == tranches;
-            const double owed = s.tranche_balance[j];
-            const double paid = last ? available : std::min(available, owed);
-            const double to_balance = std::min(paid, owed);
-            const double accrued = owed - s.tranche_principal[j];  // return first, then principal
-            s.tranche_principal[j] -= std::max(0.0, to_balance - accrued);
-            s.tranche_balance[j] -= to_balance;
-            s.tranche_flows[j * H + t] += paid;
-            s.tranche_received[j] += paid;
-            available -= paid;
-        }
-        if (t + 1 == H && inv.has_guarantee) {
-            double left = inv.guarantee;
+        if (available > 0) {
+            pay_down(available, s.tranche_balance, true);
             for (size_t j = 0; j < tranches; ++j) {
-                const double g = std::min(left, std::max(0.0, s.tranche_principal[j]));
+                const double paid = s.tranche_part[j];
+                const double owed = s.tranche_balance[j];
+                const double to_balance = std::min(paid, owed);
+                const double accrued = owed - s.tranche_principal[j];  // return first
+                s.tranche_principal[j] -= std::max(0.0, to_balance - accrued);
+                s.tranche_balance[j] -= to_balance;
+                s.tranche_flows[j * H + t] += paid;
+                s.tranche_received[j] += paid;
+            }
+        }
+        // Repaid: something was drawn and every balance is cleared (a balance paid in full is
+        // set to exactly 0 above). No draw follows a distribution, so this is final.
+        if (s.repaid_period < 0 && drawn > 0 &&
+            std::all_of(s.tranche_balance.begin(), s.tranche_balance.end(),
+                        [](double b) { return b <= 0; }))
+            s.repaid_period = static_cast<int>(t);
+        if (t + 1 == H && inv.has_guarantee) {
+            // Unrepaid principal, rank by rank, up to the amount and the share of capital drawn.
+            const double limit =
+                inv.guarantee_share_of_drawn < no_limit
+                    ? std::min(inv.guarantee, inv.guarantee_share_of_drawn * drawn)
+                    : inv.guarantee;
+            for (size_t j = 0; j < tranches; ++j)
+                s.tranche_part[j] = std::max(0.0, s.tranche_principal[j]);  // claims
+            std::copy(s.tranche_part.begin(), s.tranche_part.end(), s.tranche_claim.begin());
+            pay_down(limit, s.tranche_claim, false);
+            for (size_t j = 0; j < tranches; ++j) {
+                const double g = s.tranche_part[j];
                 s.tranche_principal[j] -= g;
                 s.tranche_balance[j] -= g;
                 s.tranche_flows[j * H + t] += g;
                 s.tranche_received[j] += g;
-                left -= g;
                 s.guarantee_paid += g;
             }
         }
@@ -335,6 +399,8 @@ Settlement::Settlement(const Plan& plan) {
     cost_to_come.resize(H);
     tranche_balance.resize(T);
     tranche_principal.resize(T);
+    tranche_part.resize(T);
+    tranche_claim.resize(T);
     parts.resize(P);
 }
 
@@ -351,6 +417,7 @@ void settle(const Plan& plan, const Outcomes& out, Settlement& s) {
     s.total_paid = 0;
     s.unfunded = 0;
     s.guarantee_paid = 0;
+    s.repaid_period = -1;
 
     // When each group rule's scope is known ([rule * (C + 1) + cohort], the pooled scope last),
     // and whether all of it was observed.

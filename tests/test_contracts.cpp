@@ -92,6 +92,10 @@ TEST_CASE("Utah cohort 1: 109 child-years of special education avoided pay about
     // $267,000 to within 0.1%.
     CHECK(m["payments.kindergarten"] == doctest::Approx(109 * 2449.0));
     CHECK(m["payments.total"] == doctest::Approx(267000).epsilon(0.001));
+    // Cohort 1 is paid by United Way and Salt Lake County, not the State.
+    CHECK(m["payer.United Way of Salt Lake and Salt Lake County.paid"] ==
+          doctest::Approx(109 * 2449.0));
+    CHECK(m["payer.State of Utah.paid"] == 0);
 }
 
 TEST_CASE("Utah: the price falls from 95% to 40% of savings once the investors are repaid") {

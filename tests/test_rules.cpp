@@ -684,3 +684,229 @@ TEST_CASE("a rate card pays price_after_repaid after the period in which investo
     CHECK(none_state.settlement.repaid_period == -1);
     CHECK(metrics_of(metric_layout(none), none_state)["payments.total"] == 600);
 }
+
+// ---- format gaps: periodic, cohort payers, measurement time ----
+
+namespace {
+
+/// One trial of `yaml` (probabilities 0 or 1, historical comparison: no randomness that
+/// matters): its metrics and the named payer's flows, one per period (payments negative).
+struct TrialResult {
+    Metrics metrics;
+    std::vector<double> payer;
+};
+
+TrialResult trial_of(const std::string& yaml, const std::string& payer,
+                     const std::vector<Override>& overrides = {}) {
+    const Plan plan = compile(load_scenario(yaml, "test.yaml", overrides));
+    const MetricLayout layout = metric_layout(plan);
+    TrialState state(plan);
+    simulate_trial(plan, layout, party_layout(plan), 0, state);
+    return {metrics_of(layout, state), flows_of(plan, state, payer)};
+}
+
+// 40 participants, 10 enrolled in each of periods 0..3, all achieve (rate 1) against a
+// historical baseline of 0.5, measured 1 period after enrolment: every batch is 10 × 0.5 = 5
+// units above the comparison, 50 at a price of 10.
+const std::string periodic_yaml = R"(
+sibsim: 1
+name: periodic
+horizon: 8
+cohorts: [{name: c, size: 40, enrol: [0, 3]}]
+outcomes: [{name: o, kind: binary, baseline: 0.5, rate: 1, observed_after: 1}]
+comparison: {kind: historical}
+payments:
+  - {name: v, basis: versus_comparison, outcome: o, price: 10, assess: every_period}
+payers: [{name: p, share: 1}]
+)";
+
+}  // namespace
+
+TEST_CASE("assess: every_period pays the rise of the cumulative figure as batches are measured") {
+    // Periods 1..4 measure 10, 20, 30, 40 participants: cumulative 50, 100, 150, 200, so 50 is
+    // paid in each; the total is what the rule assessed once pays (200, in period 4).
+    auto r = trial_of(periodic_yaml, "p");
+    CHECK(r.payer[0] == 0);
+    for (int t = 1; t <= 4; ++t) CHECK(r.payer[static_cast<std::size_t>(t)] == Approx(-50));
+    CHECK(r.payer[5] == 0);
+    CHECK(r.metrics["payments.v"] == 200);
+    CHECK(r.metrics["rule.v.met"] == 1);
+    auto once = trial_of(periodic_yaml, "p", {{"payments.v.assess", "once"}});
+    CHECK(once.payer[1] == 0);
+    CHECK(once.payer[4] == Approx(-200));
+    CHECK(once.metrics["payments.v"] == 200);
+    // payment_lag shifts every assessment's payment: periods 3..6.
+    auto lagged = trial_of(periodic_yaml, "p", {{"payments.v.payment_lag", "2"}});
+    CHECK(lagged.payer[2] == 0);
+    CHECK(lagged.payer[3] == Approx(-50));
+    CHECK(lagged.payer[6] == Approx(-50));
+    // With 2 participants, only periods 0 and 1 enrol anyone: assessed in 1 and 2, then done.
+    auto few = trial_of(periodic_yaml, "p", {{"cohorts.c.size", "2"}});
+    CHECK(few.payer[1] == Approx(-5));
+    CHECK(few.payer[2] == Approx(-5));
+    CHECK(few.payer[3] == 0);
+    CHECK(few.metrics["payments.v"] == 10);
+}
+
+TEST_CASE("assess: every_period under caps: a cut stays cut, the rule cap and the total cap bind") {
+    // Cumulative claims 50, 100, 150, 200; caps.total 120: 50, 50, 20, then nothing.
+    auto r = trial_of(periodic_yaml, "p", {{"caps", "{total: 120}"}});
+    CHECK(r.payer[1] == Approx(-50));
+    CHECK(r.payer[2] == Approx(-50));
+    CHECK(r.payer[3] == Approx(-20));
+    CHECK(r.payer[4] == 0);
+    CHECK(r.metrics["payments.v"] == 120);
+    // The rule's own cap of 70: 50, 20, 0, 0.
+    r = trial_of(periodic_yaml, "p", {{"payments.v.cap", "70"}});
+    CHECK(r.payer[2] == Approx(-20));
+    CHECK(r.metrics["payments.v"] == 70);
+    // A payer maximum of 60 with a second payer taking half: each claim of 50 is split 25/25;
+    // q stops at 60 (25, 25, 10, 0), and p's parts are never raised to make up for it.
+    const std::string two_payers = R"(
+sibsim: 1
+name: periodic
+horizon: 8
+cohorts: [{name: c, size: 40, enrol: [0, 3]}]
+outcomes: [{name: o, kind: binary, baseline: 0.5, rate: 1, observed_after: 1}]
+comparison: {kind: historical}
+payments:
+  - {name: v, basis: versus_comparison, outcome: o, price: 10, assess: every_period}
+payers: [{name: p, share: 0.5}, {name: q, share: 0.5, max: 60}]
+)";
+    r = trial_of(two_payers, "p");
+    CHECK(r.metrics["payer.p.paid"] == 100);
+    CHECK(r.metrics["payer.q.paid"] == 60);
+    CHECK(r.metrics["payments.v"] == 160);
+}
+
+TEST_CASE("assess: every_period never claws back, and met reports the last assessment") {
+    // Cohort a (10, enrolled in period 0) all achieve; cohort b (10, period 1) none; baseline 0.5.
+    // Period 1 measures a only: 10 × (1 − 0.5) = 5 units, 50 paid. Period 2 measures both: 10
+    // successes of 20 against 10 expected: improvement 0, below the 10% threshold: not met, the
+    // cumulative figure falls to 0 and the 50 already paid stands.
+    const std::string yaml = R"(
+sibsim: 1
+name: falls
+horizon: 6
+cohorts:
+  - {name: a, size: 10, enrol: [0, 0], outcomes: {o: {rate: 1}}}
+  - {name: b, size: 10, enrol: [1, 1], outcomes: {o: {rate: 0}}}
+outcomes: [{name: o, kind: binary, baseline: 0.5, rate: 1, observed_after: 1}]
+comparison: {kind: historical}
+payments:
+  - {name: v, basis: versus_comparison, outcome: o, threshold: 0.1, price: 10, assess: every_period}
+payers: [{name: p, share: 1}]
+)";
+    auto r = trial_of(yaml, "p");
+    CHECK(r.payer[1] == Approx(-50));
+    CHECK(r.payer[2] == 0);
+    CHECK(r.metrics["payments.v"] == 50);
+    CHECK(r.metrics["rule.v.met"] == 0);
+    // Assessed once (period 2): not met, nothing paid.
+    auto once = trial_of(yaml, "p", {{"payments.v.assess", "once"}});
+    CHECK(once.metrics["payments.v"] == 0);
+    CHECK(once.metrics["rule.v.met"] == 0);
+}
+
+TEST_CASE("assess: every_period on a target, per cohort, and net of another rule") {
+    // 30 participants over periods 0..2, all succeed, measured at once: 10, 20, 30 successes.
+    // at_least 15 with 100 per success: not met in period 0, then 2000, then 3000 (1000 more).
+    const std::string yaml = R"(
+sibsim: 1
+name: target-periodic
+horizon: 6
+cohorts:
+  - {name: c, size: 30, enrol: [0, 2]}
+  - {name: d, size: 10, enrol: [0, 0]}
+outcomes: [{name: o, kind: binary, rate: 1}]
+payments:
+  - {name: first, basis: target, outcome: o, per: cohort, at_least: 5, amount: 150}
+  - {name: t, basis: target, outcome: o, per: cohort, at_least: 15, price: 100, assess: every_period}
+payers: [{name: p, share: 1}]
+)";
+    auto r = trial_of(yaml, "p");
+    // first pays 150 for d in period 0 and 150 for c in period 2 (its last batch).
+    CHECK(r.payer[0] == Approx(-150));  // d: first 150; t: d has 10 < 15, c has 10 < 15
+    CHECK(r.payer[1] == Approx(-2000));
+    CHECK(r.payer[2] == Approx(-1150));
+    CHECK(r.metrics["rule.t.c.met"] == 1);
+    CHECK(r.metrics["rule.t.d.met"] == 0);
+    CHECK(r.metrics["payments.t"] == 3000);
+    // Net of `first` (per cohort both): c's cumulative 2000 in period 1 has nothing to net;
+    // in period 2, 3000 less first's 150 for c is 2850, a rise of 850 over the 2000 claimed.
+    r = trial_of(yaml, "p", {{"payments.t.net_of", "first"}});
+    CHECK(r.payer[1] == Approx(-2000));
+    CHECK(r.payer[2] == Approx(-1000));
+    CHECK(r.metrics["payments.t"] == 2850);
+}
+
+TEST_CASE("assess: every_period settles observed results like a trial") {
+    // 40 participants observed with mean 1 against 0.5: spread over the 4 batches, 10 each.
+    auto m = settle(periodic_yaml, {observe("c", "o", 40, 1, 0.5)});
+    CHECK(m["payments.v"] == 200);
+    CHECK(m["rule.v.met"] == 1);
+}
+
+TEST_CASE("a rule's own observed_after measures the same outcome later") {
+    // One outcome measured 1 period after enrolment for one rule, 3 for the other: both pay
+    // on the same realised successes (10 of 10, 100 each), in periods 1 and 3.
+    const std::string yaml = R"(
+sibsim: 1
+name: second-time
+horizon: 6
+cohorts: [{name: c, size: 10, enrol: [0, 0]}]
+outcomes: [{name: o, kind: binary, rate: 1, observed_after: 1}]
+payments:
+  - {name: early, basis: target, outcome: o, at_least: 10, price: 10}
+  - {name: late, basis: target, outcome: o, at_least: 10, price: 10, observed_after: 3}
+payers: [{name: p, share: 1}]
+)";
+    auto r = trial_of(yaml, "p");
+    CHECK(r.payer[1] == Approx(-100));
+    CHECK(r.payer[2] == 0);
+    CHECK(r.payer[3] == Approx(-100));
+    CHECK(r.metrics["rule.late.met"] == 1);
+    // The measurement time moves every assessment of a rule assessed every period too.
+    r = trial_of(yaml, "p", {{"payments.late.assess", "every_period"}});
+    CHECK(r.payer[3] == Approx(-100));
+    // Past the horizon: the loader's timing check uses the rule's measurement time.
+    CHECK_THROWS_WITH(load_scenario(yaml, "test.yaml", {{"payments.late.observed_after", "6"}}),
+                      doctest::Contains("pays in period 6 for all cohorts, at or after the horizon (6)"));
+}
+
+TEST_CASE("cohorts' own payers split the payments that arise from them") {
+    // Cohort a (10, paid by Q) and cohort b (30, the payers' shares: P) all achieve, 10 each,
+    // in period 1: the slot's 400 is 100 from a (Q) and 300 from b (P).
+    const std::string yaml = R"(
+sibsim: 1
+name: cohort-payers
+horizon: 4
+cohorts:
+  - {name: a, size: 10, enrol: [0, 0], payers: {Q: 1}}
+  - {name: b, size: 30, enrol: [0, 0]}
+outcomes: [{name: o, kind: binary, rate: 1, observed_after: 1}]
+payments:
+  - {name: card, basis: rate_card, outcome: o, price: 10}
+  - {name: t, basis: target, outcome: o, per: cohort, at_least: 1, amount: 50}
+payers: [{name: P, share: 1}, {name: Q, share: 0}]
+)";
+    auto r = trial_of(yaml, "Q");
+    CHECK(r.payer[1] == Approx(-150));  // a's 100 of the rate card and a's 50 of the target
+    CHECK(r.metrics["payer.Q.paid"] == 150);
+    CHECK(r.metrics["payer.P.paid"] == 350);
+    CHECK(r.metrics["payments.total"] == 500);
+    // A rule's own payers win over the cohort's: the rate card's 400 is split 200 / 200.
+    r = trial_of(yaml, "Q", {{"payments.card.payers", "{P: 0.5, Q: 0.5}"}});
+    CHECK(r.metrics["payer.Q.paid"] == 250);
+    CHECK(r.metrics["payer.P.paid"] == 250);
+    // Parts in whole minor units: 1 achiever in a and 2 in b at 0.05 pay 0.15: a's 5 cents to
+    // Q, b's 10 to P.
+    r = trial_of(yaml, "Q", {{"cohorts.a.size", "1"}, {"cohorts.b.size", "2"},
+                             {"payments.card.price", "0.05"}, {"payments.t.amount", "0"}});
+    CHECK(r.metrics["payer.Q.paid"] == Approx(0.05));
+    CHECK(r.metrics["payer.P.paid"] == Approx(0.10));
+    // Settled on observed results the same way.
+    auto m = settle(yaml, {observe("a", "o", 10, 1), observe("b", "o", 30, 1)});
+    CHECK(m["payer.Q.paid"] == 150);
+    CHECK(m["payer.P.paid"] == 350);
+}

@@ -388,6 +388,8 @@ struct OutcomeInfo {
 
 struct CohortInfo {
     bool enrol_ok = false;
+    const Node* node = nullptr;  ///< the cohort's map, for keys checked after the payers
+    std::string path;
 };
 
 struct RuleInfo {
@@ -421,6 +423,7 @@ class Loader {
         if (const Node* n = require(root, "", "payments")) load_rules(*n, s);
         check_comparison_needed(root, s);
         if (const Node* n = root.find("caps")) load_caps(*n, s);
+        load_cohort_payers(s);
         if (const Node* n = root.find("provider")) load_provider(*n, s);
         if (const Node* n = root.find("investors")) load_investors(*n, s);
         if (const Node* n = root.find("correlations")) load_correlations(*n, s);
@@ -1095,11 +1098,13 @@ class Loader {
     void load_cohorts(const Node& list, Scenario& s) {
         for (const Entry& e : entries(list, "cohorts", cohort_names_, true, max_cohorts)) {
             const Node& m = *e.node;
-            check_keys(m, e.path, {"name", "size", "enrol", "outcomes"});
+            check_keys(m, e.path, {"name", "size", "enrol", "outcomes", "payers"});
             Cohort c;
             c.name = e.name;
             c.loc = m.loc;
             CohortInfo info;
+            info.node = &m;
+            info.path = e.path;
             if (const Node* n = require(m, e.path, "size")) {
                 std::string path = join(e.path, "size");
                 if (auto u = uncertain(*n, path)) {
@@ -1261,7 +1266,7 @@ class Loader {
         static const std::vector<std::string> keys = {
             "name",   "basis",    "outcome",        "payment_lag", "cap",      "per",    "price",
             "amount", "at_least", "share_at_least", "threshold",   "schedule", "net_of", "payers",
-            "interpolate", "price_after_repaid"};
+            "interpolate", "price_after_repaid", "assess", "observed_after"};
         auto found = entries(list, "payments", rule_names_, true, max_rules);
         for (const Entry& e : found) {
             const Node& m = *e.node;
@@ -1316,6 +1321,16 @@ class Loader {
                     r.schedule_steps = *v == 1;
             if (const Node* n = m.find("price_after_repaid"))
                 r.price_after_repaid = money(*n, join(e.path, "price_after_repaid"));
+            if (const Node* n = m.find("assess"))
+                if (auto v = choice(*n, join(e.path, "assess"), {"once", "every_period"}))
+                    r.every_period = *v == 1;
+            if (const Node* n = m.find("observed_after")) {
+                if (auto v = whole_int(*n, join(e.path, "observed_after"), 0,
+                                       static_cast<int>(max_period)))
+                    r.observed_after = *v;
+                else
+                    info.lag_ok = false;  // no timing check on a measurement time in error
+            }
             if (const Node* n = m.find("net_of")) {
                 if (auto v = name(*n, join(e.path, "net_of"))) {
                     r.net_of = *v;
@@ -1363,7 +1378,38 @@ class Loader {
     }
 
     void load_rule_payers(const Node& n, const Entry& e, Rule& r) {
-        std::string path = join(e.path, "payers");
+        load_payer_shares(n, join(e.path, "payers"), r.payers);
+    }
+
+    /// `cohorts[].payers`, once the payers and rules are known: the split of the payments that
+    /// arise from that cohort, unless a rule has its own. A pooled group rule (per: all) mixes
+    /// cohorts, so it needs its own split; and a per-participant cap's money is not kept by
+    /// cohort, so the two cannot be combined.
+    void load_cohort_payers(Scenario& s) {
+        for (std::size_t c = 0; c < s.cohorts.size() && c < cohort_info_.size(); ++c) {
+            const CohortInfo& info = cohort_info_[c];
+            const Node* n = info.node ? info.node->find("payers") : nullptr;
+            if (!n) continue;
+            const std::string path = join(info.path, "payers");
+            load_payer_shares(*n, path, s.cohorts[c].payers);
+            if (s.caps.per_participant)
+                error(*n, path,
+                      "cannot be combined with caps.per_participant: capped payments are not "
+                      "kept by cohort");
+            for (std::size_t i = 0; i < s.rules.size() && i < rule_info_.size(); ++i) {
+                const Rule& r = s.rules[i];
+                if (!rule_info_[i].basis_ok || r.basis == Basis::rate_card ||
+                    r.per != Scope::all || !r.payers.empty())
+                    continue;
+                error(*n, path,
+                      "payments." + r.name +
+                          " pools every cohort (per: all), so it needs its own payers when a "
+                          "cohort has payers");
+            }
+        }
+    }
+
+    void load_payer_shares(const Node& n, const std::string& path, std::vector<PayerShare>& out) {
         if (!expect_map(n, path)) return;
         double sum = 0;
         bool all_ok = true;
@@ -1376,7 +1422,7 @@ class Loader {
                 continue;
             }
             sum += *share;
-            r.payers.push_back({key.text, *share, n.items[i].loc});
+            out.push_back({key.text, *share, n.items[i].loc});
         }
         if (all_ok && std::abs(sum - 1) > share_tolerance)
             error(n, path, "shares sum to " + fmt(sum) + ", not 1");
@@ -1392,7 +1438,7 @@ class Loader {
             case Basis::rate_card:
                 reject_keys(m, e.path,
                             {"per", "at_least", "share_at_least", "amount", "schedule", "threshold",
-                             "net_of", "interpolate"},
+                             "net_of", "interpolate", "assess", "observed_after"},
                             "a rate_card rule");
                 if (!m.find("price")) error(m, e.path, "missing required key 'price'");
                 if (o && o->better == Better::lower)
@@ -2015,7 +2061,17 @@ class Loader {
             const RuleInfo& info = rule_info_[i];
             if (!info.basis_ok || !info.lag_ok || !info.outcome) continue;
             if (!outcome_info_[*info.outcome].timing_ok) continue;
-            int observed_after = s.outcomes[*info.outcome].observed_after;
+            const int outcome_observed_after = s.outcomes[*info.outcome].observed_after;
+            if (r.observed_after && *r.observed_after < outcome_observed_after) {
+                // A rule measures what the outcome is once known: not before it is known.
+                error(*info.node->find("observed_after"), join(info.path, "observed_after"),
+                      "must be at least the outcome's observed_after (" +
+                          std::to_string(outcome_observed_after) + "), when " +
+                          quote(s.outcomes[*info.outcome].name) + " is first known; got " +
+                          std::to_string(*r.observed_after));
+                continue;
+            }
+            int observed_after = r.observed_after.value_or(outcome_observed_after);
             std::optional<std::size_t> latest;
             int period = 0;
             for (std::size_t c = 0; c < s.cohorts.size(); ++c) {

@@ -191,6 +191,15 @@ Plan compile(const Scenario& s) {
                 saving.value_per_unit;
         plan.payers.push_back(payer);
     }
+    // Cohorts' own payer splits.
+    for (std::size_t c = 0; c < s.cohorts.size(); ++c) {
+        if (s.cohorts[c].payers.empty()) continue;
+        std::vector<double> shares(plan.payers.size(), 0.0);
+        for (const auto& share : s.cohorts[c].payers)
+            shares[static_cast<std::size_t>(index_of(s.payers, share.payer))] = share.share;
+        for (double share : shares) plan.cohorts[c].payer_fractions.push_back(share_fraction(share));
+        plan.cohort_payers = true;
+    }
 
     // Rules.
     for (const auto& r : s.rules) {
@@ -214,9 +223,13 @@ Plan compile(const Scenario& s) {
         rule.schedule_steps = r.schedule_steps;
         if (r.price_after_repaid) rule.price_after_repaid = *r.price_after_repaid;
         if (r.net_of) rule.net_of = index_of(s.rules, *r.net_of);
+        rule.every_period = r.every_period;
+        rule.observed_after = r.observed_after.value_or(
+            s.outcomes[static_cast<std::size_t>(rule.outcome)].observed_after);
         rule.payer_shares.resize(plan.payers.size());
         for (std::size_t p = 0; p < plan.payers.size(); ++p)
             rule.payer_shares[p] = plan.payers[p].share;
+        rule.own_payers = !r.payers.empty();
         if (!r.payers.empty()) {
             std::fill(rule.payer_shares.begin(), rule.payer_shares.end(), 0.0);
             for (const auto& share : r.payers)
@@ -234,6 +247,9 @@ Plan compile(const Scenario& s) {
     for (const auto& rule : plan.rules)
         if (rule.basis == Basis::rate_card)
             plan.outcomes[static_cast<std::size_t>(rule.outcome)].per_batch = true;
+    // A rule assessed every period sums the batches known so far.
+    for (const auto& rule : plan.rules)
+        if (rule.every_period) plan.outcomes[static_cast<std::size_t>(rule.outcome)].per_batch = true;
     if (plan.discount_rate != 0)
         for (const auto& payer : plan.payers)
             for (std::size_t o = 0; o < payer.saving_per_unit.size(); ++o)
@@ -263,7 +279,6 @@ Plan compile(const Scenario& s) {
     // Payment slots: every (period, rule, cohort) where a payment can fall.
     for (std::size_t r = 0; r < plan.rules.size(); ++r) {
         const auto& rule = plan.rules[r];
-        const auto& outcome = plan.outcomes[static_cast<std::size_t>(rule.outcome)];
         const int rule_index = static_cast<int>(r);
         if (rule.basis == Basis::rate_card) {
             for (int p = 0; p < plan.horizon; ++p) plan.slots.push_back({p, rule_index, -1});
@@ -276,7 +291,7 @@ Plan compile(const Scenario& s) {
         for (std::size_t c = 0; c < plan.cohorts.size(); ++c) {
             const auto& cohort = plan.cohorts[c];
             for (int b = 0; b < cohort.batches; ++b) {
-                const int paid = cohort.enrol_first + b + outcome.observed_after + rule.payment_lag;
+                const int paid = cohort.enrol_first + b + rule.observed_after + rule.payment_lag;
                 if (rule.per == Scope::cohort) {
                     plan.slots.push_back({paid, rule_index, static_cast<int>(c)});
                 } else if (std::find(periods.begin(), periods.end(), paid) == periods.end()) {

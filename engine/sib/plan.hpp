@@ -34,6 +34,9 @@ struct PlanCohort {
     int first_count = 0;    ///< index of this cohort's first batch count (see Plan::count_index)
     int first_batch = 0;    ///< index of this cohort's first batch in per-batch arrays
     std::uint64_t key = 0;  ///< stream key base, from the name
+    /// The cohort's own payer split (`cohorts[].payers`), one exact share per payer; empty: the
+    /// payers' shares.
+    std::vector<ShareFraction> payer_fractions;
 };
 
 struct PlanOutcome {
@@ -78,8 +81,15 @@ struct PlanRule {
     /// rate_card: price once the investors have been repaid in an earlier period; < 0: none.
     double price_after_repaid = -1;
     int net_of = -1;
+    /// Group rules: assessed in every period from the first outcome known in scope, paying the
+    /// rise of the cumulative figure (`assess: every_period`), instead of once.
+    bool every_period = false;
+    /// Periods from enrolment until the rule measures its outcome: the rule's own
+    /// `observed_after` when given (group rules), else the outcome's.
+    int observed_after = 0;
     std::vector<double> payer_shares;            ///< one per payer
     std::vector<ShareFraction> payer_fractions;  ///< the same shares as exact fractions
+    bool own_payers = false;  ///< the rule's own `payers:`, which win over a cohort's
 };
 
 /// A place where a payment can fall: fixed by the plan, filled per trial. Slots are sorted in
@@ -187,6 +197,7 @@ struct Plan {
     int sum_bits = 0;  ///< bits that hold a participant's total in those units
 
     std::vector<PlanPayer> payers;
+    bool cohort_payers = false;  ///< some cohort has its own payer split
     double cost_per_participant = 0;
     std::vector<double> cost_per_period;  ///< fixed provider costs, one per period
     std::optional<PlanInvestors> investors;

@@ -62,6 +62,13 @@ struct Uncertain {
 
 // ---- Cohorts and outcomes (SPEC sections 3-4) ------------------------------------------------
 
+/// One payer's share of a split (a rule's or a cohort's `payers:`).
+struct PayerShare {
+    std::string payer;
+    double share = 0;
+    SourceLoc loc;
+};
+
 /// Per-cohort override of an outcome's baseline, effect or rate.
 struct OutcomeOverride {
     std::string outcome;
@@ -75,6 +82,9 @@ struct Cohort {
     int enrol_first = 0;  ///< first enrolment period, inclusive
     int enrol_last = 0;   ///< last enrolment period, inclusive
     std::vector<OutcomeOverride> overrides;
+    /// The split of payments arising from this cohort, when it differs from the payers' shares
+    /// (a rule's own `payers` still win). Empty: the payers' shares.
+    std::vector<PayerShare> payers;
     SourceLoc loc;
 };
 
@@ -110,12 +120,6 @@ struct Comparison {
 enum class Basis { rate_card, target, versus_comparison };
 enum class Scope { all, cohort };  ///< `per:` all cohorts pooled, or each cohort on its own
 
-struct PayerShare {
-    std::string payer;
-    double share = 0;
-    SourceLoc loc;
-};
-
 struct SchedulePoint {
     double improvement = 0;  ///< relative improvement, e.g. 0.10
     double payment = 0;      ///< money
@@ -140,6 +144,13 @@ struct Rule {
     std::optional<double> price_after_repaid;  ///< rate_card: price per achievement falling due
                                                ///< after the investors were fully repaid
     std::optional<std::string> net_of;     ///< pays its amount less what that rule paid
+    /// target, versus_comparison: assessed once, when the scope's last outcome is known, or
+    /// in every period from the first (`assess: every_period`), paying the rise of its
+    /// cumulative figure on the participants known by then.
+    bool every_period = false;
+    /// target, versus_comparison: periods from enrolment to the rule's measurement, when it is
+    /// not the outcome's own observed_after (a second measurement time of the same outcome).
+    std::optional<int> observed_after;
     std::vector<PayerShare> payers;        ///< rule-level override of the payer split
     SourceLoc loc;
 };

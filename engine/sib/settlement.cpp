@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace sib {
 
@@ -24,15 +25,39 @@ struct ScopeSums {
     double participants = 0, total = 0, comparison = 0;
 };
 
-ScopeSums scope_of(const Plan& plan, const Outcomes& out, int outcome, int cohort) {
+/// Assessment of every participant in scope (a rule assessed once, or the last assessment of a
+/// rule assessed every period).
+constexpr int whole_scope = std::numeric_limits<int>::max();
+
+/// Whether all of cohort c's batches are measured by period `by` under `rule`.
+bool cohort_known_by(const Plan& plan, const PlanRule& rule, size_t c, int by) {
+    const auto& cohort = plan.cohorts[c];
+    return by == whole_scope ||
+           cohort.enrol_first + cohort.batches - 1 + rule.observed_after <= by;
+}
+
+ScopeSums scope_of(const Plan& plan, const Outcomes& out, const PlanRule& rule, int cohort,
+                   int by) {
     ScopeSums scope;
     const size_t O = plan.outcomes.size();
     for (size_t c = 0; c < plan.cohorts.size(); ++c) {
         if (cohort >= 0 && at(cohort) != c) continue;
-        const size_t co = c * O + at(outcome);
-        const double n = static_cast<double>(out.cohort_size[c]);
+        const size_t co = c * O + at(rule.outcome);
+        double n = static_cast<double>(out.cohort_size[c]);
+        double total = out.total[co];
+        if (!cohort_known_by(plan, rule, c, by)) {
+            // Only the batches measured by then (the outcome is per batch: plan.cpp).
+            const auto& pc = plan.cohorts[c];
+            n = 0;
+            total = 0;
+            for (int b = 0; b < pc.batches && pc.enrol_first + b + rule.observed_after <= by; ++b) {
+                n += static_cast<double>(out.batch_size[at(pc.first_batch + b)]);
+                total += out.counts[at(plan.count_index(static_cast<int>(c), rule.outcome, b))];
+            }
+        }
         scope.participants += n;
-        scope.total += out.total[co];
+        scope.total += total;
+        // The cohort's comparison mean, applied to the participants measured (pro rata).
         if (out.comparison_members[co] > 0)
             scope.comparison += n * out.comparison_total[co] / out.comparison_members[co];
     }
@@ -44,15 +69,28 @@ struct ExactScope {
     Ratio participants, total, comparison;
 };
 
-ExactScope exact_scope_of(const Plan& plan, const Outcomes& out, int outcome, int cohort) {
+ExactScope exact_scope_of(const Plan& plan, const Outcomes& out, const PlanRule& rule,
+                          int cohort, int by) {
     ExactScope scope;
     const size_t O = plan.outcomes.size();
     for (size_t c = 0; c < plan.cohorts.size(); ++c) {
         if (cohort >= 0 && at(cohort) != c) continue;
-        const size_t co = c * O + at(outcome);
-        const Ratio n = ratio_of_integer(out.cohort_size[c]);
+        const size_t co = c * O + at(rule.outcome);
+        Ratio n = ratio_of_integer(out.cohort_size[c]);
+        Ratio total = decimal_of(out.total[co]);
+        if (!cohort_known_by(plan, rule, c, by)) {
+            const auto& pc = plan.cohorts[c];
+            long long members = 0;
+            total = Ratio{};
+            for (int b = 0; b < pc.batches && pc.enrol_first + b + rule.observed_after <= by; ++b) {
+                members += out.batch_size[at(pc.first_batch + b)];
+                total = total + decimal_of(
+                                    out.counts[at(plan.count_index(static_cast<int>(c), rule.outcome, b))]);
+            }
+            n = ratio_of_integer(members);
+        }
         scope.participants = scope.participants + n;
-        scope.total = scope.total + decimal_of(out.total[co]);
+        scope.total = scope.total + total;
         if (out.comparison_members[co] > 0)
             scope.comparison = scope.comparison + n * decimal_of(out.comparison_total[co]) /
                                                       decimal_of(out.comparison_members[co]);
@@ -69,6 +107,7 @@ struct ImprovementTest {
     const Outcomes& out;
     const PlanRule& rule;
     int cohort;
+    int by;  ///< measured by this period (whole_scope: everyone)
     double improvement;
     bool exact_ready = false;
     Ratio gain, comparison;
@@ -77,7 +116,7 @@ struct ImprovementTest {
         const double gap = improvement - point;
         if (std::abs(gap) > near_tie) return gap < 0 ? -1 : 1;
         if (!exact_ready) {
-            const ExactScope e = exact_scope_of(plan, out, rule.outcome, cohort);
+            const ExactScope e = exact_scope_of(plan, out, rule, cohort, by);
             gain = plan.outcomes[at(rule.outcome)].better == Better::lower ? e.comparison - e.total
                                                                            : e.total - e.comparison;
             comparison = e.comparison;
@@ -104,9 +143,11 @@ double schedule_payment(const std::vector<SchedulePoint>& schedule, bool steps,
     return schedule.back().payment;
 }
 
-/// What a group rule owes for its scope before rounding and caps, and whether its condition held.
-double assess(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out, bool& met) {
-    const ScopeSums scope = scope_of(plan, out, rule.outcome, cohort);
+/// What a group rule owes for its scope before rounding and caps, and whether its condition held,
+/// on the participants measured by period `by` (whole_scope: all of them).
+double assess(const Plan& plan, const PlanRule& rule, int cohort, int by, const Outcomes& out,
+              bool& met) {
+    const ScopeSums scope = scope_of(plan, out, rule, cohort, by);
     if (rule.basis == Basis::target) {
         if (rule.share_target) {
             const double gap = scope.total - rule.at_least * scope.participants;
@@ -132,6 +173,7 @@ double assess(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes
                          out,
                          rule,
                          cohort,
+                         by,
                          relative_improvement(plan.outcomes[at(rule.outcome)].better, t, c),
                          false,
                          {},
@@ -162,7 +204,19 @@ int known_period(const Plan& plan, const PlanRule& rule, int cohort, const Outco
         if (filled == 0) continue;
         period = std::max(period, plan_cohort.enrol_first + static_cast<int>(filled) - 1);
     }
-    return period < 0 ? -1 : period + plan.outcomes[at(rule.outcome)].observed_after;
+    return period < 0 ? -1 : period + rule.observed_after;
+}
+
+/// The period in which the first outcome of a group rule's scope is measured: the first
+/// enrolment period of a cohort with participants, plus the rule's observed_after; -1 when none.
+int first_known_period(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out) {
+    int period = -1;
+    for (size_t c = 0; c < plan.cohorts.size(); ++c) {
+        if ((cohort >= 0 && at(cohort) != c) || out.cohort_size[c] == 0) continue;
+        const int first = plan.cohorts[c].enrol_first;
+        period = period < 0 ? first : std::min(period, first);
+    }
+    return period < 0 ? -1 : period + rule.observed_after;
 }
 
 bool scope_observed(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out) {
@@ -179,6 +233,64 @@ struct PeriodSettler {
     const Plan& plan;
     const Outcomes& out;
     Settlement& s;
+
+    /// The split a cohort's payments use: its own `payers`, else the rule's (which are the
+    /// payers' shares when the rule has none).
+    const std::vector<ShareFraction>& fractions_of(const PlanRule& rule, size_t cohort) const {
+        const auto& own = plan.cohorts[cohort].payer_fractions;
+        return own.empty() ? rule.payer_fractions : own;
+    }
+
+    /// Splits a slot's payment into s.parts, one per payer. A rule's own payers win; else a
+    /// cohort's slot uses the cohort's payers, and a rate-card slot (all cohorts) is first split
+    /// among the cohorts in proportion to their achievements due in the period (whole minor
+    /// units, largest remainders, ties in cohort order), each cohort's part then by its payers.
+    /// Pooled group rules have their own payers whenever a cohort does (checked at load).
+    void split_among_payers(const PaymentSlot& slot, const PlanRule& rule, long long paid) {
+        if (rule.own_payers || !plan.cohort_payers) {
+            split_units(paid, rule.payer_fractions, s.parts.data());
+            return;
+        }
+        if (slot.cohort >= 0) {
+            split_units(paid, fractions_of(rule, at(slot.cohort)), s.parts.data());
+            return;
+        }
+        const size_t C = plan.cohorts.size();
+        double weights = 0;
+        for (size_t c = 0; c < C; ++c) {
+            const auto& cohort = plan.cohorts[c];
+            double units = 0;
+            for (int b = 0; b < cohort.batches; ++b)
+                if (cohort.enrol_first + b + rule.observed_after + rule.payment_lag == slot.period)
+                    units += out.counts[at(plan.count_index(static_cast<int>(c), rule.outcome, b))];
+            s.cohort_weight[c] = units;
+            weights += units;
+        }
+        if (!(weights > 0)) {  // nothing achieved: no payment reaches here, but stay whole
+            split_units(paid, rule.payer_fractions, s.parts.data());
+            return;
+        }
+        long long left = paid;
+        for (size_t c = 0; c < C; ++c) {
+            const long double exact = static_cast<long double>(paid) * s.cohort_weight[c] / weights;
+            s.cohort_part[c] = static_cast<long long>(std::floor(exact));
+            left -= s.cohort_part[c];
+            s.cohort_weight[c] = static_cast<double>(exact - std::floor(exact));  // remainder
+        }
+        for (; left > 0; --left) {
+            size_t best = 0;
+            for (size_t c = 1; c < C; ++c)
+                if (s.cohort_weight[c] > s.cohort_weight[best]) best = c;
+            ++s.cohort_part[best];
+            s.cohort_weight[best] = -1;  // one unit each
+        }
+        std::fill(s.parts.begin(), s.parts.end(), 0LL);
+        for (size_t c = 0; c < C; ++c) {
+            if (s.cohort_part[c] == 0) continue;
+            split_units(s.cohort_part[c], fractions_of(rule, c), s.cohort_payer_parts.data());
+            for (size_t p = 0; p < plan.payers.size(); ++p) s.parts[p] += s.cohort_payer_parts[p];
+        }
+    }
 
     void settle_slot(size_t i) {
         const auto& slot = plan.slots[i];
@@ -199,11 +311,22 @@ struct PeriodSettler {
         } else {
             const size_t scope = slot.cohort >= 0 ? at(slot.cohort) : C;
             const int known = s.known[at(slot.rule) * (C + 1) + scope];
-            if (known < 0 || known + rule.payment_lag != slot.period) return;
+            const int assessed_in = slot.period - rule.payment_lag;
+            int by = whole_scope;
+            if (rule.every_period) {
+                // Every period from the first outcome measured in scope to the last; before the
+                // last, on the participants measured so far.
+                if (known < 0 || assessed_in > known ||
+                    assessed_in < first_known_period(plan, rule, slot.cohort, out))
+                    return;
+                if (assessed_in < known) by = assessed_in;
+            } else if (known < 0 || known != assessed_in) {
+                return;
+            }
             if (!s.scope_observed[at(slot.rule) * (C + 1) + scope]) return;  // not assessed
             const size_t where = at(slot.rule) * C + (slot.cohort >= 0 ? at(slot.cohort) : 0);
             bool met = false;
-            due_money = assess(plan, rule, slot.cohort, out, met);
+            due_money = assess(plan, rule, slot.cohort, by, out, met);
             s.met[where] = met ? 1 : 0;
             s.assessed[where] = 1;
         }
@@ -218,12 +341,22 @@ struct PeriodSettler {
                     : s.rule_paid[at(rule.net_of)];
             due = std::max(0LL, due - other_paid);
         }
+        if (rule.every_period && rule.basis != Basis::rate_card) {
+            // A cumulative figure: pay its rise above the highest figure claimed before, so
+            // payments add up to it; a fall is not clawed back, and what caps or payer maxima
+            // cut from an earlier claim stays cut.
+            const size_t scope = slot.cohort >= 0 ? at(slot.cohort) : C;
+            long long& claimed = s.claimed[at(slot.rule) * (C + 1) + scope];
+            const long long rise = std::max(0LL, due - claimed);
+            claimed = std::max(claimed, due);
+            due = rise;
+        }
         long long paid = std::min(due, std::max(0LL, rule.cap_units - s.rule_paid[at(slot.rule)]));
         paid = std::min(paid, std::max(0LL, plan.total_cap_units - s.total_paid));
         if (paid <= 0) return;
         // Payer maxima, in settlement order: a payer's part beyond what it has left to pay is not
         // paid by anyone, so the payment shrinks by it.
-        split_units(paid, rule.payer_fractions, s.parts.data());
+        split_among_payers(slot, rule, paid);
         for (size_t p = 0; p < plan.payers.size(); ++p) {
             const long long left = std::max(0LL, plan.payers[p].max_units - s.payer_paid[p]);
             if (s.parts[p] > left) {
@@ -396,6 +529,10 @@ Settlement::Settlement(const Plan& plan) {
     investor_flows.resize(H);
     known.resize(R * (C + 1));
     scope_observed.resize(R * (C + 1));
+    claimed.resize(R * (C + 1));
+    cohort_weight.resize(C);
+    cohort_part.resize(C);
+    cohort_payer_parts.resize(P);
     cost_to_come.resize(H);
     tranche_balance.resize(T);
     tranche_principal.resize(T);
@@ -411,6 +548,7 @@ void settle(const Plan& plan, const Outcomes& out, Settlement& s) {
     std::fill(s.payer_paid.begin(), s.payer_paid.end(), 0);
     std::fill(s.met.begin(), s.met.end(), 0);
     std::fill(s.assessed.begin(), s.assessed.end(), 0);
+    std::fill(s.claimed.begin(), s.claimed.end(), 0);
     std::fill(s.payments.begin(), s.payments.end(), 0.0);
     std::fill(s.payer_flows.begin(), s.payer_flows.end(), 0.0);
     std::fill(s.payer_pv.begin(), s.payer_pv.end(), 0.0);

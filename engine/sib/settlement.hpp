@@ -47,11 +47,17 @@ struct Settlement {
     // Working space.
     std::vector<int> known;  ///< [rule * (C + 1) + scope]: period its scope's outcome is known
     std::vector<char> scope_observed;  ///< like `known`
+    /// Rules assessed every period, like `known`: the highest cumulative figure claimed so far
+    /// (minor units, after net_of, before caps).
+    std::vector<long long> claimed;
     std::vector<double> cost_to_come;  ///< per period: costs after that period
     std::vector<double> tranche_balance, tranche_principal;
     std::vector<double> tranche_part;    ///< per tranche: one distribution's part
     std::vector<double> tranche_claim;   ///< per tranche: what the guarantee covers
     std::vector<long long> parts;        ///< per payer: one payment's split
+    std::vector<double> cohort_weight;        ///< per cohort: a rate-card slot's achievements
+    std::vector<long long> cohort_part;       ///< per cohort: its part of a slot (minor units)
+    std::vector<long long> cohort_payer_parts;  ///< per payer: one cohort part's split
 
     explicit Settlement(const Plan& plan);
 };

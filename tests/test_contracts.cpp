@@ -164,3 +164,28 @@ TEST_CASE("Chicago: each payer stops at its maximum, and the senior lenders rank
     CHECK(low["payer.Chicago Public Schools.paid"] == 30000000);
     CHECK(low["payments.total"] == 31000000);
 }
+
+TEST_CASE("Newpin: 59% restoration is the 55-60% band, less the minimum-yield coupons advanced") {
+    // Final net restoration 59% [contracts 8a] against the scenario's fixed 25%: an improvement
+    // of about (0.59 - 0.25) / 0.25 = 1.36, in the 3% band (A$8,609,000). The 5% coupons on A$7m in
+    // years 1-3 (3 × A$350,000) were an advance, so the final payment is A$7,559,000 and the
+    // NSW Government pays A$8,609,000 in all.
+    // 59% of about 850 children is 501.5; 502 restored is 59.06%.
+    int repaid = -1;
+    Observation restored = observe("children", "restored", 850, 0, 0.25);
+    restored.mean.reset();
+    restored.successes = 502;
+    auto m = settle_scenario("newpin", {}, {restored}, repaid);
+    CHECK(m["rule.performance-payment.met"] == 1);
+    CHECK(m["minimum_yield.paid"] == 1050000);
+    CHECK(m["payments.performance-payment"] == 7559000);
+    CHECK(m["payer.NSW Government.paid"] == 8609000);
+    CHECK(m["investors.received"] == 8609000);
+    CHECK(m["guarantee.paid"] == 0);
+    // Below 55% (say 50%): the coupons are kept and the guarantee returns half the capital.
+    m = settle_scenario("newpin", {}, {observe("children", "restored", 850, 0.5, 0.25)}, repaid);
+    CHECK(m["rule.performance-payment.met"] == 0);
+    CHECK(m["payments.total"] == 0);
+    CHECK(m["investors.received"] == 1050000 + 3500000);
+    CHECK(m["investors.loss"] == 7000000 - 4550000);
+}

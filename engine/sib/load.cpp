@@ -1587,7 +1587,7 @@ class Loader {
 
     void load_investors(const Node& n, Scenario& s) {
         if (!expect_map(n, "investors")) return;
-        check_keys(n, "investors", {"capital", "tranches", "guarantee"});
+        check_keys(n, "investors", {"capital", "tranches", "guarantee", "minimum_yield"});
         Investors inv;
         inv.loc = n.loc;
         if (const Node* v = require(n, "investors", "capital"))
@@ -1645,7 +1645,52 @@ class Loader {
                 inv.guarantee = guarantee;
             }
         }
+        if (const Node* y = n.find("minimum_yield")) inv.minimum_yield = load_minimum_yield(*y);
         s.investors = std::move(inv);
+    }
+
+    /// `investors.minimum_yield`: a coupon floor paid by a payer in periods 1..periods, as an
+    /// advance on a rule's payments or in addition to them (docs/model.md, section 9.4).
+    std::optional<MinimumYield> load_minimum_yield(const Node& y) {
+        const std::string path = "investors.minimum_yield";
+        if (!expect_map(y, path)) return std::nullopt;
+        check_keys(y, path, {"rate", "periods", "paid_by", "advance_on"});
+        MinimumYield my;
+        bool ok = true;
+        if (const Node* v = require(y, path, "rate")) {
+            auto x = number(*v, join(path, "rate"), between(0, 1));
+            if (x) my.rate = *x;
+            ok = ok && x;
+        } else {
+            ok = false;
+        }
+        if (const Node* v = require(y, path, "periods")) {
+            auto x = whole_int(*v, join(path, "periods"), 1, static_cast<int>(max_period));
+            if (x && horizon_ && *x >= *horizon_) {
+                error(*v, join(path, "periods"),
+                      "the last coupon falls in period " + std::to_string(*x) +
+                          ", at or after the horizon (" + std::to_string(*horizon_) + ")");
+                x.reset();
+            }
+            if (x) my.periods = *x;
+            ok = ok && x;
+        } else {
+            ok = false;
+        }
+        if (const Node* v = require(y, path, "paid_by")) {
+            auto payer = refer(*v, join(path, "paid_by"), payer_names_, "payer");
+            if (payer) my.paid_by = v->text;
+            ok = ok && payer;
+        } else {
+            ok = false;
+        }
+        if (const Node* v = y.find("advance_on")) {
+            auto rule = refer(*v, join(path, "advance_on"), rule_names_, "rule");
+            if (rule) my.advance_on = v->text;
+            ok = ok && rule;
+        }
+        if (!ok) return std::nullopt;
+        return my;
     }
 
     /// `rank`: on every tranche or on none, and never decreasing down the list, so that list

@@ -65,6 +65,7 @@ MetricLayout metric_layout(const Plan& plan) {
             }
         }
         if (plan.investors->has_guarantee) m.guarantee_paid = add("guarantee.paid");
+        if (plan.investors->yield_payer >= 0) m.minimum_yield_paid = add("minimum_yield.paid");
     }
     m.provider_costs = add("provider.costs");
     if (plan.investors) m.provider_unfunded = add("provider.unfunded");
@@ -123,7 +124,10 @@ void fill_metrics(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
     for (size_t r = 0; r < plan.rules.size(); ++r)
         metrics[at(m.first_rule_payment) + r] = money_of(s.rule_paid[r], plan.minor_unit);
     for (size_t p = 0; p < plan.payers.size(); ++p) {
-        metrics[at(m.first_payer) + 3 * p] = money_of(s.payer_paid[p], plan.minor_unit);
+        // A payer's minimum-yield top-ups count in what it paid (not in payments.*).
+        const bool tops_up = plan.investors && plan.investors->yield_payer == static_cast<int>(p);
+        metrics[at(m.first_payer) + 3 * p] =
+            money_of(s.payer_paid[p] + (tops_up ? s.yield_paid : 0), plan.minor_unit);
         metrics[at(m.first_payer) + 3 * p + 2] = s.payer_pv[p];
         std::copy(s.payer_flows.begin() + static_cast<std::ptrdiff_t>(p * H),
                   s.payer_flows.begin() + static_cast<std::ptrdiff_t>((p + 1) * H),
@@ -199,6 +203,8 @@ void fill_metrics(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
               flows.begin() + static_cast<std::ptrdiff_t>(at(parties.provider) * H));
     if (!plan.investors) return;
     metrics[at(m.provider_unfunded)] = s.unfunded;
+    if (m.minimum_yield_paid >= 0)
+        metrics[at(m.minimum_yield_paid)] = money_of(s.yield_paid, plan.minor_unit);
     if (m.guarantee_paid >= 0) {
         metrics[at(m.guarantee_paid)] = s.guarantee_paid;
         for (size_t t = 0; t < H; ++t) flows[at(parties.guarantor) * H + t] = 0;

@@ -472,6 +472,14 @@ Plan compile(const Scenario& s) {
             investors.guarantee = g.amount.value_or(no_limit);
             investors.guarantee_share_of_drawn = g.share_of_drawn.value_or(no_limit);
         }
+        if (s.investors->minimum_yield) {
+            const MinimumYield& y = *s.investors->minimum_yield;
+            investors.yield_payer = index_of(s.payers, y.paid_by);
+            investors.yield_periods = y.periods;
+            investors.yield_periodic_rate =
+                std::pow(1.0 + y.rate, 1.0 / plan.periods_per_year) - 1.0;
+            if (y.advance_on) investors.yield_advance_rule = index_of(s.rules, *y.advance_on);
+        }
         plan.investors = std::move(investors);
     }
 

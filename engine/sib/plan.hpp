@@ -143,6 +143,12 @@ struct PlanInvestors {
     std::string guarantor = "guarantor";
     double guarantee = no_limit;        ///< most the guarantee pays (money)
     double guarantee_share_of_drawn = no_limit;  ///< and at most this share of capital drawn
+    /// Minimum yield: in periods 1..yield_periods, payer `yield_payer` tops up what was
+    /// distributed to yield_periodic_rate × principal outstanding; -1: no minimum yield.
+    int yield_payer = -1;
+    int yield_periods = 0;
+    double yield_periodic_rate = 0;  ///< (1 + annual)^(1/periods per year) - 1
+    int yield_advance_rule = -1;     ///< rule whose payments recover the top-ups, or -1
 };
 
 struct Plan {

@@ -199,10 +199,22 @@ struct Guarantee {
     std::optional<double> share_of_drawn;  ///< most it pays, as a share of capital drawn
 };
 
+/// A floor on the investors' yield in the first periods (docs/model.md, "Minimum yield"): in each
+/// period 1..periods, `paid_by` tops up what the waterfall distributed to the coupon owed at
+/// `rate` on principal outstanding.
+struct MinimumYield {
+    double rate = 0;      ///< annual yield, e.g. 0.05
+    int periods = 1;      ///< owed in periods 1..periods
+    std::string paid_by;  ///< a payer
+    /// A rule whose later payments are reduced by the top-ups paid (an advance); none: additional.
+    std::optional<std::string> advance_on;
+};
+
 struct Investors {
     double capital = 0;             ///< committed money
     std::vector<Tranche> tranches;  ///< empty: one tranche called "investors"
     std::optional<Guarantee> guarantee;
+    std::optional<MinimumYield> minimum_yield;
     SourceLoc loc;
 };
 

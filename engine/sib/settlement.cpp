@@ -351,6 +351,13 @@ struct PeriodSettler {
             claimed = std::max(claimed, due);
             due = rise;
         }
+        if (plan.investors && plan.investors->yield_advance_rule == slot.rule) {
+            // The minimum-yield top-ups were an advance on this rule: recovered from what it owes,
+            // before its caps.
+            const long long recovered = std::min(due, s.yield_unrecovered);
+            due -= recovered;
+            s.yield_unrecovered -= recovered;
+        }
         long long paid = std::min(due, std::max(0LL, rule.cap_units - s.rule_paid[at(slot.rule)]));
         paid = std::min(paid, std::max(0LL, plan.total_cap_units - s.total_paid));
         if (paid <= 0) return;
@@ -429,10 +436,43 @@ struct Waterfall {
         }
     }
 
+    /// Minimum yield: the payer pays what the period's distribution `distributed` fell short of
+    /// the `coupon` owed (money), in whole minor units, to the tranches pro rata to their coupons
+    /// (s.tranche_claim). It pays accrued return first and never repays principal.
+    void top_up_yield(size_t t, double coupon, double distributed) {
+        const auto& inv = *plan.investors;
+        const long long units = round_to_units(std::max(0.0, coupon - distributed), plan.minor_unit);
+        if (units <= 0 || !(coupon > 0)) return;
+        const double money = money_of(units, plan.minor_unit);
+        const size_t H = at(plan.horizon);
+        for (size_t j = 0; j < inv.tranches.size(); ++j) {
+            const double part = money * s.tranche_claim[j] / coupon;
+            const double accrued = std::max(0.0, s.tranche_balance[j] - s.tranche_principal[j]);
+            s.tranche_balance[j] -= std::min(part, accrued);
+            s.tranche_flows[j * H + t] += part;
+            s.tranche_received[j] += part;
+        }
+        const size_t p = at(inv.yield_payer);
+        s.payer_flows[p * H + t] -= money;
+        s.payer_pv[p] += money * plan.discount[t];
+        s.yield_paid += units;
+        s.yield_unrecovered += units;
+    }
+
     void step(size_t t) {
         const auto& inv = *plan.investors;
         const size_t H = at(plan.horizon);
         const size_t tranches = inv.tranches.size();
+        // Minimum yield owed this period on the principal outstanding at the end of the last.
+        const bool yield_due =
+            inv.yield_payer >= 0 && t >= 1 && t <= at(inv.yield_periods);
+        double coupon = 0;
+        if (yield_due) {
+            for (size_t j = 0; j < tranches; ++j) {
+                s.tranche_claim[j] = inv.yield_periodic_rate * std::max(0.0, s.tranche_principal[j]);
+                coupon += s.tranche_claim[j];
+            }
+        }
         for (size_t j = 0; j < tranches; ++j)
             s.tranche_balance[j] *= 1 + inv.tranches[j].periodic_rate;
         // 1. outcome payments; 2. costs from cash, then drawn, then unfunded.
@@ -468,6 +508,7 @@ struct Waterfall {
                 s.tranche_received[j] += paid;
             }
         }
+        if (yield_due) top_up_yield(t, coupon, std::max(0.0, available));
         // Repaid: something was drawn and every balance is cleared (a balance paid in full is
         // set to exactly 0 above). No draw follows a distribution, so this is final.
         if (s.repaid_period < 0 && drawn > 0 &&
@@ -556,6 +597,8 @@ void settle(const Plan& plan, const Outcomes& out, Settlement& s) {
     s.unfunded = 0;
     s.guarantee_paid = 0;
     s.repaid_period = -1;
+    s.yield_paid = 0;
+    s.yield_unrecovered = 0;
 
     // When each group rule's scope is known ([rule * (C + 1) + cohort], the pooled scope last),
     // and whether all of it was observed.

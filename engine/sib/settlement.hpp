@@ -43,6 +43,10 @@ struct Settlement {
     /// The period in which the investors were fully repaid (every tranche's principal and return),
     /// -1 if never: rate cards with `price_after_repaid` use that price in later periods.
     int repaid_period = -1;
+    /// Minimum yield (investors.minimum_yield): top-ups paid by its payer, whole minor units, and
+    /// the part not yet recovered from its `advance_on` rule.
+    long long yield_paid = 0;
+    long long yield_unrecovered = 0;
 
     // Working space.
     std::vector<int> known;  ///< [rule * (C + 1) + scope]: period its scope's outcome is known

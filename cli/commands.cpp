@@ -185,8 +185,8 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
     return parse_all(sets, [](const std::string& s) {
         Override o = parse_override(s);
         if (several_documents(o.value))
-            throw InputError({Diagnostic{"--set", {}, o.path,
-                                         "the value must be one YAML document, got several"}});
+            throw InputError({Diagnostic{
+                "--set", {}, o.path, "the value must be one YAML document, got several"}});
         return o;
     });
 }
@@ -466,7 +466,8 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         options.back().quantiles = false;  // sweep.csv reports means and standard errors
         total_trials += options.back().trials;
         // Trials from the scenario (no -n): the sum is known only now, still before any runs.
-        if (static_cast<double>(total_trials) > max_sweep_trials) refuse_grid_trials(static_cast<double>(total_trials));
+        if (static_cast<double>(total_trials) > max_sweep_trials)
+            refuse_grid_trials(static_cast<double>(total_trials));
     }
     std::vector<std::string> metrics;
     if (!metrics_arg.empty()) {
@@ -529,8 +530,8 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         Provenance provenance = provenance_of(file, text, o.sets, options.front());
         for (const auto& v : varies) provenance.push_back({"vary", v});
         folder.write({{"sweep.csv",
-                        [&](std::ostream& s) { write_sweep(s, axes, points, results, metrics); }},
-                       {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
+                       [&](std::ostream& s) { write_sweep(s, axes, points, results, metrics); }},
+                      {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
     }
     if (!o.quiet) {
         if (o.format == "json") {
@@ -621,7 +622,7 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
         provenance.push_back({"seed", std::to_string(options.seed)});
         provenance.push_back({"trials", std::to_string(options.trials)});
         folder.write({{"compare.csv", [&](std::ostream& s) { write_compare(s, names, rows); }},
-                       {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
+                      {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
     }
     if (!o.quiet) {
         if (o.format == "json") {
@@ -786,8 +787,8 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     settle_cmd->add_flag("--partial", settle_partial,
                          "Settle even when an outcome the rules use is not observed: those rules "
                          "are not assessed");
-    settle_options.out_option = settle_cmd->add_option("-o,--out", settle_options.out_dir,
-                           "Directory for payments.csv, cashflows.csv, run.csv");
+    settle_options.out_option = settle_cmd->add_option(
+        "-o,--out", settle_options.out_dir, "Directory for payments.csv, cashflows.csv, run.csv");
     settle_cmd
         ->add_option("--set", settle_options.sets,
                      "Override a scenario value: PATH=VALUE (repeatable)")

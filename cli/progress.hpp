@@ -1,5 +1,5 @@
 #pragma once
-// The progress line of long runs (SPEC section 13): on stderr, only when it is a terminal and the
+// The progress line of long runs (docs/outputs.md): on stderr, only when it is a terminal and the
 // work has taken more than about a second; a bar, trials done, the rate and the time left.
 #include <chrono>
 #include <mutex>

@@ -1,5 +1,5 @@
-// The `run` and `validate` commands, driven in-process through sib::cli::main (SPEC sections
-// 11-14): exit statuses, what goes to stdout and stderr, the files `run -o` writes and their
+// The `run` and `validate` commands, driven in-process through sib::cli::main (docs/outputs.md):
+// exit statuses, what goes to stdout and stderr, the files `run -o` writes and their
 // headers, the provenance in run.csv, overrides with --set, and reproducibility across runs and
 // thread counts.
 #include <doctest/doctest.h>
@@ -246,7 +246,8 @@ TEST_CASE("validate: a file that does not exist is invalid input") {
 // ---------------------------------------------------------------------------------------------
 // run -o: the files and their form
 
-TEST_CASE("run -o writes exactly summary.csv, cashflows.csv and run.csv, with SPEC 14 headers") {
+TEST_CASE(
+    "run -o writes exactly summary.csv, cashflows.csv and run.csv, with docs/model.md headers") {
     TempDir dir;
     const fs::path out = run_into(dir, "out", {"-n", "64", "--seed", "3", "-j", "2"});
     CHECK(entries_of(out) == std::vector<std::string>{"cashflows.csv", "run.csv", "summary.csv"});

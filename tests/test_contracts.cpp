@@ -158,8 +158,8 @@ TEST_CASE("Chicago: each payer stops at its maximum, and the senior lenders rank
     // With the City's maximum lowered to $1m, its part beyond that is not paid by anyone: less
     // counts against the total cap, so later payments go on until CPS reaches its $30m too,
     // and $31m is paid in all.
-    const Metrics low = settle_scenario("chicago-cpc", {{"payers.City of Chicago.max", "1000000"}},
-                                        all, repaid);
+    const Metrics low =
+        settle_scenario("chicago-cpc", {{"payers.City of Chicago.max", "1000000"}}, all, repaid);
     CHECK(low["payer.City of Chicago.paid"] == 1000000);
     CHECK(low["payer.Chicago Public Schools.paid"] == 30000000);
     CHECK(low["payments.total"] == 31000000);

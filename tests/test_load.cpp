@@ -1,5 +1,6 @@
-// Loader happy paths (every key of SPEC sections 1-10 lands in the Scenario), `--set` overrides
-// and errors reported together. The invalid corpus (test_invalid_corpus.cpp) pins each message.
+// Loader happy paths (every key of docs/scenario-format.md lands in the Scenario), `--set`
+// overrides and errors reported together. The invalid corpus (test_invalid_corpus.cpp) pins each
+// message.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -95,7 +96,7 @@ TEST_CASE("header keys and their defaults") {
     CHECK(s.rules[0].payers.empty());
 }
 
-TEST_CASE("the full example: every key of SPEC sections 1-10") {
+TEST_CASE("the full example: every key of docs/scenario-format.md") {
     sib::Scenario s = sib::load_scenario_file(full_file);
     CHECK(s.name == "Full example");
     CHECK(s.description == "Every key of the format");

@@ -1,4 +1,4 @@
-// The progress line (SPEC section 13): on stderr only when it is a terminal and the work has taken
+// The progress line (docs/outputs.md): on stderr only when it is a terminal and the work has taken
 // more than about a second; a bar, trials done, rate and time left; cleared at the end.
 #include <doctest/doctest.h>
 

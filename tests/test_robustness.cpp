@@ -692,12 +692,11 @@ TEST_CASE("issue 11: counts stay in exact integer range, refused at load") {
               "count outcome, got 3e+17");
     }
     SUBCASE("a distribution whose top reaches beyond a million per participant") {
-        const auto yaml =
-            scenario_with(one_cohort,
-                          "  - {name: o, kind: count, better: lower, baseline: 1,"
-                          " effect: {dist: uniform, min: 0, max: 1e7}}\n",
-                          count_rule) +
-            "comparison: {kind: historical}\n";
+        const auto yaml = scenario_with(one_cohort,
+                                        "  - {name: o, kind: count, better: lower, baseline: 1,"
+                                        " effect: {dist: uniform, min: 0, max: 1e7}}\n",
+                                        count_rule) +
+                          "comparison: {kind: historical}\n";
         CHECK(load_error(yaml) ==
               "t.yaml:7:64: error: outcomes.o.effect: a count outcome's mean may reach 10000001 "
               "events per participant here (at the top of its distributions), more than 1000000");
@@ -723,7 +722,7 @@ TEST_CASE("issue 11: a long scalar reused through many aliases is refused in wel
     // Reported at the anchor, the value that is reused too often.
     CHECK(message ==
           "t.yaml:2:7: error: too much text (more than 64 MiB of keys and values once aliases are "
-              "expanded)");
+          "expanded)");
     CHECK(took < 2.0);  // about 0.3 s of CPU (45 s before); slack for a busy shared machine
 }
 
@@ -766,19 +765,20 @@ TEST_CASE("issue 11: a plan too large for memory is refused with its estimate be
     const Cli r = sibsim({"run", dir / "s.yaml", "-n", "1", "-j", "1", "--quiet"});
     CHECK(r.status == 2);
     CHECK_MESSAGE(r.err.rfind("sibsim: error: this run needs about ", 0) == 0, r.err);
-    CHECK_MESSAGE(r.err.find(" GiB is available; use fewer cohorts, rules or periods\n") !=
-                      std::string::npos,
-                  r.err);
+    CHECK_MESSAGE(
+        r.err.find(" GiB is available; use fewer cohorts, rules or periods\n") != std::string::npos,
+        r.err);
 }
 
 TEST_CASE("issue 11: a duplicate key anywhere is a located error") {
     SUBCASE("savings, a rule's payers and a flow map in a cohort override") {
         const auto yaml =
-            scenario_with("  - {name: c, size: 10, enrol: [0, 1], outcomes: {o: {rate: 0.1, "
-                          "rate: 0.2}}}\n",
-                          one_outcome,
-                          "  - {name: r, basis: rate_card, outcome: o, price: 1, payers: {p: 0.5, "
-                          "p: 0.5}}\n") +
+            scenario_with(
+                "  - {name: c, size: 10, enrol: [0, 1], outcomes: {o: {rate: 0.1, "
+                "rate: 0.2}}}\n",
+                one_outcome,
+                "  - {name: r, basis: rate_card, outcome: o, price: 1, payers: {p: 0.5, "
+                "p: 0.5}}\n") +
             "  - {name: q, share: 0, savings: {o: 100, o: 200}}\n";
         CHECK(load_error(yaml) ==
               "t.yaml:5:66: error: cohorts.c.outcomes.o: duplicate key 'rate' (first at line 5)\n"
@@ -881,7 +881,8 @@ TEST_CASE("issue 11: a link planted at a temporary name is never followed, nothi
     write_file(victim, "precious\n");
     for (const std::string name : {"summary.csv", "cashflows.csv", "run.csv", "trials.csv"})
         fs::create_symlink(victim, out / ("." + name + ".tmp-" + std::to_string(::getpid())));
-    const Cli r = sibsim({"run", augsburg, "-n", "20", "--per-trial", "-o", out.string(), "--quiet"});
+    const Cli r =
+        sibsim({"run", augsburg, "-n", "20", "--per-trial", "-o", out.string(), "--quiet"});
     CHECK_MESSAGE(r.status == 0, r.err);
     CHECK(read_file(victim) == "precious\n");
     for (const std::string name : {"summary.csv", "cashflows.csv", "run.csv", "trials.csv"}) {
@@ -920,9 +921,9 @@ TEST_CASE("issue 11: a stop request ends a run of slow trials within a second, m
     TempDir dir;
     write_file(dir.path() / "slow.yaml", slow_trials);
     const std::string out = dir / "out";
-    const pid_t pid = spawn_sibsim({"run", dir / "slow.yaml", "-n", "1024", "-j", "1", "-o", out,
-                                    "--quiet"},
-                                   dir / "stdout", dir / "stderr");
+    const pid_t pid =
+        spawn_sibsim({"run", dir / "slow.yaml", "-n", "1024", "-j", "1", "-o", out, "--quiet"},
+                     dir / "stdout", dir / "stderr");
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     REQUIRE(::waitpid(pid, nullptr, WNOHANG) == 0);  // still in its one block
     const auto sent = Clock::now();
@@ -958,8 +959,8 @@ TEST_CASE("issue 11: a stop request while a large file is written ends it at onc
 TEST_CASE("issue 11: a sweep's whole grid is limited before anything runs (exit 2, --vary)") {
     SUBCASE("points") {
         const auto start = Clock::now();
-        const Cli r = sibsim({"sweep", peterborough, "--vary", "simulation.seed=1:99999:1", "--vary",
-                              "payments.cohort-trigger.threshold=1:99999:1", "--quiet"});
+        const Cli r = sibsim({"sweep", peterborough, "--vary", "simulation.seed=1:99999:1",
+                              "--vary", "payments.cohort-trigger.threshold=1:99999:1", "--quiet"});
         CHECK(r.status == 2);
         CHECK(r.err ==
               "sibsim: error: --vary: the grid has 9999800001 points (99999 × 99999 values), more "
@@ -1026,9 +1027,9 @@ TEST_CASE("issue 11: two real runs on one folder at once: one set, never a mix")
 TEST_CASE("issue 11: varied values are carried exactly: seeds beyond 10 digits differ") {
     TempDir dir;
     const fs::path out = dir.path() / "out";
-    const std::vector<std::string> args = {"sweep", augsburg, "--vary",
-                                           "simulation.seed=12345678901:12345678904:1", "-n", "50",
-                                           "--metrics", "payments.total"};
+    const std::vector<std::string> args = {
+        "sweep", augsburg, "--vary",    "simulation.seed=12345678901:12345678904:1",
+        "-n",    "50",     "--metrics", "payments.total"};
     std::vector<std::string> with_out = args;
     with_out.insert(with_out.end(), {"-o", out.string(), "--quiet"});
     const Cli r = sibsim(with_out);
@@ -1085,8 +1086,8 @@ TEST_CASE("issue 11: CSV cells that would start a formula are neutralised; numbe
     SUBCASE("the writer") {
         std::ostringstream text;
         sib::CsvWriter csv(text, {"=a", "b"});
-        for (const std::string v : {"=2+2", "+1", "-x", "@SUM(A1)", "\tx", "\rx", "-0.5", "+1e3",
-                                    "plain", "-", "-inf"}) {
+        for (const std::string v :
+             {"=2+2", "+1", "-x", "@SUM(A1)", "\tx", "\rx", "-0.5", "+1e3", "plain", "-", "-inf"}) {
             csv.add(v);
             csv.add(-3.5);
             csv.end_row();
@@ -1098,7 +1099,8 @@ TEST_CASE("issue 11: CSV cells that would start a formula are neutralised; numbe
     SUBCASE("names in payments.csv, and compare.csv's columns from file stems") {
         TempDir dir;
         const std::string yaml = replace_once(
-            scenario_with(one_cohort, one_outcome, "  - {name: '=2+2', basis: rate_card, outcome: o, price: 1}\n"),
+            scenario_with(one_cohort, one_outcome,
+                          "  - {name: '=2+2', basis: rate_card, outcome: o, price: 1}\n"),
             "{name: p, share: 1}", "{name: '@HYPERLINK(\"http://x\",\"y\")', share: 1}");
         write_file(dir.path() / "=1+1.yaml", yaml);
         write_file(dir.path() / "-b.yaml", yaml);
@@ -1109,7 +1111,8 @@ TEST_CASE("issue 11: CSV cells that would start a formula are neutralised; numbe
         const Table compare = read_csv(out / "compare.csv");
         CHECK(compare[0][1] == "'=1+1");
         CHECK(compare[0][2] == "'-b");
-        const Cli t = sibsim({"run", dir / "=1+1.yaml", "-n", "20", "-o", (dir / "run"), "--quiet"});
+        const Cli t =
+            sibsim({"run", dir / "=1+1.yaml", "-n", "20", "-o", (dir / "run"), "--quiet"});
         REQUIRE_MESSAGE(t.status == 0, t.err);
         for (const std::string name : {"summary.csv", "cashflows.csv", "run.csv", "compare.csv"}) {
             const fs::path path = (name == "compare.csv" ? out : dir.path() / "run") / name;
@@ -1118,10 +1121,11 @@ TEST_CASE("issue 11: CSV cells that would start a formula are neutralised; numbe
                     CAPTURE(path);
                     CAPTURE(field);
                     const bool formula = !field.empty() && std::string("=+-@\t\r").find(field[0]) !=
-                                                                  std::string::npos;
+                                                               std::string::npos;
                     double v = 0;
-                    const bool numeric = std::from_chars(field.data(), field.data() + field.size(), v)
-                                             .ptr == field.data() + field.size();
+                    const bool numeric =
+                        std::from_chars(field.data(), field.data() + field.size(), v).ptr ==
+                        field.data() + field.size();
                     CHECK((!formula || numeric));
                 }
         }
@@ -1131,9 +1135,9 @@ TEST_CASE("issue 11: CSV cells that would start a formula are neutralised; numbe
 TEST_CASE("issue 11: a bad -o is reported before any trial runs") {
     TempDir dir;
     write_file(dir.path() / "file", "x");
-    const pid_t pid = spawn_sibsim(
-        {"run", peterborough, "-n", "1000000000", "-o", dir / "file", "--quiet"}, dir / "stdout",
-        dir / "stderr");
+    const pid_t pid =
+        spawn_sibsim({"run", peterborough, "-n", "1000000000", "-o", dir / "file", "--quiet"},
+                     dir / "stdout", dir / "stderr");
     const Ended e = wait_bounded(pid, std::chrono::seconds(5));
     REQUIRE_MESSAGE(!e.killed, "the whole run went ahead before -o was checked");
     REQUIRE(WIFEXITED(e.status));
@@ -1156,8 +1160,9 @@ TEST_CASE("issue 11: minor hostile input") {
         const Cli r = sibsim({"run", augsburg, "-n", "10", "-o", "", "--per-trial"});
         CHECK(r.status == 2);
         CHECK(r.err == "sibsim: error: -o/--out: the directory name is empty\n");
-        CHECK(sibsim({"settle", augsburg, "--observed", observed_path("augsburg-20.yaml"), "-o", ""})
-                  .status == 2);
+        CHECK(
+            sibsim({"settle", augsburg, "--observed", observed_path("augsburg-20.yaml"), "-o", ""})
+                .status == 2);
     }
     SUBCASE("--help to a full stdout fails") {
         if (::access("/dev/full", W_OK) != 0) return;
@@ -1172,8 +1177,8 @@ TEST_CASE("issue 11: minor hostile input") {
     SUBCASE("dates after 9999 are written in full") {
         TempDir dir;
         write_file(dir.path() / "s.yaml",
-                   replace_once(scenario_with(one_cohort, one_outcome, one_rule, 30),
-                                "horizon: 30", "horizon: 30\nperiod: month\nstart: 9999-06"));
+                   replace_once(scenario_with(one_cohort, one_outcome, one_rule, 30), "horizon: 30",
+                                "horizon: 30\nperiod: month\nstart: 9999-06"));
         const fs::path out = dir.path() / "out";
         const Cli r = sibsim({"run", dir / "s.yaml", "-n", "10", "-o", out.string(), "--quiet"});
         REQUIRE_MESSAGE(r.status == 0, r.err);

@@ -405,7 +405,7 @@ provider: {costs: {per_period: 100, from: 0, to: 1}}
     CHECK(!metrics_of(layout, state).has("investors.irr"));
 }
 
-TEST_CASE("a group rule is assessed when its last participant's outcome is known (SPEC 6.4)") {
+TEST_CASE("a group rule is assessed when its last participant's outcome is known (docs/model.md)") {
     // Enrolment over periods 0..3, observed after 1, paid at once. With 2 participants they
     // enrol in periods 0 and 1, so the rule is assessed (and pays) in period 2, not 4.
     const std::string yaml = R"(
@@ -500,7 +500,8 @@ payments:
   - {name: one, basis: rate_card, outcome: first, price: 100}
   - {name: two, basis: rate_card, outcome: second, price: 20}
 payers:
-  - {name: A, share: 0.5)" + max_key + R"(}
+  - {name: A, share: 0.5)" + max_key +
+                             R"(}
   - {name: B, share: 0.5}
 )";
     return one_trial(yaml);
@@ -608,7 +609,8 @@ payers: [{name: p, share: 1}]
 provider: {costs: {per_period: 600, from: 0, to: 0}}
 investors:
   capital: 1000
-  guarantee: {)" + guarantee + R"(}
+  guarantee: {)" + guarantee +
+                             R"(}
 )";
     return one_trial(yaml);
 }
@@ -678,7 +680,8 @@ TEST_CASE("a rate card pays price_after_repaid after the period in which investo
     CHECK(m["payments.two"] == 200);
     CHECK(m["payments.three"] == 50);
     // Never repaid (nothing drawn): the first price throughout.
-    const Plan none = compile(load_scenario(repaid_yaml, "test.yaml", {{"investors.capital", "0"}}));
+    const Plan none =
+        compile(load_scenario(repaid_yaml, "test.yaml", {{"investors.capital", "0"}}));
     TrialState none_state(none);
     simulate_trial(none, metric_layout(none), party_layout(none), 0, none_state);
     CHECK(none_state.settlement.repaid_period == -1);
@@ -870,8 +873,9 @@ payers: [{name: p, share: 1}]
     r = trial_of(yaml, "p", {{"payments.late.assess", "every_period"}});
     CHECK(r.payer[3] == Approx(-100));
     // Past the horizon: the loader's timing check uses the rule's measurement time.
-    CHECK_THROWS_WITH(load_scenario(yaml, "test.yaml", {{"payments.late.observed_after", "6"}}),
-                      doctest::Contains("pays in period 6 for all cohorts, at or after the horizon (6)"));
+    CHECK_THROWS_WITH(
+        load_scenario(yaml, "test.yaml", {{"payments.late.observed_after", "6"}}),
+        doctest::Contains("pays in period 6 for all cohorts, at or after the horizon (6)"));
 }
 
 TEST_CASE("cohorts' own payers split the payments that arise from them") {
@@ -901,8 +905,11 @@ payers: [{name: P, share: 1}, {name: Q, share: 0}]
     CHECK(r.metrics["payer.P.paid"] == 250);
     // Parts in whole minor units: 1 achiever in a and 2 in b at 0.05 pay 0.15: a's 5 cents to
     // Q, b's 10 to P.
-    r = trial_of(yaml, "Q", {{"cohorts.a.size", "1"}, {"cohorts.b.size", "2"},
-                             {"payments.card.price", "0.05"}, {"payments.t.amount", "0"}});
+    r = trial_of(yaml, "Q",
+                 {{"cohorts.a.size", "1"},
+                  {"cohorts.b.size", "2"},
+                  {"payments.card.price", "0.05"},
+                  {"payments.t.amount", "0"}});
     CHECK(r.metrics["payer.Q.paid"] == Approx(0.05));
     CHECK(r.metrics["payer.P.paid"] == Approx(0.10));
     // Settled on observed results the same way.
@@ -986,8 +993,7 @@ TEST_CASE("a minimum yield as an advance is recovered from the named rule's late
 TEST_CASE("a minimum yield pays accrued return first and never repays principal") {
     // A 5% tranche accrues 50 a period; the coupon pays it, so its balance stays 1000 and the
     // 1000 paid in period 4 (after accruing 50 more) leaves 50 of return unpaid, not principal.
-    auto m = minimum_yield(100, 4, "",
-                           "  tranches: [{name: senior, share: 1, rate: 0.05}]");
+    auto m = minimum_yield(100, 4, "", "  tranches: [{name: senior, share: 1, rate: 0.05}]");
     CHECK(m["minimum_yield.paid"] == 150);
     CHECK(m["tranche.senior.received"] == 1150);
     CHECK(m["investors.loss"] == 0);

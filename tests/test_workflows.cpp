@@ -1,7 +1,7 @@
-// The workflows beyond a single run (SPEC sections 12-14): `sweep` (a:b:step parsing, common random
-// numbers across grid points, sweep.csv), `compare` (paired differences and their standard errors,
-// compare.csv) and `settle` (observed results, payments.csv and cashflows.csv, located errors).
-// Commands run in-process through sib::cli::main.
+// The workflows beyond a single run (docs/model.md and docs/outputs.md): `sweep` (a:b:step parsing,
+// common random numbers across grid points, sweep.csv), `compare` (paired differences and their
+// standard errors, compare.csv) and `settle` (observed results, payments.csv and cashflows.csv,
+// located errors). Commands run in-process through sib::cli::main.
 #include <doctest/doctest.h>
 
 #include <unistd.h>

@@ -253,10 +253,10 @@ void write_file_atomically(const std::filesystem::path& path,
         temporary_name.append(path.filename().string());
         temporary_name.append(".tmp-");
         temporary_name.append(random_suffix());
-        temporary = directory.empty() ? std::filesystem::path(temporary_name)
-                                      : directory / temporary_name;
-        fd.fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                       0666);
+        temporary =
+            directory.empty() ? std::filesystem::path(temporary_name) : directory / temporary_name;
+        fd.fd =
+            ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd.fd < 0 && (errno != EEXIST || attempt >= 100)) throw_write_error(path, errno);
     }
     try {

@@ -1,5 +1,5 @@
 #pragma once
-// CSV output (SPEC section 14): numbers through std::to_chars, RFC 4180 quoting, files written
+// CSV output (docs/outputs.md): numbers through std::to_chars, RFC 4180 quoting, files written
 // whole or not at all.
 #include <atomic>
 #include <concepts>

@@ -1,5 +1,5 @@
 #pragma once
-// Discounting, net present value and the investors' internal rate of return (SPEC section 9).
+// Discounting, net present value and the investors' internal rate of return (docs/model.md).
 #include <span>
 
 namespace sib {

@@ -28,11 +28,11 @@ namespace sib {
 namespace {
 
 constexpr double infinity = std::numeric_limits<double>::infinity();
-constexpr int max_depth = 64;                 // nesting levels of YAML values
-constexpr std::size_t max_nodes = 1'000'000;  // values after alias expansion
+constexpr int max_depth = 64;                      // nesting levels of YAML values
+constexpr std::size_t max_nodes = 1'000'000;       // values after alias expansion
 constexpr std::size_t max_text_bytes = 64u << 20;  // bytes of keys and scalars after expansion
-constexpr double max_size = 10'000'000;       // participants in one cohort
-constexpr long long max_period = 1200;        // horizon and every period count
+constexpr double max_size = 10'000'000;            // participants in one cohort
+constexpr long long max_period = 1200;             // horizon and every period count
 constexpr double share_tolerance = 1e-9;
 
 // Money and counts stay far inside what a double holds exactly, so that every sum, square and
@@ -241,7 +241,6 @@ std::string index_path(std::string_view path, std::size_t i) {
     return std::string(path) + "[" + std::to_string(i) + "]";
 }
 
-
 /// Numbers in messages: up to 10 significant digits, locale-free.
 std::string fmt(double v) {
     char buf[64];
@@ -434,7 +433,7 @@ class Loader {
         return s;
     }
 
-    /// Observed results for `settle` (SPEC section 13): only the file's own form is checked
+    /// Observed results for `settle` (docs/outputs.md): only the file's own form is checked
     /// here; settle_observed checks names and counts against the scenario.
     Observed load_observed(const Node& root, const std::string& file) {
         Observed observed;
@@ -457,8 +456,8 @@ class Loader {
             if (const Node* n = require(m, path, "outcome"))
                 if (auto v = name(*n, join(path, "outcome"))) o.outcome = *v;
             if (const Node* n = require(m, path, "participants"))
-                if (auto v = whole(*n, join(path, "participants"), 0,
-                                   static_cast<long long>(max_size)))
+                if (auto v =
+                        whole(*n, join(path, "participants"), 0, static_cast<long long>(max_size)))
                     o.participants = static_cast<double>(*v);
             const Node* mean = m.find("mean");
             const Node* successes = m.find("successes");
@@ -701,7 +700,7 @@ class Loader {
         if (!e.name.empty() && !names.index.count(e.name)) names.index.emplace(e.name, position);
     }
 
-    // ---- Uncertain values (SPEC section 2) ----
+    // ---- Uncertain values (docs/scenario-format.md) ----
 
     std::optional<Uncertain> uncertain(const Node& n, const std::string& path) {
         std::optional<Uncertain> u = parse_uncertain(n, path);
@@ -1242,8 +1241,7 @@ class Loader {
             } else {
                 all_shares = false;
             }
-            if (const Node* n = m.find("max"))
-                p.max = money(*n, join(e.path, "max"));
+            if (const Node* n = m.find("max")) p.max = money(*n, join(e.path, "max"));
             if (const Node* n = m.find("savings")) {
                 std::string path = join(e.path, "savings");
                 if (expect_map(*n, path)) {
@@ -1264,9 +1262,9 @@ class Loader {
 
     void load_rules(const Node& list, Scenario& s) {
         static const std::vector<std::string> keys = {
-            "name",   "basis",    "outcome",        "payment_lag", "cap",      "per",    "price",
-            "amount", "at_least", "share_at_least", "threshold",   "schedule", "net_of", "payers",
-            "interpolate", "price_after_repaid", "assess", "observed_after"};
+            "name",   "basis",  "outcome",     "payment_lag",        "cap",       "per",
+            "price",  "amount", "at_least",    "share_at_least",     "threshold", "schedule",
+            "net_of", "payers", "interpolate", "price_after_repaid", "assess",    "observed_after"};
         auto found = entries(list, "payments", rule_names_, true, max_rules);
         for (const Entry& e : found) {
             const Node& m = *e.node;
@@ -1304,10 +1302,8 @@ class Loader {
             if (const Node* n = m.find("per"))
                 if (auto v = choice(*n, join(e.path, "per"), {"all", "cohort"}))
                     r.per = *v == 0 ? Scope::all : Scope::cohort;
-            if (const Node* n = m.find("price"))
-                r.price = money(*n, join(e.path, "price"));
-            if (const Node* n = m.find("amount"))
-                r.amount = money(*n, join(e.path, "amount"));
+            if (const Node* n = m.find("price")) r.price = money(*n, join(e.path, "price"));
+            if (const Node* n = m.find("amount")) r.amount = money(*n, join(e.path, "amount"));
             if (const Node* n = m.find("at_least"))
                 if (auto v = whole(*n, join(e.path, "at_least"), 0, 1'000'000'000'000'000))
                     r.at_least = static_cast<double>(*v);
@@ -1398,8 +1394,8 @@ class Loader {
                       "kept by cohort");
             for (std::size_t i = 0; i < s.rules.size() && i < rule_info_.size(); ++i) {
                 const Rule& r = s.rules[i];
-                if (!rule_info_[i].basis_ok || r.basis == Basis::rate_card ||
-                    r.per != Scope::all || !r.payers.empty())
+                if (!rule_info_[i].basis_ok || r.basis == Basis::rate_card || r.per != Scope::all ||
+                    !r.payers.empty())
                     continue;
                 error(*n, path,
                       "payments." + r.name +
@@ -1447,7 +1443,8 @@ class Loader {
                               ", whose better is lower");
                 break;
             case Basis::target: {
-                reject_keys(m, e.path, {"threshold", "schedule", "interpolate", "price_after_repaid"},
+                reject_keys(m, e.path,
+                            {"threshold", "schedule", "interpolate", "price_after_repaid"},
                             "a target rule");
                 if (kind_ok && o->kind != OutcomeKind::binary)
                     error(*outcome_node, outcome_path,
@@ -1555,8 +1552,7 @@ class Loader {
         check_keys(*costs, path, {"per_participant", "per_period", "from", "to"});
         ProviderCosts p;
         if (const Node* v = costs->find("per_participant"))
-            if (auto x = money(*v, join(path, "per_participant")))
-                p.per_participant = *x;
+            if (auto x = money(*v, join(path, "per_participant"))) p.per_participant = *x;
         if (const Node* v = costs->find("per_period"))
             if (auto x = money(*v, join(path, "per_period"))) p.per_period = *x;
         int hi = static_cast<int>(max_period);
@@ -1616,8 +1612,8 @@ class Loader {
                 if (const Node* v = m.find("rate"))
                     if (auto x = number(*v, join(e.path, "rate"), between(0, 1))) t.rate = *x;
                 if (const Node* v = m.find("rank")) {
-                    t.rank = whole(*v, join(e.path, "rank"), 1,
-                                   static_cast<long long>(max_tranches));
+                    t.rank =
+                        whole(*v, join(e.path, "rank"), 1, static_cast<long long>(max_tranches));
                     ranked.push_back(&m);
                 }
                 inv.tranches.push_back(std::move(t));
@@ -1703,7 +1699,8 @@ class Loader {
             return;
         }
         for (std::size_t j = 1; j < tranches.size(); ++j)
-            if (tranches[j].rank && tranches[j - 1].rank && *tranches[j].rank < *tranches[j - 1].rank)
+            if (tranches[j].rank && tranches[j - 1].rank &&
+                *tranches[j].rank < *tranches[j - 1].rank)
                 error(*ranked[j]->find("rank"), "investors.tranches." + tranches[j].name + ".rank",
                       "tranches must be listed in rank order, but rank " +
                           std::to_string(*tranches[j].rank) + " follows rank " +
@@ -1916,11 +1913,10 @@ class Loader {
                         consider(effect, b * std::max(1.0, 1 + top_of(effect->dist)), false);
                     if (worst && !own_fixed && m > max_count_mean &&
                         reported.insert(worst->path).second)
-                        too_large(*worst,
-                                  "a count outcome's mean may reach " + fmt(m) +
-                                      " events per participant here (at the top of its "
-                                      "distributions), more than " +
-                                      fmt(max_count_mean));
+                        too_large(*worst, "a count outcome's mean may reach " + fmt(m) +
+                                              " events per participant here (at the top of its "
+                                              "distributions), more than " +
+                                              fmt(max_count_mean));
                     m = std::min(m, max_count_mean);
                 }
                 mean_top[o] = std::max(mean_top[o], m);
@@ -1943,8 +1939,8 @@ class Loader {
         };
         double participants = 0;
         for (double n : size_top) participants += n;
-        auto product = [&](const Node* at, const std::string& path, double value,
-                           double quantity, const std::string& what) {
+        auto product = [&](const Node* at, const std::string& path, double value, double quantity,
+                           const std::string& what) {
             if (!at || value * quantity <= max_money_product) return;
             error(*at, path,
                   fmt(value) + " times " + what + " (" + fmt(quantity) + ") may come to " +
@@ -2038,11 +2034,11 @@ class Loader {
         // their text is of a sane size: a larger run is refused by its memory estimate anyway.
         double metric_bytes = 0;
         for (const auto& r : s.rules)
-            metric_bytes += static_cast<double>(r.name.size() + 16) *
-                            static_cast<double>(s.cohorts.size() + 1);
+            metric_bytes +=
+                static_cast<double>(r.name.size() + 16) * static_cast<double>(s.cohorts.size() + 1);
         for (const auto& o : s.outcomes)
-            metric_bytes += static_cast<double>(o.name.size() + 24) *
-                            static_cast<double>(s.cohorts.size() + 2);
+            metric_bytes +=
+                static_cast<double>(o.name.size() + 24) * static_cast<double>(s.cohorts.size() + 2);
         for (const auto& c : s.cohorts)
             metric_bytes += static_cast<double>(c.name.size()) *
                             static_cast<double>(s.rules.size() + s.outcomes.size());
@@ -2053,9 +2049,9 @@ class Loader {
             if (added || !at) return;
             error(*at, path,
                   "makes the metric " + quote(name) + ", which " +
-                      (it->second.first ? "line " + std::to_string(it->second.first->loc.line) +
-                                              " makes too"
-                                        : "sibsim reports itself") +
+                      (it->second.first
+                           ? "line " + std::to_string(it->second.first->loc.line) + " makes too"
+                           : "sibsim reports itself") +
                       "; rename one");
         };
         metric("payments.total", nullptr, "");
@@ -2098,7 +2094,7 @@ class Loader {
         }
     }
 
-    /// Every payment must fall before the horizon (SPEC 6.4).
+    /// Every payment must fall before the horizon (docs/model.md).
     void check_timing(const Scenario& s) {
         if (!horizon_) return;
         for (std::size_t i = 0; i < s.rules.size(); ++i) {
@@ -2254,7 +2250,7 @@ std::vector<std::string> children(const Node& n) {
     return out;
 }
 
-/// Applies one `--set` to the tree (SPEC 11). Names may contain dots: the longest name that
+/// Applies one `--set` to the tree (docs/model.md). Names may contain dots: the longest name that
 /// matches the rest of the path wins.
 void apply_override(Node& root, const Override& o, DiagnosticSink& sink) {
     Node* current = &root;

@@ -10,7 +10,7 @@
 
 namespace sib {
 
-/// One `--set PATH=VALUE` (SPEC section 11); `value` is parsed as YAML.
+/// One `--set PATH=VALUE` (docs/scenario-format.md); `value` is parsed as YAML.
 struct Override {
     std::string path;
     std::string value;
@@ -27,7 +27,7 @@ Scenario load_scenario(std::string_view text, const std::string& file,
 /// Reads `path` and loads it; an unreadable file is an InputError too.
 Scenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides = {});
 
-/// Loads observed results for `settle` (SPEC section 13): a map with one key `observed`, a list
+/// Loads observed results for `settle` (docs/outputs.md): a map with one key `observed`, a list
 /// of {cohort, outcome, participants, mean | successes, comparison_mean}. Checks the file's own
 /// form (keys, types, finite numbers, whole participants ≥ 0, exactly one of mean and successes);
 /// settle_observed checks it against the scenario.

@@ -197,7 +197,8 @@ Plan compile(const Scenario& s) {
         std::vector<double> shares(plan.payers.size(), 0.0);
         for (const auto& share : s.cohorts[c].payers)
             shares[static_cast<std::size_t>(index_of(s.payers, share.payer))] = share.share;
-        for (double share : shares) plan.cohorts[c].payer_fractions.push_back(share_fraction(share));
+        for (double share : shares)
+            plan.cohorts[c].payer_fractions.push_back(share_fraction(share));
         plan.cohort_payers = true;
     }
 
@@ -249,7 +250,8 @@ Plan compile(const Scenario& s) {
             plan.outcomes[static_cast<std::size_t>(rule.outcome)].per_batch = true;
     // A rule assessed every period sums the batches known so far.
     for (const auto& rule : plan.rules)
-        if (rule.every_period) plan.outcomes[static_cast<std::size_t>(rule.outcome)].per_batch = true;
+        if (rule.every_period)
+            plan.outcomes[static_cast<std::size_t>(rule.outcome)].per_batch = true;
     if (plan.discount_rate != 0)
         for (const auto& payer : plan.payers)
             for (std::size_t o = 0; o < payer.saving_per_unit.size(); ++o)
@@ -284,7 +286,7 @@ Plan compile(const Scenario& s) {
             for (int p = 0; p < plan.horizon; ++p) plan.slots.push_back({p, rule_index, -1});
             continue;
         }
-        // A group rule is assessed when the last participant in scope is known (SPEC 6.4):
+        // A group rule is assessed when the last participant in scope is known (docs/model.md):
         // the last enrolment period that has participants, which depends on the drawn sizes.
         // One slot for each period it can be; each trial pays through the one that applies.
         std::vector<int> periods;

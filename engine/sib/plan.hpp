@@ -132,7 +132,7 @@ struct PlanTranche {
     std::string name;
     double share = 1;
     double periodic_rate = 0;  ///< (1 + annual)^(1/periods per year) - 1
-    int rank = 0;              ///< waterfall rank: non-decreasing in list order, equal ranks pro rata
+    int rank = 0;  ///< waterfall rank: non-decreasing in list order, equal ranks pro rata
 };
 
 struct PlanInvestors {
@@ -141,7 +141,7 @@ struct PlanInvestors {
     bool tranches_given = false;  ///< tranche metrics only when the user named tranches
     bool has_guarantee = false;
     std::string guarantor = "guarantor";
-    double guarantee = no_limit;        ///< most the guarantee pays (money)
+    double guarantee = no_limit;                 ///< most the guarantee pays (money)
     double guarantee_share_of_drawn = no_limit;  ///< and at most this share of capital drawn
     /// Minimum yield: in periods 1..yield_periods, payer `yield_payer` tops up what was
     /// distributed to yield_periodic_rate × principal outstanding; -1: no minimum yield.

@@ -37,19 +37,19 @@ double estimated_plan_bytes(const Scenario& s, int threads) {
     for (const auto& c : s.cohorts) name_bytes += (R + O) * static_cast<double>(c.name.size());
     const double parties = P + T + 3;
 
-    const double plan = 16.0 * slots          // slots and their lookup
-                        + 4.0 * R * H         // rate-card slot index by (rule, period)
-                        + 64.0 * R * (C + 1)  // rule × cohort tables
-                        + 48.0 * C * O        // parameters of each (cohort, outcome)
+    const double plan = 16.0 * slots               // slots and their lookup
+                        + 4.0 * R * H              // rate-card slot index by (rule, period)
+                        + 64.0 * R * (C + 1)       // rule × cohort tables
+                        + 48.0 * C * O             // parameters of each (cohort, outcome)
                         + 8.0 * (P + 2) * (O + H)  // savings, costs and discount factors
-                        + 4.0 * (64.0 * metrics + name_bytes);  // names in the plan and reports
-    const double per_thread = 16.0 * slots                     // due and paid per slot
-                              + 8.0 * enrolment_periods * O    // per-batch counts
-                              + 16.0 * enrolment_periods       // batch sizes
-                              + 48.0 * C * O                   // means, totals, comparisons
-                              + 16.0 * R * (C + 1)             // paid, met, assessed, known
+                        + 4.0 * (64.0 * metrics + name_bytes);   // names in the plan and reports
+    const double per_thread = 16.0 * slots                       // due and paid per slot
+                              + 8.0 * enrolment_periods * O      // per-batch counts
+                              + 16.0 * enrolment_periods         // batch sizes
+                              + 48.0 * C * O                     // means, totals, comparisons
+                              + 16.0 * R * (C + 1)               // paid, met, assessed, known
                               + 8.0 * (parties + 2 * T + 4) * H  // per-period flows and balances
-                              + 8.0 * metrics;                 // one trial's metrics
+                              + 8.0 * metrics;                   // one trial's metrics
     return plan + std::max(1, threads) * per_thread;
 }
 

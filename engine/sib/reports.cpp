@@ -15,8 +15,8 @@ namespace {
 std::string date_of(const Plan& plan, int period) {
     std::string text = period_date(plan, period);
     if (!plan.start) return text;
-    const int months = plan.start->year * 12 + plan.start->month - 1 +
-                       period * (12 / plan.periods_per_year);
+    const int months =
+        plan.start->year * 12 + plan.start->month - 1 + period * (12 / plan.periods_per_year);
     if (months / 12 <= 9999) return text;
     std::string full = std::to_string(months / 12);
     full.append(text.substr(4));  // "-MM-01"

@@ -1,5 +1,5 @@
 #pragma once
-// One writer per output (SPEC section 14). Writers take std::ostream& so tests write to strings;
+// One writer per output (docs/outputs.md). Writers take std::ostream& so tests write to strings;
 // files are written through write_file_atomically (csv.hpp).
 #include <ostream>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 // Per-trial random streams and samplers. A stream is determined by (seed, trial, stream key) only,
-// so results never depend on thread count or processing order (SPEC section 12). Stream keys are
+// so results never depend on thread count or processing order (docs/model.md). Stream keys are
 // hashes of names (hash("cohort:c") ^ hash("outcome:o") for a cohort's draws of an outcome), so
 // two scenarios that share a name share its random numbers: `compare` and `sweep` get common
 // random numbers for free.

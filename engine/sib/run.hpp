@@ -1,7 +1,7 @@
 #pragma once
 // run(plan, options): trials in fixed blocks on threads; per-block accumulators merged in block
 // order, per-trial values written to their own slots, so every figure is the same whatever the
-// thread count (SPEC section 12).
+// thread count (docs/model.md).
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -39,7 +39,8 @@ struct RunOptions {
 /// depend on the thread count.
 inline constexpr long long trials_per_block = 1024;
 
-/// Up to this many trials the CLI keeps every value, so summary quantiles are exact (SPEC 14).
+/// Up to this many trials the CLI keeps every value, so summary quantiles are exact
+/// (docs/model.md).
 inline constexpr long long exact_quantile_trials = 2000000;
 
 /// Beyond exact_quantile_trials, values are still kept (exact quantiles) while the run's memory

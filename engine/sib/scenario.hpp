@@ -1,5 +1,5 @@
 #pragma once
-// Scenario: the contract as the user wrote it (SPEC sections 1-10). Plain data, no behaviour.
+// Scenario: the contract as the user wrote it (docs/scenario-format.md). Plain data, no behaviour.
 // Produced by load.hpp, turned into a Plan by plan.hpp. Every element keeps its SourceLoc so that
 // later stages can still point at the user's file.
 #include <optional>
@@ -12,7 +12,8 @@
 
 namespace sib {
 
-// ---- Uncertain values (SPEC section 2) -------------------------------------------------------
+// ---- Uncertain values (docs/scenario-format.md)
+// -------------------------------------------------------
 
 struct Fixed {
     double value = 0;
@@ -52,7 +53,7 @@ inline double mean_of(const Distribution& d) {
     return std::visit(Visitor{}, d);
 }
 
-/// A value drawn once per trial (or fixed). `path` is its SPEC section 11 path, used by
+/// A value drawn once per trial (or fixed). `path` is its docs/scenario-format.md path, used by
 /// `correlations` ("outcomes.reconviction.effect", "cohorts.cohort-1.size").
 struct Uncertain {
     Distribution dist = Fixed{};
@@ -60,7 +61,8 @@ struct Uncertain {
     SourceLoc loc;
 };
 
-// ---- Cohorts and outcomes (SPEC sections 3-4) ------------------------------------------------
+// ---- Cohorts and outcomes (docs/scenario-format.md)
+// ------------------------------------------------
 
 /// One payer's share of a split (a rule's or a cohort's `payers:`).
 struct PayerShare {
@@ -105,7 +107,8 @@ struct Outcome {
     SourceLoc loc;
 };
 
-// ---- Comparison (SPEC section 5) --------------------------------------------------------------
+// ---- Comparison (docs/scenario-format.md)
+// --------------------------------------------------------------
 
 enum class ComparisonKind { matched, historical };
 
@@ -115,7 +118,8 @@ struct Comparison {
     SourceLoc loc;
 };
 
-// ---- Payment rules (SPEC section 6) -----------------------------------------------------------
+// ---- Payment rules (docs/scenario-format.md)
+// -----------------------------------------------------------
 
 enum class Basis { rate_card, target, versus_comparison };
 enum class Scope { all, cohort };  ///< `per:` all cohorts pooled, or each cohort on its own
@@ -136,14 +140,14 @@ struct Rule {
                                      ///< versus_comparison: per unit improved
     std::optional<double> amount;    ///< target, versus_comparison: fixed sum when met
     std::optional<double> at_least;  ///< target: successes needed (whole number)
-    std::optional<double> share_at_least;  ///< target: share of participants needed
-    double threshold = 0;                  ///< versus_comparison: least relative improvement
-    std::vector<SchedulePoint> schedule;   ///< versus_comparison: payment by improvement
-    bool schedule_steps = false;           ///< schedule: pay the highest point reached, no
-                                           ///< interpolation (`interpolate: step`)
+    std::optional<double> share_at_least;      ///< target: share of participants needed
+    double threshold = 0;                      ///< versus_comparison: least relative improvement
+    std::vector<SchedulePoint> schedule;       ///< versus_comparison: payment by improvement
+    bool schedule_steps = false;               ///< schedule: pay the highest point reached, no
+                                               ///< interpolation (`interpolate: step`)
     std::optional<double> price_after_repaid;  ///< rate_card: price per achievement falling due
                                                ///< after the investors were fully repaid
-    std::optional<std::string> net_of;     ///< pays its amount less what that rule paid
+    std::optional<std::string> net_of;         ///< pays its amount less what that rule paid
     /// target, versus_comparison: assessed once, when the scope's last outcome is known, or
     /// in every period from the first (`assess: every_period`), paying the rise of its
     /// cumulative figure on the participants known by then.
@@ -151,11 +155,12 @@ struct Rule {
     /// target, versus_comparison: periods from enrolment to the rule's measurement, when it is
     /// not the outcome's own observed_after (a second measurement time of the same outcome).
     std::optional<int> observed_after;
-    std::vector<PayerShare> payers;        ///< rule-level override of the payer split
+    std::vector<PayerShare> payers;  ///< rule-level override of the payer split
     SourceLoc loc;
 };
 
-// ---- Caps and payers (SPEC sections 7-8) ------------------------------------------------------
+// ---- Caps and payers (docs/scenario-format.md)
+// ------------------------------------------------------
 
 struct Caps {
     std::optional<double> per_participant;  ///< all rate_card rules together, per participant
@@ -176,7 +181,7 @@ struct Payer {
     SourceLoc loc;
 };
 
-// ---- Provider and investors (SPEC section 9) --------------------------------------------------
+// ---- Provider and investors (docs/model.md) --------------------------------------------------
 
 struct ProviderCosts {
     double per_participant = 0;  ///< money, at each participant's enrolment period
@@ -187,8 +192,8 @@ struct ProviderCosts {
 
 struct Tranche {
     std::string name;
-    double share = 1;  ///< share of capital
-    double rate = 0;   ///< annual rate owed before later tranches, e.g. 0.05
+    double share = 1;               ///< share of capital
+    double rate = 0;                ///< annual rate owed before later tranches, e.g. 0.05
     std::optional<long long> rank;  ///< tranches of one rank are paid pro rata; default: list order
     SourceLoc loc;
 };
@@ -218,7 +223,8 @@ struct Investors {
     SourceLoc loc;
 };
 
-// ---- Correlations (SPEC section 10) -----------------------------------------------------------
+// ---- Correlations (docs/scenario-format.md)
+// -----------------------------------------------------------
 
 struct Correlation {
     std::string first, second;  ///< paths of uncertain values

@@ -32,8 +32,7 @@ constexpr int whole_scope = std::numeric_limits<int>::max();
 /// Whether all of cohort c's batches are measured by period `by` under `rule`.
 bool cohort_known_by(const Plan& plan, const PlanRule& rule, size_t c, int by) {
     const auto& cohort = plan.cohorts[c];
-    return by == whole_scope ||
-           cohort.enrol_first + cohort.batches - 1 + rule.observed_after <= by;
+    return by == whole_scope || cohort.enrol_first + cohort.batches - 1 + rule.observed_after <= by;
 }
 
 ScopeSums scope_of(const Plan& plan, const Outcomes& out, const PlanRule& rule, int cohort,
@@ -69,8 +68,8 @@ struct ExactScope {
     Ratio participants, total, comparison;
 };
 
-ExactScope exact_scope_of(const Plan& plan, const Outcomes& out, const PlanRule& rule,
-                          int cohort, int by) {
+ExactScope exact_scope_of(const Plan& plan, const Outcomes& out, const PlanRule& rule, int cohort,
+                          int by) {
     ExactScope scope;
     const size_t O = plan.outcomes.size();
     for (size_t c = 0; c < plan.cohorts.size(); ++c) {
@@ -84,8 +83,9 @@ ExactScope exact_scope_of(const Plan& plan, const Outcomes& out, const PlanRule&
             total = Ratio{};
             for (int b = 0; b < pc.batches && pc.enrol_first + b + rule.observed_after <= by; ++b) {
                 members += out.batch_size[at(pc.first_batch + b)];
-                total = total + decimal_of(
-                                    out.counts[at(plan.count_index(static_cast<int>(c), rule.outcome, b))]);
+                total = total +
+                        decimal_of(
+                            out.counts[at(plan.count_index(static_cast<int>(c), rule.outcome, b))]);
             }
             n = ratio_of_integer(members);
         }
@@ -169,15 +169,10 @@ double assess(const Plan& plan, const PlanRule& rule, int cohort, int by, const 
         met = false;
         return 0;
     }
-    ImprovementTest test{plan,
-                         out,
-                         rule,
-                         cohort,
-                         by,
-                         relative_improvement(plan.outcomes[at(rule.outcome)].better, t, c),
-                         false,
-                         {},
-                         {}};
+    ImprovementTest test{
+        plan,   out, rule,
+        cohort, by,  relative_improvement(plan.outcomes[at(rule.outcome)].better, t, c),
+        false,  {},  {}};
     met = test.against(rule.threshold) >= 0;
     if (!met) return 0;
     switch (rule.versus_pay) {
@@ -441,7 +436,8 @@ struct Waterfall {
     /// (s.tranche_claim). It pays accrued return first and never repays principal.
     void top_up_yield(size_t t, double coupon, double distributed) {
         const auto& inv = *plan.investors;
-        const long long units = round_to_units(std::max(0.0, coupon - distributed), plan.minor_unit);
+        const long long units =
+            round_to_units(std::max(0.0, coupon - distributed), plan.minor_unit);
         if (units <= 0 || !(coupon > 0)) return;
         const double money = money_of(units, plan.minor_unit);
         const size_t H = at(plan.horizon);
@@ -464,12 +460,12 @@ struct Waterfall {
         const size_t H = at(plan.horizon);
         const size_t tranches = inv.tranches.size();
         // Minimum yield owed this period on the principal outstanding at the end of the last.
-        const bool yield_due =
-            inv.yield_payer >= 0 && t >= 1 && t <= at(inv.yield_periods);
+        const bool yield_due = inv.yield_payer >= 0 && t >= 1 && t <= at(inv.yield_periods);
         double coupon = 0;
         if (yield_due) {
             for (size_t j = 0; j < tranches; ++j) {
-                s.tranche_claim[j] = inv.yield_periodic_rate * std::max(0.0, s.tranche_principal[j]);
+                s.tranche_claim[j] =
+                    inv.yield_periodic_rate * std::max(0.0, s.tranche_principal[j]);
                 coupon += s.tranche_claim[j];
             }
         }
@@ -517,10 +513,9 @@ struct Waterfall {
             s.repaid_period = static_cast<int>(t);
         if (t + 1 == H && inv.has_guarantee) {
             // Unrepaid principal, rank by rank, up to the amount and the share of capital drawn.
-            const double limit =
-                inv.guarantee_share_of_drawn < no_limit
-                    ? std::min(inv.guarantee, inv.guarantee_share_of_drawn * drawn)
-                    : inv.guarantee;
+            const double limit = inv.guarantee_share_of_drawn < no_limit
+                                     ? std::min(inv.guarantee, inv.guarantee_share_of_drawn * drawn)
+                                     : inv.guarantee;
             for (size_t j = 0; j < tranches; ++j)
                 s.tranche_part[j] = std::max(0.0, s.tranche_principal[j]);  // claims
             std::copy(s.tranche_part.begin(), s.tranche_part.end(), s.tranche_claim.begin());

@@ -37,9 +37,9 @@ struct Settlement {
     std::vector<double> tranche_flows;   ///< [tranche * H + period], draws negative
     std::vector<double> tranche_drawn, tranche_received;  ///< per tranche, whole contract
     std::vector<double> investor_flows;                   ///< per period, all tranches
-    double provider_costs = 0;   ///< whole contract
-    double unfunded = 0;         ///< whole contract
-    double guarantee_paid = 0;   ///< in the last period
+    double provider_costs = 0;                            ///< whole contract
+    double unfunded = 0;                                  ///< whole contract
+    double guarantee_paid = 0;                            ///< in the last period
     /// The period in which the investors were fully repaid (every tranche's principal and return),
     /// -1 if never: rate cards with `price_after_repaid` use that price in later periods.
     int repaid_period = -1;
@@ -56,11 +56,11 @@ struct Settlement {
     std::vector<long long> claimed;
     std::vector<double> cost_to_come;  ///< per period: costs after that period
     std::vector<double> tranche_balance, tranche_principal;
-    std::vector<double> tranche_part;    ///< per tranche: one distribution's part
-    std::vector<double> tranche_claim;   ///< per tranche: what the guarantee covers
-    std::vector<long long> parts;        ///< per payer: one payment's split
-    std::vector<double> cohort_weight;        ///< per cohort: a rate-card slot's achievements
-    std::vector<long long> cohort_part;       ///< per cohort: its part of a slot (minor units)
+    std::vector<double> tranche_part;           ///< per tranche: one distribution's part
+    std::vector<double> tranche_claim;          ///< per tranche: what the guarantee covers
+    std::vector<long long> parts;               ///< per payer: one payment's split
+    std::vector<double> cohort_weight;          ///< per cohort: a rate-card slot's achievements
+    std::vector<long long> cohort_part;         ///< per cohort: its part of a slot (minor units)
     std::vector<long long> cohort_payer_parts;  ///< per payer: one cohort part's split
 
     explicit Settlement(const Plan& plan);

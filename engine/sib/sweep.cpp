@@ -127,13 +127,13 @@ VaryAxis parse_vary(std::string_view argument) {
         const bool lands = std::abs(intervals - whole) <= 1e-9 * std::max(1.0, whole);
         const double count = (lands ? whole : std::floor(intervals)) + 1;
         check_count(axis.path, count);
-        const int decimals =
-            std::max({decimal_places(parts[0]), decimal_places(parts[1]), decimal_places(parts[2])});
+        const int decimals = std::max(
+            {decimal_places(parts[0]), decimal_places(parts[1]), decimal_places(parts[2])});
         for (long long i = 0; i < static_cast<long long>(count); ++i) {
             // a + i·step, with the last value exactly b when the steps land on it.
-            const double v =
-                (lands && i + 1 == static_cast<long long>(count)) ? *b
-                                                                   : *a + static_cast<double>(i) * *step;
+            const double v = (lands && i + 1 == static_cast<long long>(count))
+                                 ? *b
+                                 : *a + static_cast<double>(i) * *step;
             axis.values.push_back(decimal_text(v, decimals));
         }
         return axis;

@@ -1,5 +1,5 @@
 #pragma once
-// sweep and compare (SPEC sections 13-14): grids of overrides and paired comparisons. Every grid
+// sweep and compare (docs/outputs.md): grids of overrides and paired comparisons. Every grid
 // point and every compared scenario runs on the same seed; random streams follow names (rng.hpp),
 // so they share their random numbers trial by trial (common random numbers).
 #include <optional>

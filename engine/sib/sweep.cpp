@@ -41,6 +41,9 @@ std::vector<std::string> split(std::string_view text, char separator) {
 constexpr double max_axis_values = 100000;
 
 void check_count(const std::string& path, double count) {
+    if (!std::isfinite(count))  // b - a beyond the range of a double: far too many anyway
+        fail(path, "a:b:step gives more values than can be counted; at most " +
+                       format_number(max_axis_values) + " are allowed");
     if (count > max_axis_values)
         fail(path, "a:b:step gives " + format_number(count) + " values; at most " +
                        format_number(max_axis_values) + " are allowed");

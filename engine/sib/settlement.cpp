@@ -156,11 +156,14 @@ int known_period(const Plan& plan, const PlanRule& rule, int cohort, const Outco
     for (size_t c = 0; c < plan.cohorts.size(); ++c) {
         if (cohort >= 0 && at(cohort) != c) continue;
         const auto& plan_cohort = plan.cohorts[c];
-        // Participants fill enrolment periods from the first: with n below the number of
-        // periods, the n-th period is the last with anyone in it.
-        const long long filled = std::min<long long>(out.cohort_size[c], plan_cohort.batches);
-        if (filled == 0) continue;
-        period = std::max(period, plan_cohort.enrol_first + static_cast<int>(filled) - 1);
+        // The last enrolment period with anyone in it. Drawn participants fill periods from the
+        // first (with n below the number of periods, the n-th is the last); participant rows
+        // in `settle` may leave any period empty.
+        for (int b = plan_cohort.batches; b-- > 0;)
+            if (out.batch_size[at(plan_cohort.first_batch + b)] > 0) {
+                period = std::max(period, plan_cohort.enrol_first + b);
+                break;
+            }
     }
     return period < 0 ? -1 : period + plan.outcomes[at(rule.outcome)].observed_after;
 }

@@ -135,13 +135,15 @@ std::vector<Record> read_records(std::string_view text, DiagnosticSink& sink) {
 
 /// A whole number written with digits only ("12"; not "1.0", "+1" or "1e3"), at most `most`.
 bool parse_whole(const std::string& text, long long most, long long& value) {
+    long long v = 0;
     if (text.empty() || text.size() > 12) return false;
-    value = 0;
     for (char ch : text) {
         if (ch < '0' || ch > '9') return false;
-        value = value * 10 + (ch - '0');
+        v = v * 10 + (ch - '0');
     }
-    return value <= most;
+    if (v > most) return false;
+    value = v;  // set only when valid: a rejected cell counts as 0 in later checks
+    return true;
 }
 
 std::string quoted(const std::string& s) {

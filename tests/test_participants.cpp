@@ -348,3 +348,94 @@ TEST_CASE("participants: aggregate results still refuse a per-participant cap, p
                          ":1:1: error: no outcome columns; give one column per outcome "
                          "observed\n");
 }
+
+namespace {
+
+const std::string by_date = R"(sibsim: 1
+name: by a date
+horizon: 12
+cohorts:
+  - {name: c1, size: 40, enrol: [0, 3]}
+outcomes:
+  - {name: job, kind: binary, rate: 1, observed_by: 6}
+payments:
+  - {name: card, basis: rate_card, outcome: job, price: 10, payment_lag: 1}
+  - {name: goal, basis: target, outcome: job, at_least: 40, amount: 100, payment_lag: 2}
+payers:
+  - {name: gov, share: 1}
+)";
+
+std::string scenario_error(const std::string& yaml) {
+    try {
+        scenario_of(yaml);
+    } catch (const InputError& e) {
+        return e.what();
+    }
+    return "(loaded without error)";
+}
+
+}  // namespace
+
+TEST_CASE("observed_by: every participant's outcome is known in that period, whenever they "
+          "enrolled") {
+    const Plan plan = compile(scenario_of(by_date));
+    const MetricLayout layout = metric_layout(plan);
+    TrialState state(plan);
+    simulate_trial(plan, layout, party_layout(plan), 0, state);
+    const auto gov = flows_of(plan, state, "gov");
+    // Rate card: all 40 achievements due in period 6 + 1; the goal assessed at 6, paid at 8.
+    CHECK(gov == std::vector<double>{0, 0, 0, 0, 0, 0, 0, -400, -100, 0, 0, 0});
+
+    // Participant rows: an achievement dated after period 6 does not count, whenever enrolled.
+    const std::string csv =
+        "cohort,enrolled,job,job.period\n"
+        "c1,0,1,6\n"
+        "c1,3,1,6\n"
+        "c1,0,1,7\n";
+    const Metrics m = settle_rows(by_date, csv);
+    CHECK(m["payments.card"] == 20);
+    CHECK(m["rule.goal.met"] == 0);
+}
+
+TEST_CASE("observed_by: Augsburg counts placements achieved by the end of the term") {
+    const std::string augsburg_yaml = read_file(scenario_path("augsburg.yaml"));
+    const std::string rows = read_file(observed_path("augsburg-participants.csv"));
+    // 22 placements, 2 of them dated after period 9: exactly 20 count, and the target is met.
+    Metrics m = settle_rows(augsburg_yaml, rows);
+    CHECK(m["rule.placements.met"] == 1);
+    CHECK(m["payments.total"] == 250000);
+    // One more placed too late: 19 count, nothing is paid.
+    std::string late = rows;
+    const std::string first = "young-people,0,JuMP-001,1,4\n";
+    REQUIRE(late.find(first) != std::string::npos);
+    late.replace(late.find(first), first.size(), "young-people,0,JuMP-001,1,10\n");
+    m = settle_rows(augsburg_yaml, late);
+    CHECK(m["rule.placements.met"] == 0);
+    CHECK(m["payments.total"] == 0);
+}
+
+TEST_CASE("observed_by: the loader's checks") {
+    auto with = [](const std::string& from, const std::string& to) {
+        std::string yaml = by_date;
+        REQUIRE(yaml.find(from) != std::string::npos);
+        yaml.replace(yaml.find(from), from.size(), to);
+        return yaml;
+    };
+    CHECK(scenario_error(with("observed_by: 6}", "observed_by: 6, observed_after: 1}")) ==
+          "test.yaml:7:53: error: outcomes.job.observed_by: give observed_after or observed_by, "
+          "not both");
+    CHECK(scenario_error(with("observed_by: 6}", "observed_by: 2}")) ==
+          "test.yaml:7:53: error: outcomes.job.observed_by: period 2 is before the last "
+          "enrolment period of cohort 'c1' (3)");
+    CHECK(scenario_error(with("observed_by: 6}",
+                              "observed_by: 6}\n  - {name: kept, kind: binary, after: job, "
+                              "rate: 1, observed_after: 4}")) ==
+          "test.yaml:8:69: error: outcomes.kept.observed_after: is known before 'job', the "
+          "outcome it follows, for participants of cohort 'c1'");
+    CHECK(scenario_error(with("payers:", "caps: {per_participant: 5}\npayers:")) ==
+          "test.yaml:9:5: error: payments.card: a rate card on an outcome with observed_by "
+          "cannot be combined with caps.per_participant");
+    CHECK(scenario_error(with("payment_lag: 2}", "payment_lag: 6}")) ==
+          "test.yaml:10:5: error: payments.goal: pays in period 12 for all cohorts, at or after "
+          "the horizon (12)");
+}

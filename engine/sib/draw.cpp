@@ -157,7 +157,7 @@ void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, DrawScrat
         const int r = plan.capped_rate_rules[k];
         const auto& rule = plan.rules[at(r)];
         add_capped_due(plan, r,
-                       enrolled + plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag,
+                       plan.outcomes[at(rule.outcome)].known(enrolled) + rule.payment_lag,
                        s.capped_due[k], out);
     }
 }
@@ -259,7 +259,7 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                     paid += amount;
                     if (amount > 0)
                         add_capped_due(plan, r,
-                                       enrolled + plan.outcomes[at(rule.outcome)].observed_after +
+                                       plan.outcomes[at(rule.outcome)].known(enrolled) +
                                            rule.payment_lag,
                                        amount, out);
                 }
@@ -376,11 +376,12 @@ void add_rate_card_units(const Plan& plan, int c, Outcomes& out) {
     for (size_t r = 0; r < plan.rules.size(); ++r) {
         const auto& rule = plan.rules[r];
         if (rule.basis != Basis::rate_card) continue;
-        const int offset = plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag;
+        const auto& outcome = plan.outcomes[at(rule.outcome)];
         for (int b = 0; b < cohort.batches; ++b) {
             const double count = out.counts[at(plan.count_index(c, rule.outcome, b))];
             if (count > 0)
-                out.rate_card_units[r * at(plan.horizon) + at(cohort.enrol_first + b + offset)] +=
+                out.rate_card_units[r * at(plan.horizon) +
+                                    at(outcome.known(cohort.enrol_first + b) + rule.payment_lag)] +=
                     count;
         }
     }

@@ -101,6 +101,7 @@ Plan compile(const Scenario& s) {
         outcome.better = o.better;
         outcome.dispersion = o.dispersion;
         outcome.observed_after = o.observed_after;
+        outcome.observed_by = o.observed_by.value_or(-1);
         outcome.key = stream_key("outcome:" + o.name);
         plan.outcomes.push_back(outcome);
     }
@@ -276,7 +277,7 @@ Plan compile(const Scenario& s) {
         for (std::size_t c = 0; c < plan.cohorts.size(); ++c) {
             const auto& cohort = plan.cohorts[c];
             for (int b = 0; b < cohort.batches; ++b) {
-                const int paid = cohort.enrol_first + b + outcome.observed_after + rule.payment_lag;
+                const int paid = outcome.known(cohort.enrol_first + b) + rule.payment_lag;
                 if (rule.per == Scope::cohort) {
                     plan.slots.push_back({paid, rule_index, static_cast<int>(c)});
                 } else if (std::find(periods.begin(), periods.end(), paid) == periods.end()) {
@@ -464,7 +465,7 @@ Plan compile(const Scenario& s) {
     int longest = plan.horizon;
     for (const auto& o : plan.outcomes) {
         for (const auto& c : plan.cohorts)
-            longest = std::max(longest, c.enrol_first + c.batches + o.observed_after);
+            longest = std::max(longest, o.known(c.enrol_first + c.batches - 1) + 1);
     }
     for (int p = 0; p < longest; ++p)
         plan.discount.push_back(discount_factor(plan.discount_rate, p, plan.periods_per_year));

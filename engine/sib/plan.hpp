@@ -42,6 +42,11 @@ struct PlanOutcome {
     Better better = Better::higher;
     double dispersion = 1;
     int observed_after = 0;
+    int observed_by = -1;  ///< every participant's outcome known in this period; -1: none
+    /// The period in which the outcome of a participant enrolled in `enrolled` is known.
+    int known(int enrolled) const {
+        return observed_by >= 0 ? observed_by : enrolled + observed_after;
+    }
     int leader = -1;        ///< `after`: index of the leader outcome
     bool compared = false;  ///< used by a versus_comparison rule
     /// Counts are needed per enrolment batch (a rate card pays by batch, or savings are discounted

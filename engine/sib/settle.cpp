@@ -57,7 +57,7 @@ struct ParticipantIndex {
 
 /// The period in which the outcome of a participant enrolled in `enrolled` is known.
 long long known_for(const PlanOutcome& outcome, long long enrolled) {
-    return enrolled + outcome.observed_after;
+    return outcome.known(static_cast<int>(enrolled));
 }
 
 /// One row's counted values into index.counted, leaders first: an achievement counts when it

@@ -150,7 +150,7 @@ double assess(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes
 }
 
 /// The period in which the last outcome of a group rule's scope is known: the last enrolment
-/// period with participants, plus observed_after; -1 when the scope has none.
+/// period with participants, then when its outcome is known; -1 when the scope has none.
 int known_period(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out) {
     int period = -1;
     for (size_t c = 0; c < plan.cohorts.size(); ++c) {
@@ -165,7 +165,7 @@ int known_period(const Plan& plan, const PlanRule& rule, int cohort, const Outco
                 break;
             }
     }
-    return period < 0 ? -1 : period + plan.outcomes[at(rule.outcome)].observed_after;
+    return period < 0 ? -1 : plan.outcomes[at(rule.outcome)].known(period);
 }
 
 bool scope_observed(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out) {

@@ -439,3 +439,85 @@ TEST_CASE("observed_by: the loader's checks") {
           "test.yaml:10:5: error: payments.goal: pays in period 12 for all cohorts, at or after "
           "the horizon (12)");
 }
+
+namespace {
+
+// Everyone with a job has exactly one of part-time and full-time (probability 1 given
+// eligibility), never both; `extra` adds a cap or a count outcome to switch the draw mode.
+std::string either_or(const std::string& extra) {
+    return R"(sibsim: 1
+name: either or
+horizon: 12
+cohorts:
+  - {name: c1, size: 1000, enrol: [0, 3]}
+outcomes:
+  - {name: job, kind: binary, rate: 0.6, observed_after: 1}
+  - {name: part-time, kind: binary, after: job, rate: 0.5, observed_after: 2}
+  - {name: full-time, kind: binary, after: job, instead_of: part-time, rate: 1, observed_after: 2}
+  - {name: sessions, kind: count, rate: 2, observed_after: 1}
+payments:
+  - {name: part, basis: rate_card, outcome: part-time, price: 100}
+  - {name: full, basis: rate_card, outcome: full-time, price: 200}
+)" + extra + R"(
+payers:
+  - {name: gov, share: 1}
+)";
+}
+
+}  // namespace
+
+TEST_CASE("instead_of: either/or outcomes are never both achieved, in every draw mode") {
+    const std::vector<std::pair<std::string, std::string>> modes = {
+        {"aggregate", ""},
+        {"patterns", "caps: {per_participant: 1000}"},
+        {"individuals",
+         "  - {name: per-session, basis: rate_card, outcome: sessions, price: 1}\n"
+         "caps: {per_participant: 1000}"}};
+    for (const auto& [mode, extra] : modes) {
+        CAPTURE(mode);
+        const Plan plan = compile(scenario_of(either_or(extra)));
+        const MetricLayout layout = metric_layout(plan);
+        TrialState state(plan);
+        for (std::uint64_t trial = 0; trial < 20; ++trial) {
+            simulate_trial(plan, layout, party_layout(plan), trial, state);
+            const Metrics m = metrics_of(layout, state);
+            // Each job holder is paid once: 100 for part-time, else 200 for full-time.
+            const double jobs = state.outcomes.total[0];
+            const double part = m["payments.part"] / 100, full = m["payments.full"] / 200;
+            CHECK(part + full == jobs);
+            CHECK(part > 0);
+            CHECK(full > 0);
+        }
+    }
+}
+
+TEST_CASE("instead_of: the loader's checks, and participant rows with both") {
+    auto with = [](const std::string& from, const std::string& to) {
+        std::string yaml = either_or("");
+        REQUIRE(yaml.find(from) != std::string::npos);
+        yaml.replace(yaml.find(from), from.size(), to);
+        return yaml;
+    };
+    CHECK(scenario_error(with("instead_of: part-time", "instead_of: job")) ==
+          "test.yaml:9:61: error: outcomes.full-time.instead_of: must name an outcome with the "
+          "same 'after' as this one ('job'); 'job' has none");
+    CHECK(scenario_error(with("instead_of: part-time", "instead_of: full-time")) ==
+          "test.yaml:9:61: error: outcomes.full-time.instead_of: must name an outcome listed "
+          "before this one; 'full-time' is this outcome");
+    CHECK(scenario_error(with("rate: 2,", "instead_of: job, rate: 2,")) ==
+          "test.yaml:10:47: error: outcomes.sessions.instead_of: instead_of applies to binary "
+          "outcomes only");
+    CHECK(error_of(either_or(""),
+                   "cohort,enrolled,job,part-time,full-time,sessions\n"
+                   "c1,0,1,1,1,0\n"
+                   "c1,0,1,0,1,0\n") ==
+          "p.csv:2:10: error: full-time: achieved together with 'part-time', which it is "
+          "instead of");
+    const Metrics m = settle_rows(either_or(""),
+                                  "cohort,enrolled,job,part-time,full-time,sessions\n"
+                                  "c1,0,1,1,0,0\n"
+                                  "c1,0,1,0,1,0\n"
+                                  "c1,0,0,0,0,3\n");
+    CHECK(m["payments.part"] == 100);
+    CHECK(m["payments.full"] == 200);
+}

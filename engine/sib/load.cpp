@@ -381,6 +381,7 @@ struct OutcomeInfo {
     bool kind_ok = false;
     bool timing_ok = false;  ///< observed_after valid
     const Node* after_node = nullptr;
+    const Node* instead_of_node = nullptr;
     const Node* observed_after_node = nullptr;
     bool baseline_given = false;  ///< the key is there (even if its value was wrong)
     bool rate_given = false;
@@ -972,7 +973,7 @@ class Loader {
             const Node& m = *e.node;
             check_keys(m, e.path,
                        {"name", "kind", "better", "baseline", "effect", "rate", "dispersion",
-                        "observed_after", "observed_by", "after"});
+                        "observed_after", "observed_by", "after", "instead_of"});
             Outcome o;
             o.name = e.name;
             o.loc = m.loc;
@@ -1035,6 +1036,16 @@ class Loader {
                     info.timing_ok = false;
                 }
             }
+            if (const Node* n = m.find("instead_of")) {
+                if (o.kind != OutcomeKind::binary) {
+                    if (info.kind_ok)
+                        error(*n, join(e.path, "instead_of"),
+                              "instead_of applies to binary outcomes only");
+                } else if (auto v = name(*n, join(e.path, "instead_of"))) {
+                    o.instead_of = *v;
+                    info.instead_of_node = n;
+                }
+            }
             if (const Node* n = m.find("after")) {
                 if (info.kind_ok && o.kind == OutcomeKind::count) {
                     error(*n, join(e.path, "after"), "after applies to binary outcomes only");
@@ -1070,6 +1081,29 @@ class Loader {
                 continue;
             }
             leader[i] = j;
+        }
+        // instead_of: an earlier binary outcome with the same leader, so that the participants
+        // who can achieve this one are those with the leader (or all) less those with the other.
+        for (std::size_t i = 0; i < s.outcomes.size(); ++i) {
+            const OutcomeInfo& info = outcome_info_[i];
+            if (!info.instead_of_node) continue;
+            const std::string path = join(info.path, "instead_of");
+            auto j = refer(*info.instead_of_node, path, outcome_names_, "outcome");
+            if (!j) continue;
+            const Outcome& x = s.outcomes[*j];
+            if (*j >= i) {
+                error(*info.instead_of_node, path,
+                      "must name an outcome listed before this one; " + quote(x.name) +
+                          (*j == i ? " is this outcome" : " comes after it"));
+            } else if (outcome_info_[*j].kind_ok && x.kind != OutcomeKind::binary) {
+                error(*info.instead_of_node, path,
+                      "must name a binary outcome; " + quote(x.name) + " is a count outcome");
+            } else if (x.after != s.outcomes[i].after) {
+                error(*info.instead_of_node, path,
+                      "must name an outcome with the same 'after' as this one (" +
+                          (s.outcomes[i].after ? quote(*s.outcomes[i].after) : "none") + "); " +
+                          quote(x.name) + " has " + (x.after ? quote(*x.after) : "none"));
+            }
         }
         // Cycles: follow each chain; report a cycle once, at its first member in the file.
         std::set<std::size_t> reported;

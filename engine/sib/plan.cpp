@@ -57,6 +57,12 @@ void enumerate_patterns(const Plan& plan, std::size_t next, std::vector<char>& a
         leader_achieved =
             achieved[static_cast<std::size_t>(at - plan.pattern_outcomes.begin())] != 0;
     }
+    if (outcome.excluded >= 0) {  // either/or: not with the outcome it is instead of
+        auto at =
+            std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), outcome.excluded);
+        leader_achieved = leader_achieved &&
+                          achieved[static_cast<std::size_t>(at - plan.pattern_outcomes.begin())] == 0;
+    }
     achieved[next] = 0;
     enumerate_patterns(plan, next + 1, achieved, out);
     if (leader_achieved) {
@@ -66,11 +72,14 @@ void enumerate_patterns(const Plan& plan, std::size_t next, std::vector<char>& a
     }
 }
 
-// Leaders (and their leaders) of `outcome`, added to `set` before it.
+// Leaders (and their leaders) of `outcome`, and the outcome it is instead of, added to `set`
+// before it.
 void add_with_leaders(const Plan& plan, int outcome, std::vector<int>& set) {
     if (std::find(set.begin(), set.end(), outcome) != set.end()) return;
     int leader = plan.outcomes[static_cast<std::size_t>(outcome)].leader;
     if (leader >= 0) add_with_leaders(plan, leader, set);
+    int excluded = plan.outcomes[static_cast<std::size_t>(outcome)].excluded;
+    if (excluded >= 0) add_with_leaders(plan, excluded, set);
     set.push_back(outcome);
 }
 
@@ -105,9 +114,12 @@ Plan compile(const Scenario& s) {
         outcome.key = stream_key("outcome:" + o.name);
         plan.outcomes.push_back(outcome);
     }
-    for (std::size_t i = 0; i < s.outcomes.size(); ++i)
+    for (std::size_t i = 0; i < s.outcomes.size(); ++i) {
         if (s.outcomes[i].after)
             plan.outcomes[i].leader = index_of(s.outcomes, *s.outcomes[i].after);
+        if (s.outcomes[i].instead_of)
+            plan.outcomes[i].excluded = index_of(s.outcomes, *s.outcomes[i].instead_of);
+    }
     for (std::size_t i = 0; i < plan.outcomes.size(); ++i)
         add_with_leaders(plan, static_cast<int>(i), plan.outcome_order);
 
@@ -243,6 +255,8 @@ Plan compile(const Scenario& s) {
         const auto& outcome = plan.outcomes[static_cast<std::size_t>(*it)];
         if (outcome.per_batch && outcome.leader >= 0)
             plan.outcomes[static_cast<std::size_t>(outcome.leader)].per_batch = true;
+        if (outcome.per_batch && outcome.excluded >= 0)
+            plan.outcomes[static_cast<std::size_t>(outcome.excluded)].per_batch = true;
     }
 
     // Settlement order of rules: file order, except that a net_of rule comes just after the rule it
@@ -338,6 +352,11 @@ Plan compile(const Scenario& s) {
                 std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), leader);
             plan.pattern_leader.push_back(
                 leader >= 0 ? static_cast<int>(at - plan.pattern_outcomes.begin()) : -1);
+            const int excluded = plan.outcomes[static_cast<std::size_t>(o)].excluded;
+            const auto x =
+                std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), excluded);
+            plan.pattern_excluded.push_back(
+                excluded >= 0 ? static_cast<int>(x - plan.pattern_outcomes.begin()) : -1);
         }
         plan.pattern_paid.assign(plan.pattern_outcomes.size(), 0);
         for (int r : rate_rules) {

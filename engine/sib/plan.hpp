@@ -48,6 +48,7 @@ struct PlanOutcome {
         return observed_by >= 0 ? observed_by : enrolled + observed_after;
     }
     int leader = -1;        ///< `after`: index of the leader outcome
+    int excluded = -1;      ///< `instead_of`: index of the outcome it excludes (same leader)
     bool compared = false;  ///< used by a versus_comparison rule
     /// Counts are needed per enrolment batch (a rate card pays by batch, or savings are discounted
     /// by the period they are observed in, or a follower needs them); otherwise one aggregate draw
@@ -178,6 +179,7 @@ struct Plan {
     std::vector<Pattern> patterns;
     std::vector<int> capped_rate_rules;  ///< rate-card rules in a participant's payment order
     std::vector<int> pattern_leader;     ///< per pattern outcome: its leader's index there, or -1
+    std::vector<int> pattern_excluded;   ///< per pattern outcome: its `instead_of` there, or -1
     std::vector<char> pattern_paid;      ///< per pattern outcome: a capped rate card pays for it
     std::vector<int>
         capped_rule_outcome;  ///< per capped rule: its outcome's index in pattern_outcomes

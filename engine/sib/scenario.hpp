@@ -95,6 +95,9 @@ struct Outcome {
     /// observed_after periods after enrolment.
     std::optional<int> observed_by;
     std::optional<std::string> after;  ///< binary only: leader outcome that must be achieved first
+    /// binary only: an earlier outcome with the same `after`; only participants who did not
+    /// achieve it can achieve this one (either/or).
+    std::optional<std::string> instead_of;
     SourceLoc loc;
 };
 

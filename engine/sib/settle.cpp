@@ -76,6 +76,9 @@ void count_row(const Plan& plan, const ParticipantRow& row, ParticipantIndex& in
             if (outcome.leader >= 0 && index.value_column[at(outcome.leader)] >= 0 &&
                 index.counted[at(outcome.leader)] == 0)
                 v = 0;
+            if (outcome.excluded >= 0 && index.value_column[at(outcome.excluded)] >= 0 &&
+                index.counted[at(outcome.excluded)] > 0)
+                v = 0;
         }
         index.counted[at(o)] = v;
     }
@@ -141,6 +144,14 @@ ParticipantIndex check_participants(const Plan& plan, const Participants& csv,
                 sink.error(cell.loc, outcome.name,
                            "achieved without '" + plan.outcomes[at(outcome.leader)].name +
                                "', which it comes after");
+                ok = false;
+            }
+            if (outcome.excluded >= 0 && cell.value > 0 &&
+                index.value_column[at(outcome.excluded)] >= 0 &&
+                row.cells[at(index.value_column[at(outcome.excluded)])].value > 0) {
+                sink.error(cell.loc, outcome.name,
+                           "achieved together with '" + plan.outcomes[at(outcome.excluded)].name +
+                               "', which it is instead of");
                 ok = false;
             }
         }

@@ -470,12 +470,15 @@ TEST_CASE("instead_of: either/or outcomes are never both achieved, in every draw
     const std::vector<std::pair<std::string, std::string>> modes = {
         {"aggregate", ""},
         {"patterns", "caps: {per_participant: 1000}"},
+        {"bit-sliced", "caps: {per_participant: 1000}"},  // batches of 15: below 8 per pattern
         {"individuals",
          "  - {name: per-session, basis: rate_card, outcome: sessions, price: 1}\n"
          "caps: {per_participant: 1000}"}};
     for (const auto& [mode, extra] : modes) {
         CAPTURE(mode);
-        const Plan plan = compile(scenario_of(either_or(extra)));
+        std::string yaml = either_or(extra);
+        if (mode == "bit-sliced") yaml.replace(yaml.find("size: 1000"), 10, "size: 60");
+        const Plan plan = compile(scenario_of(yaml));
         const MetricLayout layout = metric_layout(plan);
         TrialState state(plan);
         for (std::uint64_t trial = 0; trial < 20; ++trial) {
@@ -520,4 +523,17 @@ TEST_CASE("instead_of: the loader's checks, and participant rows with both") {
                                   "c1,0,0,0,0,3\n");
     CHECK(m["payments.part"] == 100);
     CHECK(m["payments.full"] == 200);
+}
+
+TEST_CASE("fair-chance-fund: with too many patterns to list, every batch is drawn bit-sliced "
+          "(it once drew nothing and paid 0)") {
+    const std::string yaml = read_file(scenario_path("fair-chance-fund.yaml"));
+    const Plan plan = compile(scenario_of(yaml));
+    REQUIRE(plan.participant_mode == ParticipantMode::patterns);
+    CHECK(plan.patterns.empty());
+    const Metrics m = one_trial(yaml);
+    CHECK(m["payments.total"] > 2000000);
+    CHECK(m["payments.total"] <= 2944525);
+    CHECK(m["payments.part-time-13w"] > 0);
+    CHECK(m["payments.full-time-13w"] > 0);
 }

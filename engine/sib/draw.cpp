@@ -205,8 +205,10 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
         for (int b = 0; b < cohort.batches; ++b) {
             // A multinomial over patterns costs a binomial per pattern, bit-sliced draws a few
             // nanoseconds per participant: take the cheaper for this batch's size.
-            if (plan.patterns.size() * 8 >
-                static_cast<size_t>(out.batch_size[at(cohort.first_batch + b)])) {
+            // Too many patterns to list (plan.cpp leaves none): always bit-sliced.
+            if (plan.patterns.empty() ||
+                plan.patterns.size() * 8 >
+                    static_cast<size_t>(out.batch_size[at(cohort.first_batch + b)])) {
                 draw_batch_bitsliced(plan, rng, c, b, s, out);
                 continue;
             }

@@ -28,6 +28,7 @@
 #include "progress.hpp"
 #include "sib/csv.hpp"
 #include "sib/load.hpp"
+#include "sib/participants.hpp"
 #include "sib/plan.hpp"
 #include "sib/plan_size.hpp"
 #include "sib/reports.hpp"
@@ -654,13 +655,16 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
     return exit_ok;
 }
 
-int settle_command(const std::string& file, const std::string& observed_file, bool partial,
+int settle_command(const std::string& file, const std::string& observed_file,
+                   const std::string& participants_file, bool partial,
                    const SimulationOptions& o, std::ostream& out, std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
     std::vector<Diagnostic> problems;
     std::optional<Scenario> scenario;
     std::optional<Observed> observed;
-    std::string text, observed_text;  // read once: hashed in run.csv as loaded
+    std::optional<Participants> participants;
+    // Read once: hashed in run.csv as loaded.
+    std::string text, observed_text, participants_text;
     try {
         text = read_input(file);
         scenario = load_scenario(text, file, overrides);
@@ -668,10 +672,22 @@ int settle_command(const std::string& file, const std::string& observed_file, bo
         problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
     }
     try {
-        observed_text = read_input(observed_file);
-        observed = load_observed(observed_text, observed_file);
+        if (observed_file.empty()) {
+            observed = Observed{};  // participant rows only
+        } else {
+            observed_text = read_input(observed_file);
+            observed = load_observed(observed_text, observed_file);
+        }
     } catch (const InputError& e) {
         problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
+    }
+    if (!participants_file.empty()) {
+        try {
+            participants_text = read_input(participants_file);
+            participants = load_participants(participants_text, participants_file);
+        } catch (const InputError& e) {
+            problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
+        }
     }
     if (!problems.empty()) throw InputError(problems);
 
@@ -682,17 +698,24 @@ int settle_command(const std::string& file, const std::string& observed_file, bo
     OutputFolder folder(o.out_dir);  // checked and locked before the settlement
     TrialState state(plan);
     std::vector<std::string> notes;
-    settle_observed(plan, *observed, SettleOptions{partial}, metrics, party_layout(plan), state,
-                    notes);
+    settle_observed(plan, *observed,
+                    SettleOptions{partial, participants ? &*participants : nullptr}, metrics,
+                    party_layout(plan), state, notes);
     if (interrupted) throw Interrupted{};
     for (const auto& note : notes) err << "sibsim: note: " << note << "\n";
 
     if (!o.out_dir.empty()) {
         Provenance provenance = {{"sibsim_version", SIBSIM_VERSION},
                                  {"scenario", file},
-                                 {"scenario_sha256", sha256_hex(text)},
-                                 {"observed", observed_file},
-                                 {"observed_sha256", sha256_hex(observed_text)}};
+                                 {"scenario_sha256", sha256_hex(text)}};
+        if (!observed_file.empty()) {
+            provenance.push_back({"observed", observed_file});
+            provenance.push_back({"observed_sha256", sha256_hex(observed_text)});
+        }
+        if (!participants_file.empty()) {
+            provenance.push_back({"participants", participants_file});
+            provenance.push_back({"participants_sha256", sha256_hex(participants_text)});
+        }
         for (const auto& s : o.sets) provenance.push_back({"set", s});
         folder.write(
             {{"payments.csv", [&](std::ostream& s) { write_payments(s, plan, state); }},
@@ -774,7 +797,7 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     compare_cmd->footer(
         "Example: sibsim compare scenarios/peterborough.yaml alternative.yaml -n 100000 -o out/");
 
-    std::string settle_file, observed_file;
+    std::string settle_file, observed_file, participants_file;
     bool settle_partial = false;
     SimulationOptions settle_options;
     auto* settle_cmd = app.add_subcommand(
@@ -782,8 +805,10 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     settle_cmd->add_option("SCENARIO", settle_file, "Scenario file")->required();
     settle_cmd
         ->add_option("--observed", observed_file,
-                     "YAML file of observed results (docs/outputs.md, \"settle\")")
-        ->required();
+                     "YAML file of observed results (docs/outputs.md, \"settle\")");
+    settle_cmd->add_option("--participants", participants_file,
+                           "CSV file of participant-level results, one row per participant "
+                           "(docs/outputs.md, \"settle\")");
     settle_cmd->add_flag("--partial", settle_partial,
                          "Settle even when an outcome the rules use is not observed: those rules "
                          "are not assessed");
@@ -832,8 +857,14 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
             return flushed(
                 sweep_command(sweep_file, varies, sweep_metrics, sweep_options, out, err));
         if (*compare_cmd) return flushed(compare_command(compare_files, compare_options, out, err));
+        if (*settle_cmd && observed_file.empty() && participants_file.empty()) {
+            err << "sibsim: error: settle needs observed results: --observed FILE.yaml, "
+                   "--participants FILE.csv, or both\n";
+            return exit_invalid;
+        }
         if (*settle_cmd)
-            return flushed(settle_command(settle_file, observed_file, settle_partial,
+            return flushed(settle_command(settle_file, observed_file, participants_file,
+                                          settle_partial,
                                           settle_options, out, err));
     } catch (const InputError& e) {
         print_errors(e, err);

@@ -56,7 +56,15 @@ void resolve_means_impl(const Plan& plan, DrawScratch& s, Outcomes& out) {
             if (outcome.kind == OutcomeKind::binary) {
                 mean = std::clamp(mean, 0.0, 1.0);
                 base = std::clamp(base, 0.0, 1.0);
-                if (outcome.leader >= 0) base *= out.base[c * outcomes + at(outcome.leader)];
+                // Unconditional: the share eligible (with the leader, less those with the outcome
+                // this one is instead of) times the probability given eligibility.
+                if (outcome.leader >= 0 || outcome.excluded >= 0)
+                    base *= std::max(
+                        0.0, (outcome.leader >= 0 ? out.base[c * outcomes + at(outcome.leader)]
+                                                  : 1.0) -
+                                 (outcome.excluded >= 0
+                                      ? out.base[c * outcomes + at(outcome.excluded)]
+                                      : 0.0));
             } else {
                 mean = std::max(mean, 0.0);
                 base = std::max(base, 0.0);
@@ -97,7 +105,9 @@ void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, DrawScrat
         for (size_t j = 0; j < np; ++j) {
             const int o = plan.pattern_outcomes[j];
             const int leader = plan.pattern_leader[j];
-            const std::uint64_t eligible = leader >= 0 ? s.lane_masks[at(leader)] : live;
+            std::uint64_t eligible = leader >= 0 ? s.lane_masks[at(leader)] : live;
+            if (plan.pattern_excluded[j] >= 0)
+                eligible &= ~s.lane_masks[at(plan.pattern_excluded[j])];
             const std::uint64_t mask = bernoulli_lanes(rng, s.mean[co + at(o)], eligible);
             s.lane_masks[j] = mask;
             out.counts[at(plan.count_index(c, o, b))] += static_cast<double>(count_bits(mask));
@@ -157,7 +167,7 @@ void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, DrawScrat
         const int r = plan.capped_rate_rules[k];
         const auto& rule = plan.rules[at(r)];
         add_capped_due(plan, r,
-                       enrolled + plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag,
+                       plan.outcomes[at(rule.outcome)].known(enrolled) + rule.payment_lag,
                        s.capped_due[k], out);
     }
 }
@@ -181,6 +191,9 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                     const int leader = plan.pattern_leader[j];
                     if (leader >= 0 && !plan.patterns[k].achieved[at(leader)])
                         continue;  // no choice
+                    const int excluded = plan.pattern_excluded[j];
+                    if (excluded >= 0 && plan.patterns[k].achieved[at(excluded)])
+                        continue;  // no choice either
                     const double p = s.mean[co + at(plan.pattern_outcomes[j])];
                     probability *= plan.patterns[k].achieved[j] ? p : 1 - p;
                 }
@@ -192,8 +205,10 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
         for (int b = 0; b < cohort.batches; ++b) {
             // A multinomial over patterns costs a binomial per pattern, bit-sliced draws a few
             // nanoseconds per participant: take the cheaper for this batch's size.
-            if (plan.patterns.size() * 8 >
-                static_cast<size_t>(out.batch_size[at(cohort.first_batch + b)])) {
+            // Too many patterns to list (plan.cpp leaves none): always bit-sliced.
+            if (plan.patterns.empty() ||
+                plan.patterns.size() * 8 >
+                    static_cast<size_t>(out.batch_size[at(cohort.first_batch + b)])) {
                 draw_batch_bitsliced(plan, rng, c, b, s, out);
                 continue;
             }
@@ -242,7 +257,9 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                         value = draw_individual_count(rng, mean, outcome.dispersion);
                     } else {
                         const int leader = plan.pattern_leader[j];
-                        const bool eligible = leader < 0 || s.individual[at(leader)] > 0;
+                        const int excluded = plan.pattern_excluded[j];
+                        const bool eligible = (leader < 0 || s.individual[at(leader)] > 0) &&
+                                              (excluded < 0 || s.individual[at(excluded)] == 0);
                         value = eligible && rng.uniform() < mean ? 1 : 0;
                     }
                     s.individual[j] = value;
@@ -259,7 +276,7 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                     paid += amount;
                     if (amount > 0)
                         add_capped_due(plan, r,
-                                       enrolled + plan.outcomes[at(rule.outcome)].observed_after +
+                                       plan.outcomes[at(rule.outcome)].known(enrolled) +
                                            rule.payment_lag,
                                        amount, out);
                 }
@@ -279,11 +296,16 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
             // Only the cohort's total matters: one exact aggregate draw, kept in batch 0.
             const long long n = out.cohort_size[at(c)];
             long long eligible = n;
-            if (outcome.leader >= 0) {
-                double leader_total = 0;
-                for (int b = 0; b < cohort.batches; ++b)
-                    leader_total += out.counts[at(plan.count_index(c, outcome.leader, b))];
-                eligible = static_cast<long long>(leader_total);
+            if (outcome.leader >= 0 || outcome.excluded >= 0) {
+                // With the leader (or everyone), less those with the outcome this is instead of.
+                double total = outcome.leader >= 0 ? 0.0 : static_cast<double>(n);
+                for (int b = 0; b < cohort.batches; ++b) {
+                    if (outcome.leader >= 0)
+                        total += out.counts[at(plan.count_index(c, outcome.leader, b))];
+                    if (outcome.excluded >= 0)
+                        total -= out.counts[at(plan.count_index(c, outcome.excluded, b))];
+                }
+                eligible = static_cast<long long>(total);
             }
             out.counts[at(plan.count_index(c, o, 0))] =
                 static_cast<double>(outcome.kind == OutcomeKind::count
@@ -302,6 +324,9 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                         ? static_cast<long long>(
                               out.counts[at(plan.count_index(c, outcome.leader, b))])
                         : n;
+                if (outcome.excluded >= 0)
+                    eligible -= static_cast<long long>(
+                        out.counts[at(plan.count_index(c, outcome.excluded, b))]);
                 value = sample_binomial(rng, eligible, mean);
             }
             out.counts[at(plan.count_index(c, o, b))] = static_cast<double>(value);
@@ -376,11 +401,12 @@ void add_rate_card_units(const Plan& plan, int c, Outcomes& out) {
     for (size_t r = 0; r < plan.rules.size(); ++r) {
         const auto& rule = plan.rules[r];
         if (rule.basis != Basis::rate_card) continue;
-        const int offset = plan.outcomes[at(rule.outcome)].observed_after + rule.payment_lag;
+        const auto& outcome = plan.outcomes[at(rule.outcome)];
         for (int b = 0; b < cohort.batches; ++b) {
             const double count = out.counts[at(plan.count_index(c, rule.outcome, b))];
             if (count > 0)
-                out.rate_card_units[r * at(plan.horizon) + at(cohort.enrol_first + b + offset)] +=
+                out.rate_card_units[r * at(plan.horizon) +
+                                    at(outcome.known(cohort.enrol_first + b) + rule.payment_lag)] +=
                     count;
         }
     }

@@ -380,6 +380,7 @@ struct OutcomeInfo {
     bool kind_ok = false;
     bool timing_ok = false;  ///< observed_after valid
     const Node* after_node = nullptr;
+    const Node* instead_of_node = nullptr;
     const Node* observed_after_node = nullptr;
     bool baseline_given = false;  ///< the key is there (even if its value was wrong)
     bool rate_given = false;
@@ -974,7 +975,7 @@ class Loader {
             const Node& m = *e.node;
             check_keys(m, e.path,
                        {"name", "kind", "better", "baseline", "effect", "rate", "dispersion",
-                        "observed_after", "after"});
+                        "observed_after", "observed_by", "after", "instead_of"});
             Outcome o;
             o.name = e.name;
             o.loc = m.loc;
@@ -1024,6 +1025,29 @@ class Loader {
                 else
                     info.timing_ok = false;
             }
+            if (const Node* n = m.find("observed_by")) {
+                info.observed_after_node = n;
+                if (m.find("observed_after")) {
+                    error(*n, join(e.path, "observed_by"),
+                          "give observed_after or observed_by, not both");
+                    info.timing_ok = false;
+                } else if (auto v = whole_int(*n, join(e.path, "observed_by"), 0,
+                                              static_cast<int>(max_period))) {
+                    o.observed_by = *v;
+                } else {
+                    info.timing_ok = false;
+                }
+            }
+            if (const Node* n = m.find("instead_of")) {
+                if (o.kind != OutcomeKind::binary) {
+                    if (info.kind_ok)
+                        error(*n, join(e.path, "instead_of"),
+                              "instead_of applies to binary outcomes only");
+                } else if (auto v = name(*n, join(e.path, "instead_of"))) {
+                    o.instead_of = *v;
+                    info.instead_of_node = n;
+                }
+            }
             if (const Node* n = m.find("after")) {
                 if (info.kind_ok && o.kind == OutcomeKind::count) {
                     error(*n, join(e.path, "after"), "after applies to binary outcomes only");
@@ -1060,6 +1084,29 @@ class Loader {
             }
             leader[i] = j;
         }
+        // instead_of: an earlier binary outcome with the same leader, so that the participants
+        // who can achieve this one are those with the leader (or all) less those with the other.
+        for (std::size_t i = 0; i < s.outcomes.size(); ++i) {
+            const OutcomeInfo& info = outcome_info_[i];
+            if (!info.instead_of_node) continue;
+            const std::string path = join(info.path, "instead_of");
+            auto j = refer(*info.instead_of_node, path, outcome_names_, "outcome");
+            if (!j) continue;
+            const Outcome& x = s.outcomes[*j];
+            if (*j >= i) {
+                error(*info.instead_of_node, path,
+                      "must name an outcome listed before this one; " + quote(x.name) +
+                          (*j == i ? " is this outcome" : " comes after it"));
+            } else if (outcome_info_[*j].kind_ok && x.kind != OutcomeKind::binary) {
+                error(*info.instead_of_node, path,
+                      "must name a binary outcome; " + quote(x.name) + " is a count outcome");
+            } else if (x.after != s.outcomes[i].after) {
+                error(*info.instead_of_node, path,
+                      "must name an outcome with the same 'after' as this one (" +
+                          (s.outcomes[i].after ? quote(*s.outcomes[i].after) : "none") + "); " +
+                          quote(x.name) + " has " + (x.after ? quote(*x.after) : "none"));
+            }
+        }
         // Cycles: follow each chain; report a cycle once, at its first member in the file.
         std::set<std::size_t> reported;
         for (std::size_t i = 0; i < s.outcomes.size(); ++i) {
@@ -1084,8 +1131,12 @@ class Loader {
             if (!outcome_info_[i].timing_ok || !outcome_info_[j].timing_ok) continue;
             const Outcome& f = s.outcomes[i];
             const Outcome& l = s.outcomes[j];
-            if (f.observed_after >= l.observed_after) continue;
             const OutcomeInfo& info = outcome_info_[i];
+            if (f.observed_by || l.observed_by) {
+                // Decided in check_timing, once the cohorts are known.
+                continue;
+            }
+            if (f.observed_after >= l.observed_after) continue;
             const Node& at = info.observed_after_node ? *info.observed_after_node : *info.node;
             error(at, join(info.path, "observed_after"),
                   "must not be earlier than that of " + quote(l.name) + " (" +
@@ -2094,30 +2145,97 @@ class Loader {
         }
     }
 
+    static int index_of_outcome(const Scenario& s, const std::string& name) {
+        for (std::size_t o = 0; o < s.outcomes.size(); ++o)
+            if (s.outcomes[o].name == name) return static_cast<int>(o);
+        return -1;
+    }
+    static std::size_t at(int i) { return static_cast<std::size_t>(i); }
+
+    /// The period in which the outcome of a participant enrolled in `enrolled` is known.
+    static int known_period(const Outcome& o, int enrolled) {
+        return o.observed_by ? *o.observed_by : enrolled + o.observed_after;
+    }
+
     /// Every payment must fall before the horizon (docs/model.md).
     void check_timing(const Scenario& s) {
         if (!horizon_) return;
+        // observed_by: every participant is enrolled by then.
+        for (std::size_t o = 0; o < s.outcomes.size(); ++o) {
+            if (!s.outcomes[o].observed_by || !outcome_info_[o].timing_ok) continue;
+            for (std::size_t c = 0; c < s.cohorts.size(); ++c) {
+                if (!cohort_info_[c].enrol_ok ||
+                    s.cohorts[c].enrol_last <= *s.outcomes[o].observed_by)
+                    continue;
+                error(*outcome_info_[o].observed_after_node,
+                      join(outcome_info_[o].path, "observed_by"),
+                      "period " + std::to_string(*s.outcomes[o].observed_by) +
+                          " is before the last enrolment period of cohort " +
+                          quote(s.cohorts[c].name) + " (" +
+                          std::to_string(s.cohorts[c].enrol_last) + ")");
+                break;
+            }
+        }
+        // A follower of an outcome with observed_by, or with observed_by itself: known no
+        // earlier than its leader for any participant. Known periods are straight lines in the
+        // enrolment period, so each cohort's first and last enrolment decide.
+        for (std::size_t i = 0; i < s.outcomes.size(); ++i) {
+            const Outcome& f = s.outcomes[i];
+            if (!f.after) continue;
+            const int j = index_of_outcome(s, *f.after);
+            if (j < 0 || !outcome_info_[i].timing_ok || !outcome_info_[at(j)].timing_ok) continue;
+            const Outcome& l = s.outcomes[at(j)];
+            if (!f.observed_by && !l.observed_by) continue;
+            const OutcomeInfo& info = outcome_info_[i];
+            for (std::size_t c = 0; c < s.cohorts.size(); ++c) {
+                if (!cohort_info_[c].enrol_ok) continue;
+                bool early = false;
+                for (int e : {s.cohorts[c].enrol_first, s.cohorts[c].enrol_last})
+                    early = early || known_period(f, e) < known_period(l, e);
+                if (!early) continue;
+                error(info.observed_after_node ? *info.observed_after_node : *info.node,
+                      join(info.path, f.observed_by ? "observed_by" : "observed_after"),
+                      "is known before " + quote(l.name) +
+                          ", the outcome it follows, for participants of cohort " +
+                          quote(s.cohorts[c].name));
+                break;
+            }
+        }
         for (std::size_t i = 0; i < s.rules.size(); ++i) {
             const Rule& r = s.rules[i];
             const RuleInfo& info = rule_info_[i];
             if (!info.basis_ok || !info.lag_ok || !info.outcome) continue;
             if (!outcome_info_[*info.outcome].timing_ok) continue;
-            const int outcome_observed_after = s.outcomes[*info.outcome].observed_after;
-            if (r.observed_after && *r.observed_after < outcome_observed_after) {
+            const Outcome& outcome = s.outcomes[*info.outcome];
+            if (outcome.observed_by && r.basis == Basis::rate_card && s.caps.per_participant)
+                error(*info.node, info.path,
+                      "a rate card on an outcome with observed_by cannot be combined with "
+                      "caps.per_participant");
+            if (r.observed_after && outcome.observed_by) {
+                // One date for everyone: a second, later measurement needs a second outcome.
+                error(*info.node->find("observed_after"), join(info.path, "observed_after"),
+                      "has no meaning for an outcome with observed_by (" + quote(outcome.name) +
+                          " is known in period " + std::to_string(*outcome.observed_by) + ")");
+                continue;
+            }
+            if (r.observed_after && *r.observed_after < outcome.observed_after) {
                 // A rule measures what the outcome is once known: not before it is known.
                 error(*info.node->find("observed_after"), join(info.path, "observed_after"),
                       "must be at least the outcome's observed_after (" +
-                          std::to_string(outcome_observed_after) + "), when " +
-                          quote(s.outcomes[*info.outcome].name) + " is first known; got " +
+                          std::to_string(outcome.observed_after) + "), when " +
+                          quote(outcome.name) + " is first known; got " +
                           std::to_string(*r.observed_after));
                 continue;
             }
-            int observed_after = r.observed_after.value_or(outcome_observed_after);
+            // When the rule measures a participant enrolled in period e.
+            auto rule_known = [&](int e) {
+                return r.observed_after ? e + *r.observed_after : known_period(outcome, e);
+            };
             std::optional<std::size_t> latest;
             int period = 0;
             for (std::size_t c = 0; c < s.cohorts.size(); ++c) {
                 if (!cohort_info_[c].enrol_ok) continue;
-                int p = s.cohorts[c].enrol_last + observed_after + r.payment_lag;
+                int p = rule_known(s.cohorts[c].enrol_last) + r.payment_lag;
                 if (!latest || p > period) {
                     latest = c;
                     period = p;

@@ -149,7 +149,7 @@ void fill_metrics(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
                 const double units =
                     outcome.better == Better::lower ? expected - realised : realised - expected;
                 caused += units;
-                const int observed = cohort.enrol_first + b + outcome.observed_after;
+                const int observed = outcome.known(cohort.enrol_first + b);
                 for (size_t p = 0; p < plan.payers.size(); ++p) {
                     const double saving = units * plan.payers[p].saving_per_unit[o];
                     metrics[at(m.first_payer) + 3 * p + 1] += saving;

@@ -57,6 +57,12 @@ void enumerate_patterns(const Plan& plan, std::size_t next, std::vector<char>& a
         leader_achieved =
             achieved[static_cast<std::size_t>(at - plan.pattern_outcomes.begin())] != 0;
     }
+    if (outcome.excluded >= 0) {  // either/or: not with the outcome it is instead of
+        auto at =
+            std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), outcome.excluded);
+        leader_achieved = leader_achieved &&
+                          achieved[static_cast<std::size_t>(at - plan.pattern_outcomes.begin())] == 0;
+    }
     achieved[next] = 0;
     enumerate_patterns(plan, next + 1, achieved, out);
     if (leader_achieved) {
@@ -66,11 +72,14 @@ void enumerate_patterns(const Plan& plan, std::size_t next, std::vector<char>& a
     }
 }
 
-// Leaders (and their leaders) of `outcome`, added to `set` before it.
+// Leaders (and their leaders) of `outcome`, and the outcome it is instead of, added to `set`
+// before it.
 void add_with_leaders(const Plan& plan, int outcome, std::vector<int>& set) {
     if (std::find(set.begin(), set.end(), outcome) != set.end()) return;
     int leader = plan.outcomes[static_cast<std::size_t>(outcome)].leader;
     if (leader >= 0) add_with_leaders(plan, leader, set);
+    int excluded = plan.outcomes[static_cast<std::size_t>(outcome)].excluded;
+    if (excluded >= 0) add_with_leaders(plan, excluded, set);
     set.push_back(outcome);
 }
 
@@ -101,12 +110,16 @@ Plan compile(const Scenario& s) {
         outcome.better = o.better;
         outcome.dispersion = o.dispersion;
         outcome.observed_after = o.observed_after;
+        outcome.observed_by = o.observed_by.value_or(-1);
         outcome.key = stream_key("outcome:" + o.name);
         plan.outcomes.push_back(outcome);
     }
-    for (std::size_t i = 0; i < s.outcomes.size(); ++i)
+    for (std::size_t i = 0; i < s.outcomes.size(); ++i) {
         if (s.outcomes[i].after)
             plan.outcomes[i].leader = index_of(s.outcomes, *s.outcomes[i].after);
+        if (s.outcomes[i].instead_of)
+            plan.outcomes[i].excluded = index_of(s.outcomes, *s.outcomes[i].instead_of);
+    }
     for (std::size_t i = 0; i < plan.outcomes.size(); ++i)
         add_with_leaders(plan, static_cast<int>(i), plan.outcome_order);
 
@@ -227,6 +240,8 @@ Plan compile(const Scenario& s) {
         rule.every_period = r.every_period;
         rule.observed_after = r.observed_after.value_or(
             s.outcomes[static_cast<std::size_t>(rule.outcome)].observed_after);
+        rule.observed_by =
+            s.outcomes[static_cast<std::size_t>(rule.outcome)].observed_by.value_or(-1);
         rule.payer_shares.resize(plan.payers.size());
         for (std::size_t p = 0; p < plan.payers.size(); ++p)
             rule.payer_shares[p] = plan.payers[p].share;
@@ -260,6 +275,8 @@ Plan compile(const Scenario& s) {
         const auto& outcome = plan.outcomes[static_cast<std::size_t>(*it)];
         if (outcome.per_batch && outcome.leader >= 0)
             plan.outcomes[static_cast<std::size_t>(outcome.leader)].per_batch = true;
+        if (outcome.per_batch && outcome.excluded >= 0)
+            plan.outcomes[static_cast<std::size_t>(outcome.excluded)].per_batch = true;
     }
 
     // Settlement order of rules: file order, except that a net_of rule comes just after the rule it
@@ -293,7 +310,7 @@ Plan compile(const Scenario& s) {
         for (std::size_t c = 0; c < plan.cohorts.size(); ++c) {
             const auto& cohort = plan.cohorts[c];
             for (int b = 0; b < cohort.batches; ++b) {
-                const int paid = cohort.enrol_first + b + rule.observed_after + rule.payment_lag;
+                const int paid = rule.known(cohort.enrol_first + b) + rule.payment_lag;
                 if (rule.per == Scope::cohort) {
                     plan.slots.push_back({paid, rule_index, static_cast<int>(c)});
                 } else if (std::find(periods.begin(), periods.end(), paid) == periods.end()) {
@@ -354,6 +371,11 @@ Plan compile(const Scenario& s) {
                 std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), leader);
             plan.pattern_leader.push_back(
                 leader >= 0 ? static_cast<int>(at - plan.pattern_outcomes.begin()) : -1);
+            const int excluded = plan.outcomes[static_cast<std::size_t>(o)].excluded;
+            const auto x =
+                std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), excluded);
+            plan.pattern_excluded.push_back(
+                excluded >= 0 ? static_cast<int>(x - plan.pattern_outcomes.begin()) : -1);
         }
         plan.pattern_paid.assign(plan.pattern_outcomes.size(), 0);
         for (int r : rate_rules) {
@@ -489,7 +511,7 @@ Plan compile(const Scenario& s) {
     int longest = plan.horizon;
     for (const auto& o : plan.outcomes) {
         for (const auto& c : plan.cohorts)
-            longest = std::max(longest, c.enrol_first + c.batches + o.observed_after);
+            longest = std::max(longest, o.known(c.enrol_first + c.batches - 1) + 1);
     }
     for (int p = 0; p < longest; ++p)
         plan.discount.push_back(discount_factor(plan.discount_rate, p, plan.periods_per_year));

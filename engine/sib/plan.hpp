@@ -45,7 +45,13 @@ struct PlanOutcome {
     Better better = Better::higher;
     double dispersion = 1;
     int observed_after = 0;
+    int observed_by = -1;  ///< every participant's outcome known in this period; -1: none
+    /// The period in which the outcome of a participant enrolled in `enrolled` is known.
+    int known(int enrolled) const {
+        return observed_by >= 0 ? observed_by : enrolled + observed_after;
+    }
     int leader = -1;        ///< `after`: index of the leader outcome
+    int excluded = -1;      ///< `instead_of`: index of the outcome it excludes (same leader)
     bool compared = false;  ///< used by a versus_comparison rule
     /// Counts are needed per enrolment batch (a rate card pays by batch, or savings are discounted
     /// by the period they are observed in, or a follower needs them); otherwise one aggregate draw
@@ -87,6 +93,11 @@ struct PlanRule {
     /// Periods from enrolment until the rule measures its outcome: the rule's own
     /// `observed_after` when given (group rules), else the outcome's.
     int observed_after = 0;
+    int observed_by = -1;  ///< the outcome's observed_by (a rule cannot override it), or -1
+    /// The period in which the rule measures a participant enrolled in `enrolled`.
+    int known(int enrolled) const {
+        return observed_by >= 0 ? observed_by : enrolled + observed_after;
+    }
     std::vector<double> payer_shares;            ///< one per payer
     std::vector<ShareFraction> payer_fractions;  ///< the same shares as exact fractions
     bool own_payers = false;  ///< the rule's own `payers:`, which win over a cohort's
@@ -189,6 +200,7 @@ struct Plan {
     std::vector<Pattern> patterns;
     std::vector<int> capped_rate_rules;  ///< rate-card rules in a participant's payment order
     std::vector<int> pattern_leader;     ///< per pattern outcome: its leader's index there, or -1
+    std::vector<int> pattern_excluded;   ///< per pattern outcome: its `instead_of` there, or -1
     std::vector<char> pattern_paid;      ///< per pattern outcome: a capped rate card pays for it
     std::vector<int>
         capped_rule_outcome;  ///< per capped rule: its outcome's index in pattern_outcomes

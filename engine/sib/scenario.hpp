@@ -103,7 +103,13 @@ struct Outcome {
     std::optional<Uncertain> rate;    ///< participants' mean given directly (then effect unused)
     double dispersion = 1;            ///< count only: variance / mean, ≥ 1
     int observed_after = 0;           ///< periods from enrolment until the outcome is known
+    /// Every participant's outcome is known in this period (achieved by then), instead of
+    /// observed_after periods after enrolment.
+    std::optional<int> observed_by;
     std::optional<std::string> after;  ///< binary only: leader outcome that must be achieved first
+    /// binary only: an earlier outcome with the same `after`; only participants who did not
+    /// achieve it can achieve this one (either/or).
+    std::optional<std::string> instead_of;
     SourceLoc loc;
 };
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sib/observed.hpp"
+#include "sib/participants.hpp"
 #include "sib/plan.hpp"
 #include "sib/trial.hpp"
 
@@ -15,6 +16,10 @@ struct SettleOptions {
     /// Accept results that leave out an outcome a rule needs: the rules on it are then not
     /// assessed. Without it, a missing outcome is an error.
     bool partial = false;
+    /// Participant-level results (one row per participant), or null. With them, cohort and batch
+    /// sizes and the counts of their outcome columns are the rows' own, and per-participant caps
+    /// apply per row; `observed` may then give comparison means and other outcomes' totals.
+    const Participants* participants = nullptr;
 };
 
 /// Checks the observations against the plan (unknown cohort or outcome, a cohort observed with

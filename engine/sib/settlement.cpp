@@ -32,7 +32,7 @@ constexpr int whole_scope = std::numeric_limits<int>::max();
 /// Whether all of cohort c's batches are measured by period `by` under `rule`.
 bool cohort_known_by(const Plan& plan, const PlanRule& rule, size_t c, int by) {
     const auto& cohort = plan.cohorts[c];
-    return by == whole_scope || cohort.enrol_first + cohort.batches - 1 + rule.observed_after <= by;
+    return by == whole_scope || rule.known(cohort.enrol_first + cohort.batches - 1) <= by;
 }
 
 ScopeSums scope_of(const Plan& plan, const Outcomes& out, const PlanRule& rule, int cohort,
@@ -49,7 +49,7 @@ ScopeSums scope_of(const Plan& plan, const Outcomes& out, const PlanRule& rule, 
             const auto& pc = plan.cohorts[c];
             n = 0;
             total = 0;
-            for (int b = 0; b < pc.batches && pc.enrol_first + b + rule.observed_after <= by; ++b) {
+            for (int b = 0; b < pc.batches && rule.known(pc.enrol_first + b) <= by; ++b) {
                 n += static_cast<double>(out.batch_size[at(pc.first_batch + b)]);
                 total += out.counts[at(plan.count_index(static_cast<int>(c), rule.outcome, b))];
             }
@@ -81,7 +81,7 @@ ExactScope exact_scope_of(const Plan& plan, const Outcomes& out, const PlanRule&
             const auto& pc = plan.cohorts[c];
             long long members = 0;
             total = Ratio{};
-            for (int b = 0; b < pc.batches && pc.enrol_first + b + rule.observed_after <= by; ++b) {
+            for (int b = 0; b < pc.batches && rule.known(pc.enrol_first + b) <= by; ++b) {
                 members += out.batch_size[at(pc.first_batch + b)];
                 total = total +
                         decimal_of(
@@ -187,23 +187,26 @@ double assess(const Plan& plan, const PlanRule& rule, int cohort, int by, const 
 }
 
 /// The period in which the last outcome of a group rule's scope is known: the last enrolment
-/// period with participants, plus observed_after; -1 when the scope has none.
+/// period with participants, then when its outcome is known; -1 when the scope has none.
 int known_period(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out) {
     int period = -1;
     for (size_t c = 0; c < plan.cohorts.size(); ++c) {
         if (cohort >= 0 && at(cohort) != c) continue;
         const auto& plan_cohort = plan.cohorts[c];
-        // Participants fill enrolment periods from the first: with n below the number of
-        // periods, the n-th period is the last with anyone in it.
-        const long long filled = std::min<long long>(out.cohort_size[c], plan_cohort.batches);
-        if (filled == 0) continue;
-        period = std::max(period, plan_cohort.enrol_first + static_cast<int>(filled) - 1);
+        // The last enrolment period with anyone in it. Drawn participants fill periods from the
+        // first (with n below the number of periods, the n-th is the last); participant rows
+        // in `settle` may leave any period empty.
+        for (int b = plan_cohort.batches; b-- > 0;)
+            if (out.batch_size[at(plan_cohort.first_batch + b)] > 0) {
+                period = std::max(period, plan_cohort.enrol_first + b);
+                break;
+            }
     }
-    return period < 0 ? -1 : period + rule.observed_after;
+    return period < 0 ? -1 : rule.known(period);
 }
 
 /// The period in which the first outcome of a group rule's scope is measured: the first
-/// enrolment period of a cohort with participants, plus the rule's observed_after; -1 when none.
+/// enrolment period of a cohort with participants, then when the rule measures it; -1 when none.
 int first_known_period(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out) {
     int period = -1;
     for (size_t c = 0; c < plan.cohorts.size(); ++c) {
@@ -211,7 +214,7 @@ int first_known_period(const Plan& plan, const PlanRule& rule, int cohort, const
         const int first = plan.cohorts[c].enrol_first;
         period = period < 0 ? first : std::min(period, first);
     }
-    return period < 0 ? -1 : period + rule.observed_after;
+    return period < 0 ? -1 : rule.known(period);
 }
 
 bool scope_observed(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out) {
@@ -256,7 +259,7 @@ struct PeriodSettler {
             const auto& cohort = plan.cohorts[c];
             double units = 0;
             for (int b = 0; b < cohort.batches; ++b)
-                if (cohort.enrol_first + b + rule.observed_after + rule.payment_lag == slot.period)
+                if (rule.known(cohort.enrol_first + b) + rule.payment_lag == slot.period)
                     units += out.counts[at(plan.count_index(static_cast<int>(c), rule.outcome, b))];
             s.cohort_weight[c] = units;
             weights += units;

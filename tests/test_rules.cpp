@@ -1007,7 +1007,8 @@ namespace {
 /// if `check` is not met, p pays 75% of the principal outstanding and the contract ends.
 /// `extra` is added to the payments list; `tranches` to investors.
 Metrics redemption(int rate, const std::string& extra = "", const std::string& tranches = "",
-                   const std::string& share = "0.75") {
+                   const std::string& share = "0.75", const std::string& costs_to = "0",
+                   const std::string& capital = "1000") {
     const std::string yaml = R"(
 sibsim: 1
 name: early redemption
@@ -1018,13 +1019,14 @@ outcomes:
   - {name: done, kind: binary, rate: )" + std::to_string(rate) + R"(, observed_after: 1}
   - {name: other, kind: binary, rate: 1, observed_after: 1}
 payments:
-  - {name: check, basis: target, outcome: done, share_at_least: 0.5, amount: 0, assess: every_period}
+  - {name: check, basis: target, outcome: done, share_at_least: 0.5, amount: 0,
+     assess: every_period}
   - {name: final, basis: target, outcome: done, at_least: 0, amount: 500}
 )" + extra + R"(
 payers: [{name: p, share: 1}]
-provider: {costs: {per_period: 1000, from: 0, to: 0}}
+provider: {costs: {per_period: 1000, from: 0, to: )" + costs_to + R"(}}
 investors:
-  capital: 1000
+  capital: )" + capital + R"(
 )" + tranches + R"(
   redemption: {period: 1, share_of_principal: )" + share + R"(, paid_by: p, if_not_met: check}
 )";
@@ -1074,4 +1076,19 @@ TEST_CASE("early redemption pays a share of the principal still outstanding, pro
     m = redemption(0, "", "", "0.3333333333333333");
     CHECK(m["redemption.paid"] == 333.33);
     CHECK(m["investors.loss"] == Approx(666.67));
+}
+
+TEST_CASE("after an early redemption the vehicle is closed and later costs are the provider's") {
+    // Costs of 1000 in each of periods 0-2, capital 3000: 2000 is drawn by period 1, the
+    // redemption then pays 75% of it (1500), and period 2's 1000 is not drawn but unfunded.
+    auto m = redemption(0, "", "", "0.75", "2", "3000");
+    CHECK(m["investors.drawn"] == 2000);
+    CHECK(m["redemption.paid"] == 1500);
+    CHECK(m["investors.received"] == 1500);
+    CHECK(m["provider.unfunded"] == 1000);
+    // Without the redemption nothing is unfunded: period 2's cost is paid from `final`'s 500
+    // and 500 drawn.
+    m = redemption(1, "", "", "0.75", "2", "3000");
+    CHECK(m["investors.drawn"] == 2500);
+    CHECK(m["provider.unfunded"] == 0);
 }

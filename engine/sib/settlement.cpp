@@ -509,7 +509,8 @@ struct Waterfall {
         // Early redemption this period: the rule was assessed by now and its latest assessment
         // (per: all, so one scope) was not met. Then all cash is distributed, costs to come
         // become the provider's, and the rest of the principal is redeemed below.
-        const size_t rr = at(std::max(inv.redemption_rule, 0)) * std::max<size_t>(plan.cohorts.size(), 1);
+        const size_t rr =
+            at(std::max(inv.redemption_rule, 0)) * std::max<size_t>(plan.cohorts.size(), 1);
         const bool redeem_now = inv.redemption_payer >= 0 &&
                                 static_cast<int>(t) == inv.redemption_period &&
                                 s.assessed[rr] && !s.met[rr];

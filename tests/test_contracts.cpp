@@ -177,15 +177,26 @@ TEST_CASE("Newpin: 59% restoration is the 55-60% band, less the minimum-yield co
     restored.successes = 502;
     auto m = settle_scenario("newpin", {}, {restored}, repaid);
     CHECK(m["rule.performance-payment.met"] == 1);
+    // 59% is above the 55% key rate at year 4 as at the end: the bond was not redeemed early.
+    CHECK(m["rule.key-performance-rate.met"] == 1);
+    CHECK(m["redemption.redeemed"] == 0);
+    CHECK(m["redemption.paid"] == 0);
     CHECK(m["minimum_yield.paid"] == 1050000);
     CHECK(m["payments.performance-payment"] == 7559000);
     CHECK(m["payer.NSW Government.paid"] == 8609000);
     CHECK(m["investors.received"] == 8609000);
     CHECK(m["guarantee.paid"] == 0);
-    // Below 55% (say 50%): the coupons are kept and the guarantee returns half the capital.
+    // Below 55% (say 50%): the key rate is not achieved at year 4, so the bond is redeemed then
+    // with 75% of the A$7m [contracts 8a]; the coupons are kept, and neither the performance
+    // payment nor the 50% guarantee at maturity is paid.
     m = settle_scenario("newpin", {}, {observe("children", "restored", 850, 0.5, 0.25)}, repaid);
     CHECK(m["rule.performance-payment.met"] == 0);
+    CHECK(m["rule.key-performance-rate.met"] == 0);
+    CHECK(m["redemption.redeemed"] == 1);
+    CHECK(m["redemption.paid"] == 5250000);
     CHECK(m["payments.total"] == 0);
-    CHECK(m["investors.received"] == 1050000 + 3500000);
-    CHECK(m["investors.loss"] == 7000000 - 4550000);
+    CHECK(m["guarantee.paid"] == 0);
+    CHECK(m["payer.NSW Government.paid"] == 1050000 + 5250000);
+    CHECK(m["investors.received"] == 1050000 + 5250000);
+    CHECK(m["investors.loss"] == 7000000 - 6300000);
 }

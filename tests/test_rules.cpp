@@ -1001,3 +1001,100 @@ TEST_CASE("a minimum yield pays accrued return first and never repays principal"
     CHECK(m["investors.irr"] < 0.05);
     CHECK(m["investors.irr"] > 0.035);
 }
+
+// ---- format gaps: Newpin, Rikers, Chicago, Essex ----
+
+namespace {
+
+/// Early redemption: 1000 drawn in period 0; 10 participants, 5 enrolled in each of periods 0
+/// and 1, whose binary outcome (probability `rate`) is measured 1 period later. `check` is a
+/// target of half the participants measured, paying nothing, assessed every period (periods 1
+/// and 2); `final` is always met (at_least 0) and pays 500 in period 2. At the end of period 1,
+/// if `check` is not met, p pays 75% of the principal outstanding and the contract ends.
+/// `extra` is added to the payments list; `tranches` to investors.
+Metrics redemption(int rate, const std::string& extra = "", const std::string& tranches = "",
+                   const std::string& share = "0.75", const std::string& costs_to = "0",
+                   const std::string& capital = "1000") {
+    const std::string yaml = R"(
+sibsim: 1
+name: early redemption
+period: year
+horizon: 4
+cohorts: [{name: c, size: 10, enrol: [0, 1]}]
+outcomes:
+  - {name: done, kind: binary, rate: )" + std::to_string(rate) + R"(, observed_after: 1}
+  - {name: other, kind: binary, rate: 1, observed_after: 1}
+payments:
+  - {name: check, basis: target, outcome: done, share_at_least: 0.5, amount: 0,
+     assess: every_period}
+  - {name: final, basis: target, outcome: done, at_least: 0, amount: 500}
+)" + extra + R"(
+payers: [{name: p, share: 1}]
+provider: {costs: {per_period: 1000, from: 0, to: )" + costs_to + R"(}}
+investors:
+  capital: )" + capital + R"(
+)" + tranches + R"(
+  redemption: {period: 1, share_of_principal: )" + share + R"(, paid_by: p, if_not_met: check}
+)";
+    return one_trial(yaml);
+}
+
+}  // namespace
+
+TEST_CASE("early redemption: a condition not met by the redemption period ends the contract") {
+    // Nobody achieves: `check` is not met in period 1, so p pays 75% of the 1000 outstanding,
+    // and `final`, met in period 2, pays nothing: the contract is over.
+    auto m = redemption(0);
+    CHECK(m["redemption.redeemed"] == 1);
+    CHECK(m["redemption.paid"] == 750);
+    CHECK(m["rule.check.met"] == 0);
+    CHECK(m["rule.final.met"] == 1);
+    CHECK(m["payments.final"] == 0);
+    CHECK(m["payments.total"] == 0);
+    CHECK(m["payer.p.paid"] == 750);
+    CHECK(m["investors.received"] == 750);
+    CHECK(m["investors.loss"] == 250);
+    // Everyone achieves: `check` is met (5 of 5 measured), no redemption, `final` pays 500.
+    m = redemption(1);
+    CHECK(m["redemption.redeemed"] == 0);
+    CHECK(m["redemption.paid"] == 0);
+    CHECK(m["payments.final"] == 500);
+    CHECK(m["payer.p.paid"] == 500);
+    CHECK(m["investors.received"] == 500);
+}
+
+TEST_CASE("early redemption pays a share of the principal still outstanding, pro rata") {
+    // A rate card pays 100 in period 1 (5 achievers at 20), distributed first and repaying 100
+    // of principal: the redemption is 75% of the 900 left, 675. Period 2's 100 is not paid.
+    const std::string card =
+        "  - {name: card, basis: rate_card, outcome: other, price: 20}\n";
+    auto m = redemption(0, card);
+    CHECK(m["payments.card"] == 100);
+    CHECK(m["redemption.paid"] == 675);
+    CHECK(m["investors.received"] == 775);
+    CHECK(m["payer.p.paid"] == 775);
+    // Two tranches share it by their principal: 60% and 40% of 750.
+    m = redemption(0, "",
+                   "  tranches: [{name: a, share: 0.6}, {name: b, share: 0.4}]");
+    CHECK(m["tranche.a.received"] == Approx(450));
+    CHECK(m["tranche.b.received"] == Approx(300));
+    // Whole minor units: a third of 1000 is 333.333..., paid as 333.33.
+    m = redemption(0, "", "", "0.3333333333333333");
+    CHECK(m["redemption.paid"] == 333.33);
+    CHECK(m["investors.loss"] == Approx(666.67));
+}
+
+TEST_CASE("after an early redemption the vehicle is closed and later costs are the provider's") {
+    // Costs of 1000 in each of periods 0-2, capital 3000: 2000 is drawn by period 1, the
+    // redemption then pays 75% of it (1500), and period 2's 1000 is not drawn but unfunded.
+    auto m = redemption(0, "", "", "0.75", "2", "3000");
+    CHECK(m["investors.drawn"] == 2000);
+    CHECK(m["redemption.paid"] == 1500);
+    CHECK(m["investors.received"] == 1500);
+    CHECK(m["provider.unfunded"] == 1000);
+    // Without the redemption nothing is unfunded: period 2's cost is paid from `final`'s 500
+    // and 500 drawn.
+    m = redemption(1, "", "", "0.75", "2", "3000");
+    CHECK(m["investors.drawn"] == 2500);
+    CHECK(m["provider.unfunded"] == 0);
+}

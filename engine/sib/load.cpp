@@ -1634,7 +1634,8 @@ class Loader {
 
     void load_investors(const Node& n, Scenario& s) {
         if (!expect_map(n, "investors")) return;
-        check_keys(n, "investors", {"capital", "tranches", "guarantee", "minimum_yield"});
+        check_keys(n, "investors",
+                   {"capital", "tranches", "guarantee", "minimum_yield", "redemption"});
         Investors inv;
         inv.loc = n.loc;
         if (const Node* v = require(n, "investors", "capital"))
@@ -1693,7 +1694,96 @@ class Loader {
             }
         }
         if (const Node* y = n.find("minimum_yield")) inv.minimum_yield = load_minimum_yield(*y);
+        if (const Node* r = n.find("redemption")) inv.redemption = load_redemption(*r, s);
         s.investors = std::move(inv);
+    }
+
+    /// `investors.redemption`: at the end of `period`, if rule `if_not_met` was assessed by then
+    /// and not met, `paid_by` pays a share of the principal outstanding and the contract ends
+    /// (docs/model.md, section 9.5). The rule must be able to decide by then.
+    std::optional<Redemption> load_redemption(const Node& y, const Scenario& s) {
+        const std::string path = "investors.redemption";
+        if (!expect_map(y, path)) return std::nullopt;
+        check_keys(y, path, {"period", "share_of_principal", "paid_by", "if_not_met"});
+        Redemption red;
+        bool ok = true;
+        int period = -1;  // valid period, for the rule's timing check
+        if (const Node* v = require(y, path, "period")) {
+            auto x = whole_int(*v, join(path, "period"), 1, static_cast<int>(max_period));
+            if (x && horizon_ && *x >= *horizon_) {
+                error(*v, join(path, "period"),
+                      "the redemption falls in period " + std::to_string(*x) +
+                          ", at or after the horizon (" + std::to_string(*horizon_) + ")");
+                x.reset();
+            }
+            if (x) red.period = period = *x;
+            ok = ok && x;
+        } else {
+            ok = false;
+        }
+        if (const Node* v = require(y, path, "share_of_principal")) {
+            auto x = number(*v, join(path, "share_of_principal"), between(0, 1));
+            if (x) red.share_of_principal = *x;
+            ok = ok && x;
+        } else {
+            ok = false;
+        }
+        if (const Node* v = require(y, path, "paid_by")) {
+            auto payer = refer(*v, join(path, "paid_by"), payer_names_, "payer");
+            if (payer) red.paid_by = v->text;
+            ok = ok && payer;
+        } else {
+            ok = false;
+        }
+        if (const Node* v = require(y, path, "if_not_met")) {
+            auto rule = refer(*v, join(path, "if_not_met"), rule_names_, "rule");
+            if (rule) {
+                red.if_not_met = v->text;
+                ok = check_redemption_rule(*v, s, *rule, period) && ok;
+            } else {
+                ok = false;
+            }
+        } else {
+            ok = false;
+        }
+        if (!ok) return std::nullopt;
+        return red;
+    }
+
+    /// The rule a redemption depends on has one condition (a group rule, `per: all`) and is
+    /// decided (assessed and its payment slot reached) by the redemption period, when known.
+    bool check_redemption_rule(const Node& at, const Scenario& s, std::size_t i, int period) {
+        const std::string path = "investors.redemption.if_not_met";
+        const Rule& r = s.rules[i];
+        const RuleInfo& info = rule_info_[i];
+        if (!info.basis_ok) return false;
+        if (r.basis == Basis::rate_card || r.per != Scope::all) {
+            error(at, path,
+                  "rule " + quote(r.name) +
+                      " must be a target or versus_comparison rule with per: all, which has one "
+                      "condition to be met");
+            return false;
+        }
+        if (period < 0 || !info.lag_ok || !info.outcome ||
+            !outcome_info_[*info.outcome].timing_ok)
+            return true;
+        const int observed_after =
+            r.observed_after.value_or(s.outcomes[*info.outcome].observed_after);
+        // First decided: assessed every period, when the first participant is measured;
+        // assessed once, when the last is.
+        std::optional<int> first;
+        for (std::size_t c = 0; c < s.cohorts.size(); ++c) {
+            if (!cohort_info_[c].enrol_ok) return true;
+            const int enrol = r.every_period ? s.cohorts[c].enrol_first : s.cohorts[c].enrol_last;
+            const int p = enrol + observed_after + r.payment_lag;
+            if (!first || (r.every_period ? p < *first : p > *first)) first = p;
+        }
+        if (!first || *first <= period) return true;
+        error(at, path,
+              "rule " + quote(r.name) + " is first decided in period " + std::to_string(*first) +
+                  ", after the redemption period (" + std::to_string(period) +
+                  "); assess it every period or earlier");
+        return false;
     }
 
     /// `investors.minimum_yield`: a coupon floor paid by a payer in periods 1..periods, as an

@@ -66,6 +66,10 @@ MetricLayout metric_layout(const Plan& plan) {
         }
         if (plan.investors->has_guarantee) m.guarantee_paid = add("guarantee.paid");
         if (plan.investors->yield_payer >= 0) m.minimum_yield_paid = add("minimum_yield.paid");
+        if (plan.investors->redemption_payer >= 0) {
+            m.redemption = add("redemption.redeemed");
+            add("redemption.paid");
+        }
     }
     m.provider_costs = add("provider.costs");
     if (plan.investors) m.provider_unfunded = add("provider.unfunded");
@@ -126,8 +130,13 @@ void fill_metrics(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
     for (size_t p = 0; p < plan.payers.size(); ++p) {
         // A payer's minimum-yield top-ups count in what it paid (not in payments.*).
         const bool tops_up = plan.investors && plan.investors->yield_payer == static_cast<int>(p);
+        // So does an early redemption.
+        const bool redeems =
+            plan.investors && plan.investors->redemption_payer == static_cast<int>(p);
         metrics[at(m.first_payer) + 3 * p] =
-            money_of(s.payer_paid[p] + (tops_up ? s.yield_paid : 0), plan.minor_unit);
+            money_of(s.payer_paid[p] + (tops_up ? s.yield_paid : 0) +
+                         (redeems ? s.redemption_paid : 0),
+                     plan.minor_unit);
         metrics[at(m.first_payer) + 3 * p + 2] = s.payer_pv[p];
         std::copy(s.payer_flows.begin() + static_cast<std::ptrdiff_t>(p * H),
                   s.payer_flows.begin() + static_cast<std::ptrdiff_t>((p + 1) * H),
@@ -205,6 +214,10 @@ void fill_metrics(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
     metrics[at(m.provider_unfunded)] = s.unfunded;
     if (m.minimum_yield_paid >= 0)
         metrics[at(m.minimum_yield_paid)] = money_of(s.yield_paid, plan.minor_unit);
+    if (m.redemption >= 0) {
+        metrics[at(m.redemption)] = s.redeemed_period >= 0 ? 1.0 : 0.0;
+        metrics[at(m.redemption) + 1] = money_of(s.redemption_paid, plan.minor_unit);
+    }
     if (m.guarantee_paid >= 0) {
         metrics[at(m.guarantee_paid)] = s.guarantee_paid;
         for (size_t t = 0; t < H; ++t) flows[at(parties.guarantor) * H + t] = 0;

@@ -20,6 +20,7 @@ struct MetricLayout {
     int first_tranche = -1;      ///< tranche.NAME.drawn, .received, .irr per tranche
     int guarantee_paid = -1;
     int minimum_yield_paid = -1;  ///< minimum_yield.paid, with investors.minimum_yield
+    int redemption = -1;  ///< redemption.redeemed, redemption.paid, with investors.redemption
     int provider_costs = 0;
     int provider_unfunded = -1;
     std::vector<int> rule_met;     ///< per rule: rule.RULE.met, or first rule.RULE.COHORT.met

@@ -504,6 +504,13 @@ Plan compile(const Scenario& s) {
                 std::pow(1.0 + y.rate, 1.0 / plan.periods_per_year) - 1.0;
             if (y.advance_on) investors.yield_advance_rule = index_of(s.rules, *y.advance_on);
         }
+        if (s.investors->redemption) {
+            const Redemption& r = *s.investors->redemption;
+            investors.redemption_payer = index_of(s.payers, r.paid_by);
+            investors.redemption_period = r.period;
+            investors.redemption_rule = index_of(s.rules, r.if_not_met);
+            investors.redemption_share = r.share_of_principal;
+        }
         plan.investors = std::move(investors);
     }
 

@@ -160,6 +160,13 @@ struct PlanInvestors {
     int yield_periods = 0;
     double yield_periodic_rate = 0;  ///< (1 + annual)^(1/periods per year) - 1
     int yield_advance_rule = -1;     ///< rule whose payments recover the top-ups, or -1
+    /// Early redemption: at the end of period `redemption_period`, if rule `redemption_rule`
+    /// (per: all) was assessed and not met, payer `redemption_payer` pays
+    /// `redemption_share` × principal outstanding and the contract ends; -1: no redemption.
+    int redemption_payer = -1;
+    int redemption_period = -1;
+    int redemption_rule = -1;
+    double redemption_share = 0;
 };
 
 struct Plan {

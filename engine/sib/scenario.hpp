@@ -221,11 +221,22 @@ struct MinimumYield {
     std::optional<std::string> advance_on;
 };
 
+/// Early redemption (docs/model.md, "Early redemption"): at the end of `period`, if rule
+/// `if_not_met` was assessed by then and its latest assessment was not met, `paid_by` pays the
+/// investors `share_of_principal` of their principal outstanding and the contract ends.
+struct Redemption {
+    int period = 1;                 ///< period at whose end the condition is checked
+    double share_of_principal = 0;  ///< share of principal outstanding paid back, e.g. 0.75
+    std::string paid_by;            ///< a payer
+    std::string if_not_met;         ///< a group rule with `per: all`
+};
+
 struct Investors {
     double capital = 0;             ///< committed money
     std::vector<Tranche> tranches;  ///< empty: one tranche called "investors"
     std::optional<Guarantee> guarantee;
     std::optional<MinimumYield> minimum_yield;
+    std::optional<Redemption> redemption;
     SourceLoc loc;
 };
 

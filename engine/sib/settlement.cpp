@@ -328,6 +328,9 @@ struct PeriodSettler {
             s.met[where] = met ? 1 : 0;
             s.assessed[where] = 1;
         }
+        // Redeemed early: the contract is over for everyone, so nothing more is paid (a group
+        // rule is still assessed above, so its `met` is reported).
+        if (s.redeemed_period >= 0) return;
         long long due = round_to_units(due_money, plan.minor_unit);
         if (rule.net_of >= 0) {
             // A reconciliation: less what the other rule has paid, within the same cohort when
@@ -458,10 +461,58 @@ struct Waterfall {
         s.yield_unrecovered += units;
     }
 
+    /// Early redemption at the end of period t: the payer pays `redemption_share` of the
+    /// principal outstanding, in whole minor units, pro rata to each tranche's principal; every
+    /// balance (principal and return owed) is then closed.
+    void redeem(size_t t) {
+        const auto& inv = *plan.investors;
+        const size_t H = at(plan.horizon);
+        double principal = 0;
+        for (size_t j = 0; j < inv.tranches.size(); ++j)
+            principal += std::max(0.0, s.tranche_principal[j]);
+        const long long units = round_to_units(inv.redemption_share * principal, plan.minor_unit);
+        const double money = units > 0 ? money_of(units, plan.minor_unit) : 0.0;
+        for (size_t j = 0; j < inv.tranches.size(); ++j) {
+            const double part =
+                principal > 0 ? money * std::max(0.0, s.tranche_principal[j]) / principal : 0.0;
+            s.tranche_flows[j * H + t] += part;
+            s.tranche_received[j] += part;
+            s.tranche_principal[j] = 0;
+            s.tranche_balance[j] = 0;
+        }
+        if (units > 0) {
+            const size_t p = at(inv.redemption_payer);
+            s.payer_flows[p * H + t] -= money;
+            s.payer_pv[p] += money * plan.discount[t];
+            s.redemption_paid = units;
+        }
+        s.redeemed_period = static_cast<int>(t);
+    }
+
+    /// After a redemption the vehicle is closed: costs are the provider's, nothing is drawn or
+    /// distributed.
+    void closed_step(size_t t) {
+        s.unfunded += s.costs[t];
+        s.provider_flows[t] = -s.costs[t];
+        s.investor_flows[t] = 0;
+    }
+
     void step(size_t t) {
         const auto& inv = *plan.investors;
         const size_t H = at(plan.horizon);
         const size_t tranches = inv.tranches.size();
+        if (s.redeemed_period >= 0) {
+            closed_step(t);
+            return;
+        }
+        // Early redemption this period: the rule was assessed by now and its latest assessment
+        // (per: all, so one scope) was not met. Then all cash is distributed, costs to come
+        // become the provider's, and the rest of the principal is redeemed below.
+        const size_t rr =
+            at(std::max(inv.redemption_rule, 0)) * std::max<size_t>(plan.cohorts.size(), 1);
+        const bool redeem_now = inv.redemption_payer >= 0 &&
+                                static_cast<int>(t) == inv.redemption_period &&
+                                s.assessed[rr] && !s.met[rr];
         // Minimum yield owed this period on the principal outstanding at the end of the last.
         const bool yield_due = inv.yield_payer >= 0 && t >= 1 && t <= at(inv.yield_periods);
         double coupon = 0;
@@ -492,7 +543,7 @@ struct Waterfall {
             s.tranche_drawn[j] += d;
         }
         // 3. cash beyond every cost still to come goes down the waterfall, rank by rank.
-        double available = std::max(0.0, cash - s.cost_to_come[t]);
+        double available = std::max(0.0, cash - (redeem_now ? 0.0 : s.cost_to_come[t]));
         cash -= available;
         if (available > 0) {
             pay_down(available, s.tranche_balance, true);
@@ -514,6 +565,7 @@ struct Waterfall {
             std::all_of(s.tranche_balance.begin(), s.tranche_balance.end(),
                         [](double b) { return b <= 0; }))
             s.repaid_period = static_cast<int>(t);
+        if (redeem_now) redeem(t);
         if (t + 1 == H && inv.has_guarantee) {
             // Unrepaid principal, rank by rank, up to the amount and the share of capital drawn.
             const double limit = inv.guarantee_share_of_drawn < no_limit
@@ -597,6 +649,8 @@ void settle(const Plan& plan, const Outcomes& out, Settlement& s) {
     s.repaid_period = -1;
     s.yield_paid = 0;
     s.yield_unrecovered = 0;
+    s.redeemed_period = -1;
+    s.redemption_paid = 0;
 
     // When each group rule's scope is known ([rule * (C + 1) + cohort], the pooled scope last),
     // and whether all of it was observed.

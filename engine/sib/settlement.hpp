@@ -47,6 +47,11 @@ struct Settlement {
     /// the part not yet recovered from its `advance_on` rule.
     long long yield_paid = 0;
     long long yield_unrecovered = 0;
+    /// Early redemption (investors.redemption): the period in which it happened (-1: never) and
+    /// what its payer paid the investors, whole minor units. From the next period on the
+    /// contract is over: no slot pays and later provider costs are the provider's.
+    int redeemed_period = -1;
+    long long redemption_paid = 0;
 
     // Working space.
     std::vector<int> known;  ///< [rule * (C + 1) + scope]: period its scope's outcome is known

@@ -43,14 +43,15 @@ provider:
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static const sib::Scenario scenario = sib::load_scenario(scenario_text, "settle.yaml");
-    static const sib::Plan plan = sib::compile(scenario);
+    static const sib::Plan plan = sib::compile(sib::load_scenario(scenario_text, "settle.yaml"));
     const std::string_view input(reinterpret_cast<const char*>(data), size);
     try {
         const sib::Observed observed = sib::load_observed(input, "observed.yaml");
         const sib::MetricLayout metrics = sib::metric_layout(plan);
         sib::TrialState state(plan);
-        sib::settle_observed(plan, scenario, observed, metrics, sib::party_layout(plan), state);
+        std::vector<std::string> notes;
+        sib::settle_observed(plan, observed, sib::SettleOptions{true}, metrics,
+                             sib::party_layout(plan), state, notes);
     } catch (const sib::InputError&) {
         // Refused with located messages: the expected outcome for most inputs.
     }

@@ -523,6 +523,20 @@ struct Waterfall {
                 coupon += s.tranche_claim[j];
             }
         }
+        // A quiet period (nothing paid in, no cost, no cash held, no return accruing, no term
+        // due): nothing moves. Most periods after the service ends are quiet.
+        if (s.payments[t] == 0 && s.costs[t] == 0 && cash == 0 && !redeem_now && !yield_due &&
+            t + 1 != H) {
+            bool accruing = false;
+            for (size_t j = 0; j < tranches; ++j)
+                accruing = accruing ||
+                           (inv.tranches[j].periodic_rate != 0 && s.tranche_balance[j] != 0);
+            if (!accruing) {
+                s.provider_flows[t] = 0;
+                s.investor_flows[t] = 0;
+                return;
+            }
+        }
         for (size_t j = 0; j < tranches; ++j)
             s.tranche_balance[j] *= 1 + inv.tranches[j].periodic_rate;
         // 1. outcome payments; 2. costs from cash, then drawn, then unfunded.

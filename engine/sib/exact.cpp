@@ -156,21 +156,39 @@ ShareFraction share_fraction(double share) {
     return {static_cast<long long>(r.num), static_cast<long long>(r.den)};
 }
 
+namespace {
+/// units × share as a whole part and a remainder over the share's denominator; 64-bit arithmetic
+/// unless the product overflows it (amounts beyond 9e18 / numerator minor units).
+struct Division {
+    long long whole, remainder;
+};
+Division divide(long long units, const ShareFraction& share) {
+    long long product = 0;
+    if (!__builtin_mul_overflow(units, share.num, &product))
+        return {product / share.den, product % share.den};
+    const int128 wide = static_cast<int128>(units) * share.num;
+    return {static_cast<long long>(wide / share.den), static_cast<long long>(wide % share.den)};
+}
+}  // namespace
+
 void split_units(long long units, const std::vector<ShareFraction>& shares, long long* parts) {
     const std::size_t n = shares.size();
+    if (n == 1 && shares[0].num == shares[0].den) {  // one payer pays all: the common case
+        parts[0] = units;
+        return;
+    }
     long long left = units;
     for (std::size_t i = 0; i < n; ++i) {
-        const int128 whole = static_cast<int128>(units) * shares[i].num;
-        parts[i] = static_cast<long long>(whole / shares[i].den);
+        parts[i] = divide(units, shares[i]).whole;
         left -= parts[i];
     }
+    if (left <= 0) return;
     // The remainder of payer i is (units × num_i mod den_i) / den_i. Units left go to payers in
     // order of remainder (largest first, ties in payer order), one each: the k-th pick is the
     // best payer strictly after the (k-1)-th in that order, so nothing needs marking.
     auto remainder_above = [&](std::size_t i, std::size_t j) {  // i before j in the order
-        const int128 ri = (static_cast<int128>(units) * shares[i].num) % shares[i].den;
-        const int128 rj = (static_cast<int128>(units) * shares[j].num) % shares[j].den;
-        const int128 lhs = ri * shares[j].den, rhs = rj * shares[i].den;
+        const int128 lhs = static_cast<int128>(divide(units, shares[i]).remainder) * shares[j].den;
+        const int128 rhs = static_cast<int128>(divide(units, shares[j]).remainder) * shares[i].den;
         return lhs > rhs || (lhs == rhs && i < j);
     };
     std::size_t previous = n;  // none yet

@@ -331,6 +331,8 @@ struct PeriodSettler {
         // Redeemed early: the contract is over for everyone, so nothing more is paid (a group
         // rule is still assessed above, so its `met` is reported).
         if (s.redeemed_period >= 0) return;
+        // Nothing owed: nothing to reduce, cap or split (most rate-card slots of most periods).
+        if (due_money == 0) return;
         long long due = round_to_units(due_money, plan.minor_unit);
         if (rule.net_of >= 0) {
             // A reconciliation: less what the other rule has paid, within the same cohort when

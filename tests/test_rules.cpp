@@ -1098,3 +1098,71 @@ TEST_CASE("after an early redemption the vehicle is closed and later costs are t
     CHECK(m["investors.drawn"] == 2500);
     CHECK(m["provider.unfunded"] == 0);
 }
+
+// ---- format gaps: yearly returns, rule comparison, Chicago, Essex ----
+
+TEST_CASE("assess: each_period pays every assessment in full, on the participants measured") {
+    // periodic_yaml: periods 1..4 measure 10, 20, 30, 40 participants, 5 units above the
+    // comparison each: owed 50, 100, 150, 200. each_period pays them all: 500 in total, where
+    // every_period pays the rises (50 each, 200 in total).
+    auto r = trial_of(periodic_yaml, "p", {{"payments.v.assess", "each_period"}});
+    CHECK(r.payer[0] == 0);
+    CHECK(r.payer[1] == Approx(-50));
+    CHECK(r.payer[2] == Approx(-100));
+    CHECK(r.payer[3] == Approx(-150));
+    CHECK(r.payer[4] == Approx(-200));
+    CHECK(r.payer[5] == 0);
+    CHECK(r.metrics["payments.v"] == 500);
+    CHECK(r.metrics["rule.v.met"] == 1);
+    // A fixed amount per assessment: a coupon of 7 in each of periods 1..4, 28 in all.
+    std::string coupon = periodic_yaml;
+    coupon.replace(coupon.find("price: 10"), 9, "amount: 7");
+    r = trial_of(coupon, "p", {{"payments.v.assess", "each_period"}});
+    for (int t = 1; t <= 4; ++t) CHECK(r.payer[static_cast<std::size_t>(t)] == Approx(-7));
+    CHECK(r.metrics["payments.v"] == 28);
+    // Caps apply to the running total: caps.total 120 pays 50, 70, then nothing.
+    r = trial_of(periodic_yaml, "p",
+                 {{"payments.v.assess", "each_period"}, {"caps", "{total: 120}"}});
+    CHECK(r.payer[1] == Approx(-50));
+    CHECK(r.payer[2] == Approx(-70));
+    CHECK(r.payer[3] == 0);
+    CHECK(r.metrics["payments.v"] == 120);
+}
+
+TEST_CASE("assess: each_period pays nothing in a period whose assessment is not met") {
+    // Cohort a (10, period 0) all achieve, b (10, period 1) none, baseline 0.5, threshold 10%,
+    // amount 30 per assessment: met in period 1 (100%), not met in period 2 (0%): 30 only.
+    const std::string yaml = R"(
+sibsim: 1
+name: coupons
+horizon: 6
+cohorts:
+  - {name: a, size: 10, enrol: [0, 0], outcomes: {o: {rate: 1}}}
+  - {name: b, size: 10, enrol: [1, 1], outcomes: {o: {rate: 0}}}
+outcomes: [{name: o, kind: binary, baseline: 0.5, rate: 1, observed_after: 1}]
+comparison: {kind: historical}
+payments:
+  - {name: v, basis: versus_comparison, outcome: o, threshold: 0.1, amount: 30, assess: each_period}
+payers: [{name: p, share: 1}]
+)";
+    auto r = trial_of(yaml, "p");
+    CHECK(r.payer[1] == Approx(-30));
+    CHECK(r.payer[2] == 0);
+    CHECK(r.metrics["payments.v"] == 30);
+    CHECK(r.metrics["rule.v.met"] == 0);
+    // Observed results settle the same way: 20 participants with mean 0.5 against 0.5, spread
+    // 10 and 10 over periods 0 and 1 of one cohort, meet nothing; mean 1 meets both (60).
+    const std::string one = R"(
+sibsim: 1
+name: coupons
+horizon: 6
+cohorts: [{name: c, size: 20, enrol: [0, 1]}]
+outcomes: [{name: o, kind: binary, baseline: 0.5, rate: 1, observed_after: 1}]
+comparison: {kind: historical}
+payments:
+  - {name: v, basis: versus_comparison, outcome: o, threshold: 0.1, amount: 30, assess: each_period}
+payers: [{name: p, share: 1}]
+)";
+    CHECK(settle(one, {observe("c", "o", 20, 1, 0.5)})["payments.v"] == 60);
+    CHECK(settle(one, {observe("c", "o", 20, 0.5, 0.5)})["payments.v"] == 0);
+}

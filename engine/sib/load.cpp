@@ -1369,8 +1369,11 @@ class Loader {
             if (const Node* n = m.find("price_after_repaid"))
                 r.price_after_repaid = money(*n, join(e.path, "price_after_repaid"));
             if (const Node* n = m.find("assess"))
-                if (auto v = choice(*n, join(e.path, "assess"), {"once", "every_period"}))
-                    r.every_period = *v == 1;
+                if (auto v = choice(*n, join(e.path, "assess"),
+                                    {"once", "every_period", "each_period"})) {
+                    r.every_period = *v >= 1;  // both are assessed every period
+                    r.each_period = *v == 2;
+                }
             if (const Node* n = m.find("observed_after")) {
                 if (auto v = whole_int(*n, join(e.path, "observed_after"), 0,
                                        static_cast<int>(max_period)))

@@ -238,6 +238,7 @@ Plan compile(const Scenario& s) {
         if (r.price_after_repaid) rule.price_after_repaid = *r.price_after_repaid;
         if (r.net_of) rule.net_of = index_of(s.rules, *r.net_of);
         rule.every_period = r.every_period;
+        rule.each_period = r.each_period;
         rule.observed_after = r.observed_after.value_or(
             s.outcomes[static_cast<std::size_t>(rule.outcome)].observed_after);
         rule.observed_by =

@@ -90,6 +90,9 @@ struct PlanRule {
     /// Group rules: assessed in every period from the first outcome known in scope, paying the
     /// rise of the cumulative figure (`assess: every_period`), instead of once.
     bool every_period = false;
+    /// With every_period (`assess: each_period`): each assessment pays its own whole amount
+    /// instead of the rise above what was claimed before.
+    bool each_period = false;
     /// Periods from enrolment until the rule measures its outcome: the rule's own
     /// `observed_after` when given (group rules), else the outcome's.
     int observed_after = 0;

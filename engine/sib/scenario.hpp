@@ -158,6 +158,9 @@ struct Rule {
     /// in every period from the first (`assess: every_period`), paying the rise of its
     /// cumulative figure on the participants known by then.
     bool every_period = false;
+    /// With every_period (`assess: each_period`): each assessment pays its own whole amount, not
+    /// the rise of a cumulative figure (a yearly coupon set on the results to date).
+    bool each_period = false;
     /// target, versus_comparison: periods from enrolment to the rule's measurement, when it is
     /// not the outcome's own observed_after (a second measurement time of the same outcome).
     std::optional<int> observed_after;

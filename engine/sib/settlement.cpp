@@ -344,8 +344,8 @@ struct PeriodSettler {
                     : s.rule_paid[at(rule.net_of)];
             due = std::max(0LL, due - other_paid);
         }
-        if (rule.every_period && rule.basis != Basis::rate_card) {
-            // A cumulative figure: pay its rise above the highest figure claimed before, so
+        if (rule.every_period && !rule.each_period && rule.basis != Basis::rate_card) {
+            // A cumulative figure (each_period pays every assessment in full instead): pay its rise above the highest figure claimed before, so
             // payments add up to it; a fall is not clawed back, and what caps or payer maxima
             // cut from an earlier claim stays cut.
             const size_t scope = slot.cohort >= 0 ? at(slot.cohort) : C;

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -28,6 +29,7 @@
 #include "cli_helpers.hpp"
 #include "sib/csv.hpp"
 #include "sib/diagnostics.hpp"
+#include "sib/draw.hpp"
 #include "sib/load.hpp"
 #include "sib/plan_size.hpp"
 #include "sib/sha256.hpp"
@@ -1210,4 +1212,29 @@ TEST_CASE("issue 11: a --vary range wider than a double can hold is refused, nev
     CHECK(cli.err ==
           "--vary:0:0: error: payments.placements.amount: a:b:step gives more values than can be "
           "counted; at most 100000 are allowed\n");
+}
+
+TEST_CASE("issue 11: participant-by-participant draws stop at a stop request, within the trial") {
+    // A count outcome under a per-participant cap is drawn one participant at a time: ten
+    // million of them take seconds in one trial. With the stop flag raised, the draw returns at
+    // once, before any participant (run() then discards the trial and stops).
+    const sib::Plan plan = sib::compile(sib::load_scenario(R"(sibsim: 1
+name: slow
+horizon: 4
+cohorts: [{name: c, size: 10000000, enrol: [0, 0]}]
+outcomes: [{name: o, kind: count, baseline: 2}]
+payments: [{name: r, basis: rate_card, outcome: o, price: 1}]
+caps: {per_participant: 1}
+payers: [{name: p, share: 1}]
+)",
+                                                           "slow.yaml"));
+    REQUIRE(plan.participant_mode == sib::ParticipantMode::individuals);
+    sib::DrawScratch scratch(plan);
+    sib::Outcomes outcomes(plan);
+    const std::atomic<bool> stop{true};
+    scratch.cancel = &stop;
+    sib::draw(plan, 0, scratch, outcomes);
+    CHECK(outcomes.cohort_size[0] == 10000000);
+    CHECK(outcomes.counts[0] == 0);  // no participant drawn
+    CHECK(outcomes.rate_card_due[static_cast<std::size_t>(plan.horizon) * 0] == 0);
 }

@@ -110,6 +110,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
 
     auto work = [&] {
         TrialState state(seeded_plan);
+        state.draws.cancel = options.cancel;  // participant-by-participant draws stop early too
         // This block's metric values, metric-major, so each metric's moments are one pass.
         std::vector<double> block_values(metric_count * static_cast<size_t>(trials_per_block));
         for (;;) {

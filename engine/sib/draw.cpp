@@ -70,6 +70,8 @@ void resolve_means_impl(const Plan& plan, DrawScratch& s, Outcomes& out) {
                 base = std::max(base, 0.0);
             }
             s.mean[c * outcomes + at(o)] = mean;
+            s.mean_without[c * outcomes + at(o)] =
+                p.rate_without >= 0 ? std::clamp(s.values[at(p.rate_without)], 0.0, 1.0) : 0.0;
             out.base[c * outcomes + at(o)] = base;
         }
     }
@@ -108,7 +110,9 @@ void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, DrawScrat
             std::uint64_t eligible = leader >= 0 ? s.lane_masks[at(leader)] : live;
             if (plan.pattern_excluded[j] >= 0)
                 eligible &= ~s.lane_masks[at(plan.pattern_excluded[j])];
-            const std::uint64_t mask = bernoulli_lanes(rng, s.mean[co + at(o)], eligible);
+            std::uint64_t mask = bernoulli_lanes(rng, s.mean[co + at(o)], eligible);
+            if (leader >= 0 && plan.outcomes[at(o)].leader_optional)  // lanes without the leader
+                mask |= bernoulli_lanes(rng, s.mean_without[co + at(o)], live & ~eligible);
             s.lane_masks[j] = mask;
             out.counts[at(plan.count_index(c, o, b))] += static_cast<double>(count_bits(mask));
             if (!plan.pattern_paid[j] || k_min > np) continue;
@@ -188,13 +192,14 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
             for (size_t k = 0; k < plan.patterns.size(); ++k) {
                 double probability = 1;
                 for (size_t j = 0; j < np; ++j) {
+                    const int o = plan.pattern_outcomes[j];
                     const int leader = plan.pattern_leader[j];
-                    if (leader >= 0 && !plan.patterns[k].achieved[at(leader)])
-                        continue;  // no choice
+                    const bool without = leader >= 0 && !plan.patterns[k].achieved[at(leader)];
+                    if (without && !plan.outcomes[at(o)].leader_optional) continue;  // no choice
                     const int excluded = plan.pattern_excluded[j];
                     if (excluded >= 0 && plan.patterns[k].achieved[at(excluded)])
                         continue;  // no choice either
-                    const double p = s.mean[co + at(plan.pattern_outcomes[j])];
+                    const double p = without ? s.mean_without[co + at(o)] : s.mean[co + at(o)];
                     probability *= plan.patterns[k].achieved[j] ? p : 1 - p;
                 }
                 s.pattern_probability[k] = probability;
@@ -260,7 +265,10 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                         const int excluded = plan.pattern_excluded[j];
                         const bool eligible = (leader < 0 || s.individual[at(leader)] > 0) &&
                                               (excluded < 0 || s.individual[at(excluded)] == 0);
-                        value = eligible && rng.uniform() < mean ? 1 : 0;
+                        if (eligible)
+                            value = rng.uniform() < mean ? 1 : 0;
+                        else if (outcome.leader_optional)  // without the leader
+                            value = rng.uniform() < s.mean_without[co + at(o)] ? 1 : 0;
                     }
                     s.individual[j] = value;
                     out.counts[at(plan.count_index(c, o, b))] += static_cast<double>(value);
@@ -311,6 +319,9 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                 static_cast<double>(outcome.kind == OutcomeKind::count
                                         ? sample_count_total(rng, n, mean, outcome.dispersion)
                                         : sample_binomial(rng, eligible, mean));
+            if (outcome.leader_optional)  // those without the leader, at their own probability
+                out.counts[at(plan.count_index(c, o, 0))] += static_cast<double>(
+                    sample_binomial(rng, n - eligible, s.mean_without[co + at(o)]));
             continue;
         }
         for (int b = 0; b < cohort.batches; ++b) {
@@ -328,6 +339,8 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                     eligible -= static_cast<long long>(
                         out.counts[at(plan.count_index(c, outcome.excluded, b))]);
                 value = sample_binomial(rng, eligible, mean);
+                if (outcome.leader_optional)  // those without the leader
+                    value += sample_binomial(rng, n - eligible, s.mean_without[co + at(o)]);
             }
             out.counts[at(plan.count_index(c, o, b))] = static_cast<double>(value);
         }
@@ -369,6 +382,7 @@ DrawScratch::DrawScratch(const Plan& plan) {
     copula_normals.resize(plan.correlated.size());
     values.resize(plan.parameters.size());
     mean.resize(C * O);
+    mean_without.resize(C * O);
     pattern_probability.resize(plan.patterns.size());
     individual.resize(plan.pattern_outcomes.size());
     lane_masks.resize(plan.pattern_outcomes.size());

@@ -19,6 +19,8 @@ struct DrawScratch {
     std::vector<double> values;          ///< per parameter: the drawn value
     std::vector<double> mean;  ///< [c*O+o] participants' mean (binary: probability, given the
                                ///< leader for followers)
+    /// [c*O+o] probability for participants without the leader (`rate_without`); 0 otherwise
+    std::vector<double> mean_without;
     std::vector<double> pattern_probability;
     std::vector<long long> individual;         ///< individuals mode: one participant's outcomes
     std::vector<std::uint64_t> lane_masks;     ///< bit-sliced draws: per pattern outcome, 64 lanes

@@ -975,7 +975,7 @@ class Loader {
             const Node& m = *e.node;
             check_keys(m, e.path,
                        {"name", "kind", "better", "baseline", "effect", "rate", "dispersion",
-                        "observed_after", "observed_by", "after", "instead_of"});
+                        "observed_after", "observed_by", "after", "instead_of", "rate_without"});
             Outcome o;
             o.name = e.name;
             o.loc = m.loc;
@@ -1056,11 +1056,34 @@ class Loader {
                     info.after_node = n;
                 }
             }
+            if (const Node* n = m.find("rate_without")) load_rate_without(*n, m, e.path, info, o);
             record(outcome_names_, e, s.outcomes.size());
             s.outcomes.push_back(std::move(o));
             outcome_info_.push_back(info);
         }
         check_after(s);
+    }
+
+    /// `rate_without`: a binary follower's probability for participants without its leader.
+    void load_rate_without(const Node& n, const Node& m, const std::string& outcome_path,
+                           const OutcomeInfo& info, Outcome& o) {
+        const std::string path = join(outcome_path, "rate_without");
+        if (info.kind_ok && o.kind != OutcomeKind::binary) {
+            error(n, path, "rate_without applies to binary outcomes only");
+        } else if (!m.find("after")) {
+            error(n, path,
+                  "needs 'after': it is the probability for participants without the "
+                  "outcome named there");
+        } else if (m.find("instead_of")) {
+            error(n, path, "cannot be combined with instead_of");
+        } else if (m.find("baseline")) {
+            // A baseline is given the leader; there would be none for participants without it.
+            error(n, path,
+                  "cannot be combined with baseline: give rate, and every achievement "
+                  "counts as caused");
+        } else {
+            o.rate_without = outcome_value(n, path, "rate_without", &info, &o);
+        }
     }
 
     /// `after`: names another binary outcome, no cycles, not observed before its leader.
@@ -1246,6 +1269,9 @@ class Loader {
             if (effect && has_rate)
                 error(*effect, join(item_path, "effect"),
                       "effect has no meaning with rate; give baseline and effect, or rate");
+            if (const Node* b = value.find("baseline"); b && o && o->rate_without)
+                error(*b, join(item_path, "baseline"),
+                      "cannot be combined with the outcome's rate_without");
             if (index) c.overrides.push_back(std::move(ov));
         }
     }

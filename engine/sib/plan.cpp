@@ -41,7 +41,8 @@ int add_optional(Plan& plan, const std::optional<Uncertain>& value) {
 }
 
 // Enumerates the patterns of achieved outcomes over `outcomes` (leaders before followers) that
-// respect `after`: a follower is achieved only by participants who achieved its leader.
+// respect `after`: a follower is achieved only by participants who achieved its leader (unless it
+// has `rate_without`).
 void enumerate_patterns(const Plan& plan, std::size_t next, std::vector<char>& achieved,
                         std::vector<Pattern>& out) {
     if (out.size() > max_patterns) return;  // too many: every batch is drawn bit-sliced
@@ -51,7 +52,7 @@ void enumerate_patterns(const Plan& plan, std::size_t next, std::vector<char>& a
     }
     const auto& outcome = plan.outcomes[static_cast<std::size_t>(plan.pattern_outcomes[next])];
     bool leader_achieved = true;
-    if (outcome.leader >= 0) {
+    if (outcome.leader >= 0 && !outcome.leader_optional) {
         auto at =
             std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), outcome.leader);
         leader_achieved =
@@ -119,6 +120,7 @@ Plan compile(const Scenario& s) {
             plan.outcomes[i].leader = index_of(s.outcomes, *s.outcomes[i].after);
         if (s.outcomes[i].instead_of)
             plan.outcomes[i].excluded = index_of(s.outcomes, *s.outcomes[i].instead_of);
+        plan.outcomes[i].leader_optional = s.outcomes[i].rate_without.has_value();
     }
     for (std::size_t i = 0; i < plan.outcomes.size(); ++i)
         add_with_leaders(plan, static_cast<int>(i), plan.outcome_order);
@@ -142,6 +144,7 @@ Plan compile(const Scenario& s) {
         shared[o].baseline = add_optional(plan, s.outcomes[o].baseline);
         shared[o].effect = add_optional(plan, s.outcomes[o].effect);
         shared[o].rate = add_optional(plan, s.outcomes[o].rate);
+        shared[o].rate_without = add_optional(plan, s.outcomes[o].rate_without);
     }
     for (const auto& c : s.cohorts) {
         for (std::size_t o = 0; o < s.outcomes.size(); ++o) {

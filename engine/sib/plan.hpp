@@ -52,6 +52,9 @@ struct PlanOutcome {
     }
     int leader = -1;        ///< `after`: index of the leader outcome
     int excluded = -1;      ///< `instead_of`: index of the outcome it excludes (same leader)
+    /// `rate_without`: participants without the leader can achieve it too (probability
+    /// DrawScratch::mean_without); otherwise `after` is strict.
+    bool leader_optional = false;
     bool compared = false;  ///< used by a versus_comparison rule
     /// Counts are needed per enrolment batch (a rate card pays by batch, or savings are discounted
     /// by the period they are observed in, or a follower needs them); otherwise one aggregate draw
@@ -65,6 +68,7 @@ struct OutcomeParameters {
     int baseline = -1;
     int effect = -1;
     int rate = -1;
+    int rate_without = -1;  ///< probability without the leader (`rate_without`)
 };
 
 enum class VersusPay { price, schedule, amount };

@@ -110,6 +110,9 @@ struct Outcome {
     /// binary only: an earlier outcome with the same `after`; only participants who did not
     /// achieve it can achieve this one (either/or).
     std::optional<std::string> instead_of;
+    /// binary with `after` only: probability for participants WITHOUT the leader (a prerequisite
+    /// that is not strict); `rate` stays the probability given the leader.
+    std::optional<Uncertain> rate_without;
     SourceLoc loc;
 };
 

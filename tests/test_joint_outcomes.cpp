@@ -1,9 +1,12 @@
 // Outcomes of one participant that go together beyond strict `after` chains: prerequisites that
-// are not strict (`rate_without`). Hand-computed cases where every probability is 0 or 1, and
+// are not strict (`rate_without`) and outcomes correlated within a person
+// (`participant_correlations`). Hand-computed cases where every probability is 0 or 1, and
 // statistical checks against closed forms within a few standard errors taken from the run, in
 // every draw mode (aggregate, patterns as a multinomial, bit-sliced, individuals).
 #include <doctest/doctest.h>
 
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/special_functions/owens_t.hpp>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -203,4 +206,149 @@ TEST_CASE("rate_without: participant rows may have the follower without the lead
                                   "c1,0,0,0,0\n");
     CHECK(m["payments.lead"] == 120);
     CHECK(m["payments.follow"] == 100);
+}
+
+namespace {
+
+/// Two outcomes A and B (probabilities pa, pb) whose latent normals have correlation rho, with
+/// prices 60 each. Draw modes: "aggregate" (no cap), "bit-sliced" (`per_participant: 100`), and
+/// "individuals" (the same cap and a count outcome's rate card, which pays nothing).
+std::string together(const std::string& pa, const std::string& pb, const std::string& rho,
+                     const std::string& mode) {
+    return "sibsim: 1\nname: together\nhorizon: 4\n"
+           "cohorts:\n  - {name: c1, size: 2000, enrol: [0, 0]}\n"
+           "outcomes:\n"
+           "  - {name: a, kind: binary, rate: " +
+           pa +
+           ", observed_after: 1}\n"
+           "  - {name: b, kind: binary, rate: " +
+           pb +
+           ", observed_after: 2}\n"
+           "  - {name: sessions, kind: count, rate: 0, observed_after: 2}\n"
+           "participant_correlations:\n  - [a, b, " +
+           rho +
+           "]\n"
+           "payments:\n"
+           "  - {name: a, basis: rate_card, outcome: a, price: 60}\n"
+           "  - {name: b, basis: rate_card, outcome: b, price: 60}\n" +
+           (mode == "individuals"
+                ? "  - {name: sessions, basis: rate_card, outcome: sessions, price: 1}\n"
+                : "") +
+           (mode == "aggregate" ? "" : "caps: {per_participant: 100}\n") +
+           "payers:\n  - {name: gov, share: 1}\n";
+}
+
+/// P(Z1 < h, Z2 < k) for standard normals with correlation rho, by Owen's T (Owen, 1956).
+double orthant(double h, double k, double rho) {
+    const boost::math::normal phi;
+    const double s = std::sqrt(1 - rho * rho);
+    const double beta = (h * k > 0 || (h * k == 0 && h + k >= 0)) ? 0 : 0.5;
+    return 0.5 * (cdf(phi, h) + cdf(phi, k)) - boost::math::owens_t(h, (k - rho * h) / (h * s)) -
+           boost::math::owens_t(k, (h - rho * k) / (k * s)) - beta;
+}
+
+}  // namespace
+
+TEST_CASE("participant_correlations: hand-computed cases with probabilities 0 and 1") {
+    struct Case {
+        std::string pa, pb, rho;
+        double a, b, both;
+    };
+    const std::vector<Case> cases = {
+        {"1", "1", "0.5", 2000, 2000, 2000},
+        {"1", "0", "0.9", 2000, 0, 0},
+        {"0", "1", "-0.9", 0, 2000, 0},
+        {"0", "0", "0.3", 0, 0, 0},
+    };
+    for (const auto& [mode, expected] :
+         {std::pair{std::string("bit-sliced"), ParticipantMode::patterns},
+          std::pair{std::string("individuals"), ParticipantMode::individuals}})
+        for (const auto& k : cases) {
+            CAPTURE(mode);
+            CAPTURE(k.pa);
+            CAPTURE(k.pb);
+            const Plan plan = compile(scenario_of(together(k.pa, k.pb, k.rho, mode)));
+            // Each participant with two correlated latent normals; no patterns listed (a pattern's
+            // probability is no longer a product), so every batch is drawn bit-sliced.
+            CHECK(plan.participant_mode == expected);
+            CHECK(plan.patterns.empty());
+            CHECK(plan.joint_outcomes.size() == 2);
+            const MetricLayout layout = metric_layout(plan);
+            TrialState state(plan);
+            simulate_trial(plan, layout, party_layout(plan), 5, state);
+            const Metrics m = metrics_of(layout, state);
+            CHECK(state.outcomes.total[0] == k.a);
+            CHECK(state.outcomes.total[1] == k.b);
+            // b is paid 60, or 40 after a's 60 under the cap of 100.
+            CHECK(m["payments.b"] == 60 * k.b - 20 * k.both);
+            CHECK(m["payments.a"] == 60 * k.a);
+        }
+    // Without a per-participant cap nothing depends on the joint: aggregate draws, as before.
+    const Plan plan = compile(scenario_of(together("1", "0", "0.5", "aggregate")));
+    CHECK(plan.participant_mode == ParticipantMode::aggregate);
+    CHECK(plan.joint_outcomes.empty());
+}
+
+TEST_CASE("participant_correlations: P(both) is the bivariate normal orthant probability") {
+    // a with 0.3, b with 0.6: P(both) = Φ2(Φ⁻¹(0.3), Φ⁻¹(0.6); rho): 0.2465 for rho 0.5 and
+    // 0.1081 for -0.5, against 0.18 if independent. Each marginal stays as written.
+    const boost::math::normal phi;
+    const double n = 2000, pa = 0.3, pb = 0.6;
+    const double h = quantile(phi, pa), k = quantile(phi, pb);
+    CHECK(orthant(h, k, 0) == doctest::Approx(pa * pb));  // the closed form, checked itself
+    const int trials = 300;
+    for (const double rho : {0.5, -0.5, 0.0}) {
+        for (const std::string mode : {"bit-sliced", "individuals", "aggregate"}) {
+            CAPTURE(rho);
+            CAPTURE(mode);
+            const bool cap = mode != "aggregate";
+            const Plan plan =
+                compile(scenario_of(together("0.3", "0.6", std::to_string(rho), mode)));
+            const MetricLayout layout = metric_layout(plan);
+            TrialState state(plan);
+            double sa = 0, saa = 0, sb = 0, sbb = 0, sj = 0, sjj = 0;
+            for (int trial = 0; trial < trials; ++trial) {
+                simulate_trial(plan, layout, party_layout(plan), static_cast<std::uint64_t>(trial),
+                               state);
+                const Metrics m = metrics_of(layout, state);
+                const double a = state.outcomes.total[0], b = state.outcomes.total[1];
+                const double both = (60 * b - m["payments.b"]) / 20;
+                sa += a, saa += a * a, sb += b, sbb += b * b, sj += both, sjj += both * both;
+            }
+            auto se = [&](double sum, double squares) {
+                const double mean = sum / trials;
+                return std::sqrt((squares / trials - mean * mean) / (trials - 1));
+            };
+            CHECK(se(sa, saa) > 0);
+            CHECK(std::abs(sa / trials - n * pa) < 4 * se(sa, saa));
+            CHECK(std::abs(sb / trials - n * pb) < 4 * se(sb, sbb));
+            if (!cap) continue;  // no cap: nothing is paid less, `both` is not seen
+            CHECK(se(sj, sjj) > 0);
+            CHECK(std::abs(sj / trials - n * orthant(h, k, rho)) < 4 * se(sj, sjj));
+        }
+    }
+}
+
+TEST_CASE("participant_correlations: the loader's checks") {
+    auto with = [](const std::string& from, const std::string& to) {
+        std::string y = together("0.3", "0.6", "0.5", "bit-sliced");
+        REQUIRE(y.find(from) != std::string::npos);
+        y.replace(y.find(from), from.size(), to);
+        return y;
+    };
+    CHECK(scenario_error(with("[a, b, 0.5]", "[a, a, 0.5]")) ==
+          "test.yaml:11:5: error: participant_correlations[0]: an outcome cannot be correlated "
+          "with itself");
+    CHECK(scenario_error(with("[a, b, 0.5]", "[a, b, 0.5]\n  - [b, a, 0.2]")) ==
+          "test.yaml:12:5: error: participant_correlations[1]: 'b' and 'a' are already "
+          "correlated at line 11");
+    CHECK(scenario_error(with("kind: binary, rate: 0.6", "kind: binary, after: a, rate: 0.6")) ==
+          "test.yaml:11:9: error: participant_correlations[0]: must name a binary outcome "
+          "without 'after' or 'instead_of'; 'b' follows 'a'");
+    CHECK(scenario_error(with("[a, b, 0.5]", "[a, c, 0.5]")) ==
+          "test.yaml:11:9: error: participant_correlations[0]: outcome 'c' is not defined; did "
+          "you mean 'a'?");
+    CHECK(scenario_error(with("[a, b, 0.5]", "[a, b, 1.5]")) ==
+          "test.yaml:11:12: error: participant_correlations[0]: must be between -1 and 1 "
+          "(exclusive), got 1.5");
 }

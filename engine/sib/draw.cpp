@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 
 #include "sib/distributions.hpp"
 #include "sib/rng.hpp"
@@ -77,6 +78,33 @@ void resolve_means_impl(const Plan& plan, DrawScratch& s, Outcomes& out) {
     }
 }
 
+/// Outcomes that go together (`participant_correlations`), for cohort offset `co`: achieved when
+/// the participant's latent normal is below Φ⁻¹(p), so each still has probability p; the
+/// thresholds of probabilities 0 and 1 are infinite, so those are exact.
+void joint_thresholds(const Plan& plan, size_t co, DrawScratch& s) {
+    for (size_t k = 0; k < plan.joint_outcomes.size(); ++k) {
+        const double p = s.mean[co + at(plan.joint_outcomes[k])];
+        s.joint_threshold[k] = p <= 0   ? -std::numeric_limits<double>::infinity()
+                               : p >= 1 ? std::numeric_limits<double>::infinity()
+                                        : normal_quantile(p);
+    }
+}
+
+/// One participant's correlated latent normals into s.joint_latent: independent standard normals
+/// through the Cholesky factor of the correlation matrix.
+void draw_latent(const Plan& plan, Stream& rng, DrawScratch& s) {
+    const size_t nj = plan.joint_outcomes.size();
+    for (size_t k = 0; k < nj; ++k) s.joint_normals[k] = sample_standard_normal(rng);
+    for (size_t row = 0; row < nj; ++row) {
+        double z = 0;
+        for (size_t col = 0; col <= row; ++col)
+            z += plan.joint_cholesky(static_cast<Eigen::Index>(row),
+                                     static_cast<Eigen::Index>(col)) *
+                 s.joint_normals[col];
+        s.joint_latent[row] = z;
+    }
+}
+
 /// Money due (after the per-participant cap) from participants of a capped rate card.
 void add_capped_due(const Plan& plan, int rule, int period, double amount, Outcomes& out) {
     out.rate_card_due[at(rule) * at(plan.horizon) + at(period)] += amount;
@@ -104,13 +132,25 @@ void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, DrawScrat
         const std::uint64_t live =
             lanes == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << lanes) - 1;
         std::fill(s.lane_counters.begin(), s.lane_counters.end(), 0);
+        if (!plan.joint_outcomes.empty()) {
+            // Outcomes that go together: each lane's latent normals decide them (their bits).
+            std::fill(s.joint_masks.begin(), s.joint_masks.end(), 0);
+            for (long long lane = 0; lane < lanes; ++lane) {
+                draw_latent(plan, rng, s);
+                for (size_t k = 0; k < s.joint_masks.size(); ++k)
+                    if (s.joint_latent[k] < s.joint_threshold[k])
+                        s.joint_masks[k] |= std::uint64_t{1} << lane;
+            }
+        }
         for (size_t j = 0; j < np; ++j) {
             const int o = plan.pattern_outcomes[j];
             const int leader = plan.pattern_leader[j];
             std::uint64_t eligible = leader >= 0 ? s.lane_masks[at(leader)] : live;
             if (plan.pattern_excluded[j] >= 0)
                 eligible &= ~s.lane_masks[at(plan.pattern_excluded[j])];
-            std::uint64_t mask = bernoulli_lanes(rng, s.mean[co + at(o)], eligible);
+            std::uint64_t mask = plan.pattern_joint[j] >= 0  // no leader: every live lane
+                                     ? s.joint_masks[at(plan.pattern_joint[j])]
+                                     : bernoulli_lanes(rng, s.mean[co + at(o)], eligible);
             if (leader >= 0 && plan.outcomes[at(o)].leader_optional)  // lanes without the leader
                 mask |= bernoulli_lanes(rng, s.mean_without[co + at(o)], live & ~eligible);
             s.lane_masks[j] = mask;
@@ -207,6 +247,7 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
             probabilities_ready = true;
         };
         Stream rng(plan.seed, trial, cohort.key ^ stream_key("patterns"));
+        joint_thresholds(plan, co, s);
         for (int b = 0; b < cohort.batches; ++b) {
             // A multinomial over patterns costs a binomial per pattern, bit-sliced draws a few
             // nanoseconds per participant: take the cheaper for this batch's size.
@@ -247,12 +288,15 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
     } else if (plan.participant_mode == ParticipantMode::individuals) {
         Stream rng(plan.seed, trial, cohort.key ^ stream_key("individuals"));
         const size_t np = plan.pattern_outcomes.size();
+        const size_t nj = plan.joint_outcomes.size();
+        joint_thresholds(plan, co, s);
         for (int b = 0; b < cohort.batches; ++b) {
             const int enrolled = cohort.enrol_first + b;
             for (long long i = 0; i < out.batch_size[at(cohort.first_batch + b)]; ++i) {
                 // A million participants with count outcomes take seconds: stay interruptible.
                 if ((i & 4095) == 0 && s.cancel && s.cancel->load(std::memory_order_relaxed))
                     return;
+                if (nj > 0) draw_latent(plan, rng, s);
                 for (size_t j = 0; j < np; ++j) {
                     const int o = plan.pattern_outcomes[j];
                     const auto& outcome = plan.outcomes[at(o)];
@@ -265,7 +309,11 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                         const int excluded = plan.pattern_excluded[j];
                         const bool eligible = (leader < 0 || s.individual[at(leader)] > 0) &&
                                               (excluded < 0 || s.individual[at(excluded)] == 0);
-                        if (eligible)
+                        const int joint = plan.pattern_joint[j];
+                        if (joint >= 0)  // no leader: always eligible
+                            value =
+                                s.joint_latent[at(joint)] < s.joint_threshold[at(joint)] ? 1 : 0;
+                        else if (eligible)
                             value = rng.uniform() < mean ? 1 : 0;
                         else if (outcome.leader_optional)  // without the leader
                             value = rng.uniform() < s.mean_without[co + at(o)] ? 1 : 0;
@@ -385,6 +433,10 @@ DrawScratch::DrawScratch(const Plan& plan) {
     mean_without.resize(C * O);
     pattern_probability.resize(plan.patterns.size());
     individual.resize(plan.pattern_outcomes.size());
+    joint_normals.resize(plan.joint_outcomes.size());
+    joint_latent.resize(plan.joint_outcomes.size());
+    joint_threshold.resize(plan.joint_outcomes.size());
+    joint_masks.resize(plan.joint_outcomes.size());
     lane_masks.resize(plan.pattern_outcomes.size());
     lane_counters.resize(plan.pattern_outcomes.size() + 1);
     lane_sums.resize(static_cast<size_t>(plan.sum_bits));

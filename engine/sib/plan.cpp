@@ -355,6 +355,31 @@ Plan compile(const Scenario& s) {
                          plan.outcomes[static_cast<std::size_t>(o)].kind == OutcomeKind::binary;
             add_with_leaders(plan, o, plan.pattern_outcomes);
         }
+        // Outcomes that go together within a person are drawn with the capped ones.
+        for (const auto& c : s.participant_correlations) {
+            for (const std::string* name : {&c.first, &c.second}) {
+                const int o = index_of(s.outcomes, *name);
+                if (std::find(plan.joint_outcomes.begin(), plan.joint_outcomes.end(), o) ==
+                    plan.joint_outcomes.end())
+                    plan.joint_outcomes.push_back(o);
+                add_with_leaders(plan, o, plan.pattern_outcomes);
+            }
+        }
+        if (!plan.joint_outcomes.empty()) {
+            const auto n = static_cast<Eigen::Index>(plan.joint_outcomes.size());
+            Eigen::MatrixXd matrix = Eigen::MatrixXd::Identity(n, n);
+            auto row = [&](const std::string& name) {
+                const int o = index_of(s.outcomes, name);
+                return static_cast<Eigen::Index>(
+                    std::find(plan.joint_outcomes.begin(), plan.joint_outcomes.end(), o) -
+                    plan.joint_outcomes.begin());
+            };
+            for (const auto& c : s.participant_correlations)
+                matrix(row(c.first), row(c.second)) = matrix(row(c.second), row(c.first)) = c.rho;
+            Eigen::LLT<Eigen::MatrixXd> llt(matrix);
+            SIB_ASSERT(llt.info() == Eigen::Success);
+            plan.joint_cholesky = llt.matrixL();
+        }
         // Keep the pattern outcomes in the global leaders-first order.
         std::sort(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), [&](int a, int b) {
             auto pos = [&](int o) {
@@ -364,7 +389,7 @@ Plan compile(const Scenario& s) {
             return pos(a) < pos(b);
         });
         std::vector<Pattern> patterns;
-        if (all_binary) {
+        if (all_binary && plan.joint_outcomes.empty()) {
             std::vector<char> achieved(plan.pattern_outcomes.size(), 0);
             enumerate_patterns(plan, 0, achieved, patterns);
         }
@@ -379,6 +404,10 @@ Plan compile(const Scenario& s) {
                 std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), excluded);
             plan.pattern_excluded.push_back(
                 excluded >= 0 ? static_cast<int>(x - plan.pattern_outcomes.begin()) : -1);
+            const auto joint = std::find(plan.joint_outcomes.begin(), plan.joint_outcomes.end(), o);
+            plan.pattern_joint.push_back(joint != plan.joint_outcomes.end()
+                                             ? static_cast<int>(joint - plan.joint_outcomes.begin())
+                                             : -1);
         }
         plan.pattern_paid.assign(plan.pattern_outcomes.size(), 0);
         for (int r : rate_rules) {
@@ -439,7 +468,8 @@ Plan compile(const Scenario& s) {
             }
         }
         if (all_binary) {
-            // Patterns are listed only while few; otherwise every batch is drawn bit-sliced.
+            // Patterns are listed only while few, and only for independent outcomes (a pattern's
+            // probability is then a product); otherwise every batch is drawn bit-sliced.
             plan.participant_mode = ParticipantMode::patterns;
             if (patterns.size() > max_patterns) patterns.clear();
             for (auto& pattern : patterns) {

@@ -213,6 +213,13 @@ struct Plan {
     std::vector<int> pattern_leader;     ///< per pattern outcome: its leader's index there, or -1
     std::vector<int> pattern_excluded;   ///< per pattern outcome: its `instead_of` there, or -1
     std::vector<char> pattern_paid;      ///< per pattern outcome: a capped rate card pays for it
+    /// `participant_correlations` under a per-participant cap (then bit-sliced or individuals): the
+    /// outcomes with a latent normal per participant, the Cholesky factor of their correlation
+    /// matrix, and per pattern outcome its row there, or -1. Empty without a cap: totals per
+    /// outcome are then drawn exactly in aggregate, and nothing depends on the joint.
+    std::vector<int> joint_outcomes;
+    Eigen::MatrixXd joint_cholesky;
+    std::vector<int> pattern_joint;
     std::vector<int>
         capped_rule_outcome;  ///< per capped rule: its outcome's index in pattern_outcomes
     /// Fewest achieved (paid) outcomes that can reach the per-participant cap: participants with

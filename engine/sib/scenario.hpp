@@ -287,6 +287,9 @@ struct Scenario {
     std::optional<ProviderCosts> provider;
     std::optional<Investors> investors;
     std::vector<Correlation> correlations;
+    /// Outcomes of one participant that go together: pairs of binary outcome names (without
+    /// `after` or `instead_of`) and the correlation of their latent normals (a Gaussian copula).
+    std::vector<Correlation> participant_correlations;
 };
 
 }  // namespace sib

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 
 #include "sib/distributions.hpp"
 #include "sib/rng.hpp"
@@ -70,8 +71,37 @@ void resolve_means_impl(const Plan& plan, DrawScratch& s, Outcomes& out) {
                 base = std::max(base, 0.0);
             }
             s.mean[c * outcomes + at(o)] = mean;
+            s.mean_without[c * outcomes + at(o)] =
+                p.rate_without >= 0 ? std::clamp(s.values[at(p.rate_without)], 0.0, 1.0) : 0.0;
             out.base[c * outcomes + at(o)] = base;
         }
+    }
+}
+
+/// Outcomes that go together (`participant_correlations`), for cohort offset `co`: achieved when
+/// the participant's latent normal is below Φ⁻¹(p), so each still has probability p; the
+/// thresholds of probabilities 0 and 1 are infinite, so those are exact.
+void joint_thresholds(const Plan& plan, size_t co, DrawScratch& s) {
+    for (size_t k = 0; k < plan.joint_outcomes.size(); ++k) {
+        const double p = s.mean[co + at(plan.joint_outcomes[k])];
+        s.joint_threshold[k] = p <= 0   ? -std::numeric_limits<double>::infinity()
+                               : p >= 1 ? std::numeric_limits<double>::infinity()
+                                        : normal_quantile(p);
+    }
+}
+
+/// One participant's correlated latent normals into s.joint_latent: independent standard normals
+/// through the Cholesky factor of the correlation matrix.
+void draw_latent(const Plan& plan, Stream& rng, DrawScratch& s) {
+    const size_t nj = plan.joint_outcomes.size();
+    for (size_t k = 0; k < nj; ++k) s.joint_normals[k] = sample_standard_normal(rng);
+    for (size_t row = 0; row < nj; ++row) {
+        double z = 0;
+        for (size_t col = 0; col <= row; ++col)
+            z += plan.joint_cholesky(static_cast<Eigen::Index>(row),
+                                     static_cast<Eigen::Index>(col)) *
+                 s.joint_normals[col];
+        s.joint_latent[row] = z;
     }
 }
 
@@ -102,13 +132,27 @@ void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, DrawScrat
         const std::uint64_t live =
             lanes == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << lanes) - 1;
         std::fill(s.lane_counters.begin(), s.lane_counters.end(), 0);
+        if (!plan.joint_outcomes.empty()) {
+            // Outcomes that go together: each lane's latent normals decide them (their bits).
+            std::fill(s.joint_masks.begin(), s.joint_masks.end(), 0);
+            for (long long lane = 0; lane < lanes; ++lane) {
+                draw_latent(plan, rng, s);
+                for (size_t k = 0; k < s.joint_masks.size(); ++k)
+                    if (s.joint_latent[k] < s.joint_threshold[k])
+                        s.joint_masks[k] |= std::uint64_t{1} << lane;
+            }
+        }
         for (size_t j = 0; j < np; ++j) {
             const int o = plan.pattern_outcomes[j];
             const int leader = plan.pattern_leader[j];
             std::uint64_t eligible = leader >= 0 ? s.lane_masks[at(leader)] : live;
             if (plan.pattern_excluded[j] >= 0)
                 eligible &= ~s.lane_masks[at(plan.pattern_excluded[j])];
-            const std::uint64_t mask = bernoulli_lanes(rng, s.mean[co + at(o)], eligible);
+            std::uint64_t mask = plan.pattern_joint[j] >= 0  // no leader: every live lane
+                                     ? s.joint_masks[at(plan.pattern_joint[j])]
+                                     : bernoulli_lanes(rng, s.mean[co + at(o)], eligible);
+            if (leader >= 0 && plan.outcomes[at(o)].leader_optional)  // lanes without the leader
+                mask |= bernoulli_lanes(rng, s.mean_without[co + at(o)], live & ~eligible);
             s.lane_masks[j] = mask;
             out.counts[at(plan.count_index(c, o, b))] += static_cast<double>(count_bits(mask));
             if (!plan.pattern_paid[j] || k_min > np) continue;
@@ -188,13 +232,14 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
             for (size_t k = 0; k < plan.patterns.size(); ++k) {
                 double probability = 1;
                 for (size_t j = 0; j < np; ++j) {
+                    const int o = plan.pattern_outcomes[j];
                     const int leader = plan.pattern_leader[j];
-                    if (leader >= 0 && !plan.patterns[k].achieved[at(leader)])
-                        continue;  // no choice
+                    const bool without = leader >= 0 && !plan.patterns[k].achieved[at(leader)];
+                    if (without && !plan.outcomes[at(o)].leader_optional) continue;  // no choice
                     const int excluded = plan.pattern_excluded[j];
                     if (excluded >= 0 && plan.patterns[k].achieved[at(excluded)])
                         continue;  // no choice either
-                    const double p = s.mean[co + at(plan.pattern_outcomes[j])];
+                    const double p = without ? s.mean_without[co + at(o)] : s.mean[co + at(o)];
                     probability *= plan.patterns[k].achieved[j] ? p : 1 - p;
                 }
                 s.pattern_probability[k] = probability;
@@ -202,6 +247,7 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
             probabilities_ready = true;
         };
         Stream rng(plan.seed, trial, cohort.key ^ stream_key("patterns"));
+        joint_thresholds(plan, co, s);
         for (int b = 0; b < cohort.batches; ++b) {
             // A multinomial over patterns costs a binomial per pattern, bit-sliced draws a few
             // nanoseconds per participant: take the cheaper for this batch's size.
@@ -242,12 +288,15 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
     } else if (plan.participant_mode == ParticipantMode::individuals) {
         Stream rng(plan.seed, trial, cohort.key ^ stream_key("individuals"));
         const size_t np = plan.pattern_outcomes.size();
+        const size_t nj = plan.joint_outcomes.size();
+        joint_thresholds(plan, co, s);
         for (int b = 0; b < cohort.batches; ++b) {
             const int enrolled = cohort.enrol_first + b;
             for (long long i = 0; i < out.batch_size[at(cohort.first_batch + b)]; ++i) {
                 // A million participants with count outcomes take seconds: stay interruptible.
                 if ((i & 4095) == 0 && s.cancel && s.cancel->load(std::memory_order_relaxed))
                     return;
+                if (nj > 0) draw_latent(plan, rng, s);
                 for (size_t j = 0; j < np; ++j) {
                     const int o = plan.pattern_outcomes[j];
                     const auto& outcome = plan.outcomes[at(o)];
@@ -260,7 +309,14 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                         const int excluded = plan.pattern_excluded[j];
                         const bool eligible = (leader < 0 || s.individual[at(leader)] > 0) &&
                                               (excluded < 0 || s.individual[at(excluded)] == 0);
-                        value = eligible && rng.uniform() < mean ? 1 : 0;
+                        const int joint = plan.pattern_joint[j];
+                        if (joint >= 0)  // no leader: always eligible
+                            value =
+                                s.joint_latent[at(joint)] < s.joint_threshold[at(joint)] ? 1 : 0;
+                        else if (eligible)
+                            value = rng.uniform() < mean ? 1 : 0;
+                        else if (outcome.leader_optional)  // without the leader
+                            value = rng.uniform() < s.mean_without[co + at(o)] ? 1 : 0;
                     }
                     s.individual[j] = value;
                     out.counts[at(plan.count_index(c, o, b))] += static_cast<double>(value);
@@ -311,6 +367,9 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                 static_cast<double>(outcome.kind == OutcomeKind::count
                                         ? sample_count_total(rng, n, mean, outcome.dispersion)
                                         : sample_binomial(rng, eligible, mean));
+            if (outcome.leader_optional)  // those without the leader, at their own probability
+                out.counts[at(plan.count_index(c, o, 0))] += static_cast<double>(
+                    sample_binomial(rng, n - eligible, s.mean_without[co + at(o)]));
             continue;
         }
         for (int b = 0; b < cohort.batches; ++b) {
@@ -328,6 +387,8 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                     eligible -= static_cast<long long>(
                         out.counts[at(plan.count_index(c, outcome.excluded, b))]);
                 value = sample_binomial(rng, eligible, mean);
+                if (outcome.leader_optional)  // those without the leader
+                    value += sample_binomial(rng, n - eligible, s.mean_without[co + at(o)]);
             }
             out.counts[at(plan.count_index(c, o, b))] = static_cast<double>(value);
         }
@@ -369,8 +430,13 @@ DrawScratch::DrawScratch(const Plan& plan) {
     copula_normals.resize(plan.correlated.size());
     values.resize(plan.parameters.size());
     mean.resize(C * O);
+    mean_without.resize(C * O);
     pattern_probability.resize(plan.patterns.size());
     individual.resize(plan.pattern_outcomes.size());
+    joint_normals.resize(plan.joint_outcomes.size());
+    joint_latent.resize(plan.joint_outcomes.size());
+    joint_threshold.resize(plan.joint_outcomes.size());
+    joint_masks.resize(plan.joint_outcomes.size());
     lane_masks.resize(plan.pattern_outcomes.size());
     lane_counters.resize(plan.pattern_outcomes.size() + 1);
     lane_sums.resize(static_cast<size_t>(plan.sum_bits));

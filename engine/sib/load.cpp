@@ -411,7 +411,8 @@ class Loader {
         check_keys(root, "",
                    {"sibsim", "name", "description", "currency", "period", "horizon", "start",
                     "discount_rate", "minor_unit", "simulation", "cohorts", "outcomes", "payments",
-                    "payers", "comparison", "caps", "provider", "investors", "correlations"});
+                    "payers", "comparison", "caps", "provider", "investors", "correlations",
+                    "participant_correlations"});
         load_header(root, s);
         if (const Node* n = require(root, "", "outcomes")) load_outcomes(*n, s);
         if (const Node* n = require(root, "", "cohorts")) {
@@ -427,6 +428,8 @@ class Loader {
         if (const Node* n = root.find("provider")) load_provider(*n, s);
         if (const Node* n = root.find("investors")) load_investors(*n, s);
         if (const Node* n = root.find("correlations")) load_correlations(*n, s);
+        if (const Node* n = root.find("participant_correlations"))
+            load_participant_correlations(*n, s);
         check_price_after_repaid(root, s);
         check_timing(s);
         check_output_names(root, s);
@@ -975,7 +978,7 @@ class Loader {
             const Node& m = *e.node;
             check_keys(m, e.path,
                        {"name", "kind", "better", "baseline", "effect", "rate", "dispersion",
-                        "observed_after", "observed_by", "after", "instead_of"});
+                        "observed_after", "observed_by", "after", "instead_of", "rate_without"});
             Outcome o;
             o.name = e.name;
             o.loc = m.loc;
@@ -1056,11 +1059,34 @@ class Loader {
                     info.after_node = n;
                 }
             }
+            if (const Node* n = m.find("rate_without")) load_rate_without(*n, m, e.path, info, o);
             record(outcome_names_, e, s.outcomes.size());
             s.outcomes.push_back(std::move(o));
             outcome_info_.push_back(info);
         }
         check_after(s);
+    }
+
+    /// `rate_without`: a binary follower's probability for participants without its leader.
+    void load_rate_without(const Node& n, const Node& m, const std::string& outcome_path,
+                           const OutcomeInfo& info, Outcome& o) {
+        const std::string path = join(outcome_path, "rate_without");
+        if (info.kind_ok && o.kind != OutcomeKind::binary) {
+            error(n, path, "rate_without applies to binary outcomes only");
+        } else if (!m.find("after")) {
+            error(n, path,
+                  "needs 'after': it is the probability for participants without the "
+                  "outcome named there");
+        } else if (m.find("instead_of")) {
+            error(n, path, "cannot be combined with instead_of");
+        } else if (m.find("baseline")) {
+            // A baseline is given the leader; there would be none for participants without it.
+            error(n, path,
+                  "cannot be combined with baseline: give rate, and every achievement "
+                  "counts as caused");
+        } else {
+            o.rate_without = outcome_value(n, path, "rate_without", &info, &o);
+        }
     }
 
     /// `after`: names another binary outcome, no cycles, not observed before its leader.
@@ -1246,6 +1272,9 @@ class Loader {
             if (effect && has_rate)
                 error(*effect, join(item_path, "effect"),
                       "effect has no meaning with rate; give baseline and effect, or rate");
+            if (const Node* b = value.find("baseline"); b && o && o->rate_without)
+                error(*b, join(item_path, "baseline"),
+                      "cannot be combined with the outcome's rate_without");
             if (index) c.overrides.push_back(std::move(ov));
         }
     }
@@ -1871,6 +1900,95 @@ class Loader {
                       "cannot be combined with caps.per_participant: a participant's capped "
                       "payments would depend on when the investors are repaid");
         }
+    }
+
+    /// `participant_correlations`: [OUTCOME, OUTCOME, rho], binary outcomes without `after` or
+    /// `instead_of` (their latent normals decide them on their own), each pair once, and a
+    /// positive definite matrix over all of them.
+    void load_participant_correlations(const Node& list, Scenario& s) {
+        const std::string key = "participant_correlations";
+        if (!expect_list(list, key)) return;
+        if (!check_count(list, key, max_correlations)) return;
+        std::map<std::pair<std::size_t, std::size_t>, int> seen;  // pair -> line
+        bool all_ok = true;
+        for (std::size_t i = 0; i < list.items.size(); ++i) {
+            const Node& item = list.items[i];
+            const std::string path = index_path(key, i);
+            if (!item.is_list() || item.items.size() != 3) {
+                error(item, path,
+                      "expected [OUTCOME, OUTCOME, correlation], got " +
+                          (item.is_list() ? "a list of " + std::to_string(item.items.size())
+                                          : describe(item)));
+                all_ok = false;
+                continue;
+            }
+            bool ok = true;
+            std::size_t index[2] = {0, 0};
+            for (std::size_t k = 0; k < 2; ++k) {
+                auto j = refer(item.items[k], path, outcome_names_, "outcome");
+                if (!j) {
+                    ok = false;
+                    continue;
+                }
+                index[k] = *j;
+                const Outcome& o = s.outcomes[*j];
+                std::string why;
+                if (outcome_info_[*j].kind_ok && o.kind != OutcomeKind::binary)
+                    why = quote(o.name) + " is a count outcome";
+                else if (o.after)
+                    why = quote(o.name) + " follows " + quote(*o.after);
+                else if (o.instead_of)
+                    why = quote(o.name) + " is instead of " + quote(*o.instead_of);
+                if (!why.empty()) {
+                    error(item.items[k], path,
+                          "must name a binary outcome without 'after' or 'instead_of'; " + why);
+                    ok = false;
+                }
+            }
+            auto rho = number(item.items[2], path, Range{-1, 1, true, true});
+            if (!ok || !rho) {
+                all_ok = false;
+                continue;
+            }
+            if (index[0] == index[1]) {
+                error(item, path, "an outcome cannot be correlated with itself");
+                all_ok = false;
+                continue;
+            }
+            const auto pair = std::minmax(index[0], index[1]);
+            if (auto it = seen.find(pair); it != seen.end()) {
+                error(item, path,
+                      quote(s.outcomes[index[0]].name) + " and " +
+                          quote(s.outcomes[index[1]].name) + " are already correlated at line " +
+                          std::to_string(it->second));
+                all_ok = false;
+                continue;
+            }
+            seen.emplace(pair, item.loc.line);
+            s.participant_correlations.push_back(
+                {s.outcomes[index[0]].name, s.outcomes[index[1]].name, *rho, item.loc});
+        }
+        if (!all_ok || seen.empty()) return;
+        // One joint normal distribution must have all the pairs' correlations.
+        std::map<std::size_t, Eigen::Index> local;
+        for (const auto& [pair, line] : seen) {
+            local.emplace(pair.first, 0);
+            local.emplace(pair.second, 0);
+        }
+        Eigen::Index next = 0;
+        std::string names;
+        for (auto& [outcome, k] : local) {
+            k = next++;
+            names += (names.empty() ? "" : ", ") + s.outcomes[outcome].name;
+        }
+        Eigen::MatrixXd m = Eigen::MatrixXd::Identity(next, next);
+        for (const auto& c : s.participant_correlations) {
+            const Eigen::Index a = local[*outcome_names_.find(c.first)];
+            const Eigen::Index b = local[*outcome_names_.find(c.second)];
+            m(a, b) = m(b, a) = c.rho;
+        }
+        if (Eigen::LLT<Eigen::MatrixXd>(m).info() != Eigen::Success)
+            error(list, key, "matrix is not positive definite (outcomes: " + names + ")");
     }
 
     void load_correlations(const Node& list, Scenario& s) {

@@ -41,7 +41,8 @@ int add_optional(Plan& plan, const std::optional<Uncertain>& value) {
 }
 
 // Enumerates the patterns of achieved outcomes over `outcomes` (leaders before followers) that
-// respect `after`: a follower is achieved only by participants who achieved its leader.
+// respect `after`: a follower is achieved only by participants who achieved its leader (unless it
+// has `rate_without`).
 void enumerate_patterns(const Plan& plan, std::size_t next, std::vector<char>& achieved,
                         std::vector<Pattern>& out) {
     if (out.size() > max_patterns) return;  // too many: every batch is drawn bit-sliced
@@ -51,7 +52,7 @@ void enumerate_patterns(const Plan& plan, std::size_t next, std::vector<char>& a
     }
     const auto& outcome = plan.outcomes[static_cast<std::size_t>(plan.pattern_outcomes[next])];
     bool leader_achieved = true;
-    if (outcome.leader >= 0) {
+    if (outcome.leader >= 0 && !outcome.leader_optional) {
         auto at =
             std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), outcome.leader);
         leader_achieved =
@@ -119,6 +120,7 @@ Plan compile(const Scenario& s) {
             plan.outcomes[i].leader = index_of(s.outcomes, *s.outcomes[i].after);
         if (s.outcomes[i].instead_of)
             plan.outcomes[i].excluded = index_of(s.outcomes, *s.outcomes[i].instead_of);
+        plan.outcomes[i].leader_optional = s.outcomes[i].rate_without.has_value();
     }
     for (std::size_t i = 0; i < plan.outcomes.size(); ++i)
         add_with_leaders(plan, static_cast<int>(i), plan.outcome_order);
@@ -142,6 +144,7 @@ Plan compile(const Scenario& s) {
         shared[o].baseline = add_optional(plan, s.outcomes[o].baseline);
         shared[o].effect = add_optional(plan, s.outcomes[o].effect);
         shared[o].rate = add_optional(plan, s.outcomes[o].rate);
+        shared[o].rate_without = add_optional(plan, s.outcomes[o].rate_without);
     }
     for (const auto& c : s.cohorts) {
         for (std::size_t o = 0; o < s.outcomes.size(); ++o) {
@@ -353,6 +356,31 @@ Plan compile(const Scenario& s) {
                          plan.outcomes[static_cast<std::size_t>(o)].kind == OutcomeKind::binary;
             add_with_leaders(plan, o, plan.pattern_outcomes);
         }
+        // Outcomes that go together within a person are drawn with the capped ones.
+        for (const auto& c : s.participant_correlations) {
+            for (const std::string* name : {&c.first, &c.second}) {
+                const int o = index_of(s.outcomes, *name);
+                if (std::find(plan.joint_outcomes.begin(), plan.joint_outcomes.end(), o) ==
+                    plan.joint_outcomes.end())
+                    plan.joint_outcomes.push_back(o);
+                add_with_leaders(plan, o, plan.pattern_outcomes);
+            }
+        }
+        if (!plan.joint_outcomes.empty()) {
+            const auto n = static_cast<Eigen::Index>(plan.joint_outcomes.size());
+            Eigen::MatrixXd matrix = Eigen::MatrixXd::Identity(n, n);
+            auto row = [&](const std::string& name) {
+                const int o = index_of(s.outcomes, name);
+                return static_cast<Eigen::Index>(
+                    std::find(plan.joint_outcomes.begin(), plan.joint_outcomes.end(), o) -
+                    plan.joint_outcomes.begin());
+            };
+            for (const auto& c : s.participant_correlations)
+                matrix(row(c.first), row(c.second)) = matrix(row(c.second), row(c.first)) = c.rho;
+            Eigen::LLT<Eigen::MatrixXd> llt(matrix);
+            SIB_ASSERT(llt.info() == Eigen::Success);
+            plan.joint_cholesky = llt.matrixL();
+        }
         // Keep the pattern outcomes in the global leaders-first order.
         std::sort(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), [&](int a, int b) {
             auto pos = [&](int o) {
@@ -362,7 +390,7 @@ Plan compile(const Scenario& s) {
             return pos(a) < pos(b);
         });
         std::vector<Pattern> patterns;
-        if (all_binary) {
+        if (all_binary && plan.joint_outcomes.empty()) {
             std::vector<char> achieved(plan.pattern_outcomes.size(), 0);
             enumerate_patterns(plan, 0, achieved, patterns);
         }
@@ -377,6 +405,10 @@ Plan compile(const Scenario& s) {
                 std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), excluded);
             plan.pattern_excluded.push_back(
                 excluded >= 0 ? static_cast<int>(x - plan.pattern_outcomes.begin()) : -1);
+            const auto joint = std::find(plan.joint_outcomes.begin(), plan.joint_outcomes.end(), o);
+            plan.pattern_joint.push_back(joint != plan.joint_outcomes.end()
+                                             ? static_cast<int>(joint - plan.joint_outcomes.begin())
+                                             : -1);
         }
         plan.pattern_paid.assign(plan.pattern_outcomes.size(), 0);
         for (int r : rate_rules) {
@@ -437,7 +469,8 @@ Plan compile(const Scenario& s) {
             }
         }
         if (all_binary) {
-            // Patterns are listed only while few; otherwise every batch is drawn bit-sliced.
+            // Patterns are listed only while few, and only for independent outcomes (a pattern's
+            // probability is then a product); otherwise every batch is drawn bit-sliced.
             plan.participant_mode = ParticipantMode::patterns;
             if (patterns.size() > max_patterns) patterns.clear();
             for (auto& pattern : patterns) {

@@ -52,6 +52,9 @@ struct PlanOutcome {
     }
     int leader = -1;        ///< `after`: index of the leader outcome
     int excluded = -1;      ///< `instead_of`: index of the outcome it excludes (same leader)
+    /// `rate_without`: participants without the leader can achieve it too (probability
+    /// DrawScratch::mean_without); otherwise `after` is strict.
+    bool leader_optional = false;
     bool compared = false;  ///< used by a versus_comparison rule
     /// Counts are needed per enrolment batch (a rate card pays by batch, or savings are discounted
     /// by the period they are observed in, or a follower needs them); otherwise one aggregate draw
@@ -65,6 +68,7 @@ struct OutcomeParameters {
     int baseline = -1;
     int effect = -1;
     int rate = -1;
+    int rate_without = -1;  ///< probability without the leader (`rate_without`)
 };
 
 enum class VersusPay { price, schedule, amount };
@@ -212,6 +216,13 @@ struct Plan {
     std::vector<int> pattern_leader;     ///< per pattern outcome: its leader's index there, or -1
     std::vector<int> pattern_excluded;   ///< per pattern outcome: its `instead_of` there, or -1
     std::vector<char> pattern_paid;      ///< per pattern outcome: a capped rate card pays for it
+    /// `participant_correlations` under a per-participant cap (then bit-sliced or individuals): the
+    /// outcomes with a latent normal per participant, the Cholesky factor of their correlation
+    /// matrix, and per pattern outcome its row there, or -1. Empty without a cap: totals per
+    /// outcome are then drawn exactly in aggregate, and nothing depends on the joint.
+    std::vector<int> joint_outcomes;
+    Eigen::MatrixXd joint_cholesky;
+    std::vector<int> pattern_joint;
     std::vector<int>
         capped_rule_outcome;  ///< per capped rule: its outcome's index in pattern_outcomes
     /// Fewest achieved (paid) outcomes that can reach the per-participant cap: participants with

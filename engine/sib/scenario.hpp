@@ -110,6 +110,9 @@ struct Outcome {
     /// binary only: an earlier outcome with the same `after`; only participants who did not
     /// achieve it can achieve this one (either/or).
     std::optional<std::string> instead_of;
+    /// binary with `after` only: probability for participants WITHOUT the leader (a prerequisite
+    /// that is not strict); `rate` stays the probability given the leader.
+    std::optional<Uncertain> rate_without;
     SourceLoc loc;
 };
 
@@ -287,6 +290,9 @@ struct Scenario {
     std::optional<ProviderCosts> provider;
     std::optional<Investors> investors;
     std::vector<Correlation> correlations;
+    /// Outcomes of one participant that go together: pairs of binary outcome names (without
+    /// `after` or `instead_of`) and the correlation of their latent normals (a Gaussian copula).
+    std::vector<Correlation> participant_correlations;
 };
 
 }  // namespace sib

@@ -62,7 +62,7 @@ long long known_for(const PlanOutcome& outcome, long long enrolled) {
 
 /// One row's counted values into index.counted, leaders first: an achievement counts when it
 /// came no later than the period its outcome is known (when the period is given), and a
-/// follower's only when its leader's counts.
+/// follower's only when its leader's counts (any time with `rate_without`).
 void count_row(const Plan& plan, const ParticipantRow& row, ParticipantIndex& index) {
     for (int o : plan.outcome_order) {
         const auto& outcome = plan.outcomes[at(o)];
@@ -73,7 +73,8 @@ void count_row(const Plan& plan, const ParticipantRow& row, ParticipantIndex& in
             if (pc >= 0 && !row.cells[at(pc)].empty &&
                 row.cells[at(pc)].value > known_for(outcome, row.enrolled))
                 v = 0;
-            if (outcome.leader >= 0 && index.value_column[at(outcome.leader)] >= 0 &&
+            if (outcome.leader >= 0 && !outcome.leader_optional &&
+                index.value_column[at(outcome.leader)] >= 0 &&
                 index.counted[at(outcome.leader)] == 0)
                 v = 0;
             if (outcome.excluded >= 0 && index.value_column[at(outcome.excluded)] >= 0 &&
@@ -138,7 +139,7 @@ ParticipantIndex check_participants(const Plan& plan, const Participants& csv,
                                ", before enrolment (period " + std::to_string(row.enrolled) + ")");
                 ok = false;
             }
-            if (outcome.leader >= 0 && cell.value > 0 &&
+            if (outcome.leader >= 0 && !outcome.leader_optional && cell.value > 0 &&
                 index.value_column[at(outcome.leader)] >= 0 &&
                 row.cells[at(index.value_column[at(outcome.leader)])].value == 0) {
                 sink.error(cell.loc, outcome.name,

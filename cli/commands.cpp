@@ -656,8 +656,8 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
 }
 
 int settle_command(const std::string& file, const std::string& observed_file,
-                   const std::string& participants_file, bool partial,
-                   const SimulationOptions& o, std::ostream& out, std::ostream& err) {
+                   const std::string& participants_file, bool partial, const SimulationOptions& o,
+                   std::ostream& out, std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
     std::vector<Diagnostic> problems;
     std::optional<Scenario> scenario;
@@ -803,9 +803,8 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     auto* settle_cmd = app.add_subcommand(
         "settle", "Apply the rules, caps, payers and waterfall to observed results");
     settle_cmd->add_option("SCENARIO", settle_file, "Scenario file")->required();
-    settle_cmd
-        ->add_option("--observed", observed_file,
-                     "YAML file of observed results (docs/outputs.md, \"settle\")");
+    settle_cmd->add_option("--observed", observed_file,
+                           "YAML file of observed results (docs/outputs.md, \"settle\")");
     settle_cmd->add_option("--participants", participants_file,
                            "CSV file of participant-level results, one row per participant "
                            "(docs/outputs.md, \"settle\")");
@@ -864,8 +863,7 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
         }
         if (*settle_cmd)
             return flushed(settle_command(settle_file, observed_file, participants_file,
-                                          settle_partial,
-                                          settle_options, out, err));
+                                          settle_partial, settle_options, out, err));
     } catch (const InputError& e) {
         print_errors(e, err);
         return exit_invalid;

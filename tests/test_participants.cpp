@@ -92,8 +92,9 @@ payers:
 
 }  // namespace
 
-TEST_CASE("participants: 10 participants with probability 1, price 1000 and a cap of 500: "
-          "settle pays 5,000, as run does") {
+TEST_CASE(
+    "participants: 10 participants with probability 1, price 1000 and a cap of 500: "
+    "settle pays 5,000, as run does") {
     CHECK(one_trial(capped)["payments.total"] == 5000);
     const Metrics m = settle_rows(capped, rows_of(10, "c1,0,1"));
     CHECK(m["payments.total"] == 5000);
@@ -107,8 +108,9 @@ TEST_CASE("participants: 10 participants with probability 1, price 1000 and a ca
     CHECK(cli.out == "rule,cohort,period,date,amount,gov\ncard,all,0,,5000,5000\n");
 }
 
-TEST_CASE("participants: each row's payments are capped in payment order, as a drawn "
-          "participant's are") {
+TEST_CASE(
+    "participants: each row's payments are capped in payment order, as a drawn "
+    "participant's are") {
     // Job pays 600 at enrolment + 2, sustained 600 at + 4, cap 1000: a participant with both is
     // paid 600 then 400; one with a job only, 600.
     const std::string csv =
@@ -131,8 +133,9 @@ TEST_CASE("participants: each row's payments are capped in payment order, as a d
     CHECK(sim["payments.entry"] + sim["payments.kept"] <= 100 * 1000);
 }
 
-TEST_CASE("participants: batch sizes and counts are the rows', and a group rule is assessed "
-          "after the last enrolment period with anyone in it") {
+TEST_CASE(
+    "participants: batch sizes and counts are the rows', and a group rule is assessed "
+    "after the last enrolment period with anyone in it") {
     const std::string yaml = R"(sibsim: 1
 name: batches
 horizon: 12
@@ -199,8 +202,9 @@ payers:
     CHECK(m["payments.keep"] == 1);
 }
 
-TEST_CASE("participants: comparison means and other outcomes come from the --observed file, "
-          "which must agree with the rows") {
+TEST_CASE(
+    "participants: comparison means and other outcomes come from the --observed file, "
+    "which must agree with the rows") {
     const std::string yaml = R"(sibsim: 1
 name: both
 horizon: 12
@@ -227,7 +231,8 @@ payers:
           "p.csv:1:17: error: job: used by a versus_comparison rule: give cohort 'c1''s "
           "comparison_mean for it in the --observed file");
     CHECK(error_of(yaml, csv, {job}) ==
-          "o.yaml:1:1: error: observed: outcome 'housed' is not observed for any cohort, but payment rules "
+          "o.yaml:1:1: error: observed: outcome 'housed' is not observed for any cohort, but "
+          "payment rules "
           "use it; give it, or pass --partial to settle without it");
     Observation wrong_size = observe("c1", "housed", 5, 0.6);
     Observation wrong_total = observe("c1", "job", 4, 0.75, 0.25);
@@ -312,24 +317,25 @@ TEST_CASE("participants: rows checked against the scenario, every problem at onc
           "caps.per_participant, which needs each participant's result");
 }
 
-TEST_CASE("participants: aggregate results still refuse a per-participant cap, pointing to the "
-          "participant file; the command line needs one of the two files") {
+TEST_CASE(
+    "participants: aggregate results still refuse a per-participant cap, pointing to the "
+    "participant file; the command line needs one of the two files") {
     TempDir dir;
     const auto scenario = put(dir, "cap.yaml", capped);
     const auto totals = put(dir, "o.yaml",
-                                  "observed:\n  - {cohort: c1, outcome: job, participants: 10, "
-                                  "successes: 10}\n");
+                            "observed:\n  - {cohort: c1, outcome: job, participants: 10, "
+                            "successes: 10}\n");
     Cli cli = sibsim({"settle", scenario, "--observed", totals});
     CHECK(cli.status == 2);
-    CHECK(cli.err ==
-          totals +
-              ":1:1: error: observed: the scenario's caps.per_participant needs each "
-              "participant's results, which cohort totals do not give; give them with "
-              "--participants FILE.csv (one row per participant)\n");
+    CHECK(cli.err == totals +
+                         ":1:1: error: observed: the scenario's caps.per_participant needs each "
+                         "participant's results, which cohort totals do not give; give them with "
+                         "--participants FILE.csv (one row per participant)\n");
     cli = sibsim({"settle", scenario});
     CHECK(cli.status == 2);
-    CHECK(cli.err == "sibsim: error: settle needs observed results: --observed FILE.yaml, "
-                     "--participants FILE.csv, or both\n");
+    CHECK(cli.err ==
+          "sibsim: error: settle needs observed results: --observed FILE.yaml, "
+          "--participants FILE.csv, or both\n");
     // Both files: the rows settle the cap, the totals agree with them.
     const auto rows = put(dir, "rows.csv", rows_of(10, "c1,0,1"));
     cli = sibsim({"settle", scenario, "--observed", totals, "--participants", rows, "-o",
@@ -376,8 +382,9 @@ std::string scenario_error(const std::string& yaml) {
 
 }  // namespace
 
-TEST_CASE("observed_by: every participant's outcome is known in that period, whenever they "
-          "enrolled") {
+TEST_CASE(
+    "observed_by: every participant's outcome is known in that period, whenever they "
+    "enrolled") {
     const Plan plan = compile(scenario_of(by_date));
     const MetricLayout layout = metric_layout(plan);
     TrialState state(plan);
@@ -458,7 +465,8 @@ outcomes:
 payments:
   - {name: part, basis: rate_card, outcome: part-time, price: 100}
   - {name: full, basis: rate_card, outcome: full-time, price: 200}
-)" + extra + R"(
+)" + extra +
+           R"(
 payers:
   - {name: gov, share: 1}
 )";
@@ -525,8 +533,9 @@ TEST_CASE("instead_of: the loader's checks, and participant rows with both") {
     CHECK(m["payments.full"] == 200);
 }
 
-TEST_CASE("fair-chance-fund: with too many patterns to list, every batch is drawn bit-sliced "
-          "(it once drew nothing and paid 0)") {
+TEST_CASE(
+    "fair-chance-fund: with too many patterns to list, every batch is drawn bit-sliced "
+    "(it once drew nothing and paid 0)") {
     const std::string yaml = read_file(scenario_path("fair-chance-fund.yaml"));
     const Plan plan = compile(scenario_of(yaml));
     REQUIRE(plan.participant_mode == ParticipantMode::patterns);

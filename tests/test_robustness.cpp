@@ -1206,8 +1206,8 @@ TEST_CASE("issue 11: minor hostile input") {
 TEST_CASE("issue 11: a --vary range wider than a double can hold is refused, never an assertion") {
     // (1e308 - -1e308) overflows to infinity: the count of values used to reach the CSV writer's
     // finite-number assertion (exit 134).
-    const Cli cli = sibsim({"sweep", augsburg, "--vary",
-                            "payments.placements.amount=-1e308:1e308:1e304", "-n", "10"});
+    const Cli cli = sibsim(
+        {"sweep", augsburg, "--vary", "payments.placements.amount=-1e308:1e308:1e304", "-n", "10"});
     CHECK(cli.status == 2);
     CHECK(cli.err ==
           "--vary:0:0: error: payments.placements.amount: a:b:step gives more values than can be "

@@ -1022,7 +1022,8 @@ period: year
 horizon: 4
 cohorts: [{name: c, size: 10, enrol: [0, 1]}]
 outcomes:
-  - {name: done, kind: binary, rate: )" + std::to_string(rate) + R"(, observed_after: 1}
+  - {name: done, kind: binary, rate: )" +
+                             std::to_string(rate) + R"(, observed_after: 1}
   - {name: other, kind: binary, rate: 1, observed_after: 1}
 payments:
   - {name: check, basis: target, outcome: done, share_at_least: 0.5, amount: 0,
@@ -1030,11 +1031,13 @@ payments:
   - {name: final, basis: target, outcome: done, at_least: 0, amount: 500}
 )" + extra + R"(
 payers: [{name: p, share: 1}]
-provider: {costs: {per_period: 1000, from: 0, to: )" + costs_to + R"(}}
+provider: {costs: {per_period: 1000, from: 0, to: )" +
+                             costs_to + R"(}}
 investors:
   capital: )" + capital + R"(
 )" + tranches + R"(
-  redemption: {period: 1, share_of_principal: )" + share + R"(, paid_by: p, if_not_met: check}
+  redemption: {period: 1, share_of_principal: )" +
+                             share + R"(, paid_by: p, if_not_met: check}
 )";
     return one_trial(yaml);
 }
@@ -1066,16 +1069,14 @@ TEST_CASE("early redemption: a condition not met by the redemption period ends t
 TEST_CASE("early redemption pays a share of the principal still outstanding, pro rata") {
     // A rate card pays 100 in period 1 (5 achievers at 20), distributed first and repaying 100
     // of principal: the redemption is 75% of the 900 left, 675. Period 2's 100 is not paid.
-    const std::string card =
-        "  - {name: card, basis: rate_card, outcome: other, price: 20}\n";
+    const std::string card = "  - {name: card, basis: rate_card, outcome: other, price: 20}\n";
     auto m = redemption(0, card);
     CHECK(m["payments.card"] == 100);
     CHECK(m["redemption.paid"] == 675);
     CHECK(m["investors.received"] == 775);
     CHECK(m["payer.p.paid"] == 775);
     // Two tranches share it by their principal: 60% and 40% of 750.
-    m = redemption(0, "",
-                   "  tranches: [{name: a, share: 0.6}, {name: b, share: 0.4}]");
+    m = redemption(0, "", "  tranches: [{name: a, share: 0.6}, {name: b, share: 0.4}]");
     CHECK(m["tranche.a.received"] == Approx(450));
     CHECK(m["tranche.b.received"] == Approx(300));
     // Whole minor units: a third of 1000 is 333.333..., paid as 333.33.

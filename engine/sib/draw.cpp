@@ -61,11 +61,10 @@ void resolve_means_impl(const Plan& plan, DrawScratch& s, Outcomes& out) {
                 // this one is instead of) times the probability given eligibility.
                 if (outcome.leader >= 0 || outcome.excluded >= 0)
                     base *= std::max(
-                        0.0, (outcome.leader >= 0 ? out.base[c * outcomes + at(outcome.leader)]
-                                                  : 1.0) -
-                                 (outcome.excluded >= 0
-                                      ? out.base[c * outcomes + at(outcome.excluded)]
-                                      : 0.0));
+                        0.0,
+                        (outcome.leader >= 0 ? out.base[c * outcomes + at(outcome.leader)] : 1.0) -
+                            (outcome.excluded >= 0 ? out.base[c * outcomes + at(outcome.excluded)]
+                                                   : 0.0));
             } else {
                 mean = std::max(mean, 0.0);
                 base = std::max(base, 0.0);
@@ -210,8 +209,7 @@ void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, DrawScrat
         if (s.capped_due[k] == 0) continue;
         const int r = plan.capped_rate_rules[k];
         const auto& rule = plan.rules[at(r)];
-        add_capped_due(plan, r,
-                       plan.outcomes[at(rule.outcome)].known(enrolled) + rule.payment_lag,
+        add_capped_due(plan, r, plan.outcomes[at(rule.outcome)].known(enrolled) + rule.payment_lag,
                        s.capped_due[k], out);
     }
 }
@@ -331,10 +329,10 @@ void draw_cohort(const Plan& plan, std::uint64_t trial, int c, DrawScratch& s, O
                                              std::max(0.0, plan.per_participant_cap - paid));
                     paid += amount;
                     if (amount > 0)
-                        add_capped_due(plan, r,
-                                       plan.outcomes[at(rule.outcome)].known(enrolled) +
-                                           rule.payment_lag,
-                                       amount, out);
+                        add_capped_due(
+                            plan, r,
+                            plan.outcomes[at(rule.outcome)].known(enrolled) + rule.payment_lag,
+                            amount, out);
                 }
             }
         }

@@ -22,11 +22,11 @@ struct DrawScratch {
     /// [c*O+o] probability for participants without the leader (`rate_without`); 0 otherwise
     std::vector<double> mean_without;
     std::vector<double> pattern_probability;
-    std::vector<long long> individual;         ///< individuals mode: one participant's outcomes
+    std::vector<long long> individual;    ///< individuals mode: one participant's outcomes
     std::vector<double> joint_normals;    ///< per Plan::joint_outcomes: independent normals
     std::vector<double> joint_latent;     ///< the same through the Cholesky factor (correlated)
     std::vector<double> joint_threshold;  ///< Φ⁻¹(probability): achieved when latent is below
-    std::vector<std::uint64_t> joint_masks;  ///< bit-sliced draws: per joint outcome, 64 lanes
+    std::vector<std::uint64_t> joint_masks;    ///< bit-sliced draws: per joint outcome, 64 lanes
     std::vector<std::uint64_t> lane_masks;     ///< bit-sliced draws: per pattern outcome, 64 lanes
     std::vector<std::uint64_t> lane_counters;  ///< lanes with at least k+1 paid achievements
     std::vector<std::uint64_t> lane_sums;      ///< bit planes of each lane's total in price units

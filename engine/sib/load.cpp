@@ -408,11 +408,12 @@ class Loader {
     Scenario load(const Node& root, const std::string& file) {
         Scenario s;
         s.file = file;
-        check_keys(root, "",
-                   {"sibsim", "name", "description", "currency", "period", "horizon", "start",
-                    "discount_rate", "minor_unit", "simulation", "cohorts", "outcomes", "payments",
-                    "payers", "comparison", "caps", "provider", "investors", "correlations",
-                    "participant_correlations"});
+        check_keys(
+            root, "",
+            {"sibsim",  "name",     "description",   "currency",     "period",
+             "horizon", "start",    "discount_rate", "minor_unit",   "simulation",
+             "cohorts", "outcomes", "payments",      "payers",       "comparison",
+             "caps",    "provider", "investors",     "correlations", "participant_correlations"});
         load_header(root, s);
         if (const Node* n = require(root, "", "outcomes")) load_outcomes(*n, s);
         if (const Node* n = require(root, "", "cohorts")) {
@@ -1796,8 +1797,7 @@ class Loader {
                       "condition to be met");
             return false;
         }
-        if (period < 0 || !info.lag_ok || !info.outcome ||
-            !outcome_info_[*info.outcome].timing_ok)
+        if (period < 0 || !info.lag_ok || !info.outcome || !outcome_info_[*info.outcome].timing_ok)
             return true;
         const int observed_after =
             r.observed_after.value_or(s.outcomes[*info.outcome].observed_after);

@@ -133,10 +133,9 @@ void fill_metrics(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
         // So does an early redemption.
         const bool redeems =
             plan.investors && plan.investors->redemption_payer == static_cast<int>(p);
-        metrics[at(m.first_payer) + 3 * p] =
-            money_of(s.payer_paid[p] + (tops_up ? s.yield_paid : 0) +
-                         (redeems ? s.redemption_paid : 0),
-                     plan.minor_unit);
+        metrics[at(m.first_payer) + 3 * p] = money_of(
+            s.payer_paid[p] + (tops_up ? s.yield_paid : 0) + (redeems ? s.redemption_paid : 0),
+            plan.minor_unit);
         metrics[at(m.first_payer) + 3 * p + 2] = s.payer_pv[p];
         std::copy(s.payer_flows.begin() + static_cast<std::ptrdiff_t>(p * H),
                   s.payer_flows.begin() + static_cast<std::ptrdiff_t>((p + 1) * H),

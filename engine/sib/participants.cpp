@@ -26,10 +26,14 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
     std::size_t length = 0;
     if (c == 0) return 0;
     if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) length = 2;
-    else if (c >= 0xE0 && c <= 0xEF) length = 3;
-    else if (c >= 0xF0 && c <= 0xF4) length = 4;
-    else return 0;
+    if (c >= 0xC2 && c <= 0xDF)
+        length = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        length = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        length = 4;
+    else
+        return 0;
     const unsigned c1 = byte(i + 1);
     if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
         (c == 0xF4 && c1 > 0x8F))
@@ -106,7 +110,8 @@ std::vector<Record> read_records(std::string_view text, DiagnosticSink& sink) {
                     }
                     if (text[i] == '\r') {
                         if (i + 1 < text.size() && text[i + 1] == '\n') break;
-                        sink.error({line, column}, "", "a carriage return that does not end a line");
+                        sink.error({line, column}, "",
+                                   "a carriage return that does not end a line");
                         return records;
                     }
                     const std::size_t from = i;
@@ -120,7 +125,7 @@ std::vector<Record> read_records(std::string_view text, DiagnosticSink& sink) {
                 continue;
             }
             if (i < text.size() && text[i] == '\r') ++i;  // CRLF: the CR takes no column
-            if (i < text.size()) advance();                // the LF
+            if (i < text.size()) advance();               // the LF
             break;
         }
         records.push_back(std::move(record));
@@ -232,9 +237,9 @@ Participants load_participants(std::string_view text, const std::string& file) {
         const Field& e = record.fields[static_cast<std::size_t>(enrolled)];
         row.enrolled_loc = e.loc;
         if (!parse_whole(e.text, 1'000'000, row.enrolled))
-            sink.error(e.loc, "enrolled",
-                       "expected the enrolment period, a whole number of periods, got " +
-                           quoted(e.text));
+            sink.error(
+                e.loc, "enrolled",
+                "expected the enrolment period, a whole number of periods, got " + quoted(e.text));
         if (id >= 0) {
             const Field& name = record.fields[static_cast<std::size_t>(id)];
             if (name.text.empty())
@@ -259,7 +264,8 @@ Participants load_participants(std::string_view text, const std::string& file) {
                 sink.error(field.loc, path,
                            column.period
                                ? "expected the period achieved, a whole number, or empty when "
-                                 "not achieved, got " + quoted(field.text)
+                                 "not achieved, got " +
+                                     quoted(field.text)
                                : "expected a whole number of achievements or events from 0 to " +
                                      std::to_string(max_participant_count) + ", got " +
                                      quoted(field.text));
@@ -281,11 +287,12 @@ Participants load_participants(std::string_view text, const std::string& file) {
                 sink.error(period.loc, column.outcome + suffix,
                            "a period achieved, but the outcome's count is 0; leave it empty");
         }
-    if (out.rows.empty()) sink.error(header.loc, "", "no participants; give one row per participant");
+    if (out.rows.empty())
+        sink.error(header.loc, "", "no participants; give one row per participant");
     std::stable_sort(sink.diagnostics.begin(), sink.diagnostics.end(),
                      [](const Diagnostic& a, const Diagnostic& b) {
                          return a.loc.line != b.loc.line ? a.loc.line < b.loc.line
-                                                          : a.loc.column < b.loc.column;
+                                                         : a.loc.column < b.loc.column;
                      });
     sink.throw_if_any();
     return out;

@@ -28,7 +28,7 @@ struct ParticipantCell {
 
 struct ParticipantRow {
     std::string cohort;
-    long long enrolled = 0;  ///< enrolment period
+    long long enrolled = 0;              ///< enrolment period
     std::vector<ParticipantCell> cells;  ///< one per ParticipantColumn
     SourceLoc loc, cohort_loc, enrolled_loc;
 };

@@ -61,8 +61,9 @@ void enumerate_patterns(const Plan& plan, std::size_t next, std::vector<char>& a
     if (outcome.excluded >= 0) {  // either/or: not with the outcome it is instead of
         auto at =
             std::find(plan.pattern_outcomes.begin(), plan.pattern_outcomes.end(), outcome.excluded);
-        leader_achieved = leader_achieved &&
-                          achieved[static_cast<std::size_t>(at - plan.pattern_outcomes.begin())] == 0;
+        leader_achieved =
+            leader_achieved &&
+            achieved[static_cast<std::size_t>(at - plan.pattern_outcomes.begin())] == 0;
     }
     achieved[next] = 0;
     enumerate_patterns(plan, next + 1, achieved, out);

@@ -50,8 +50,8 @@ struct PlanOutcome {
     int known(int enrolled) const {
         return observed_by >= 0 ? observed_by : enrolled + observed_after;
     }
-    int leader = -1;        ///< `after`: index of the leader outcome
-    int excluded = -1;      ///< `instead_of`: index of the outcome it excludes (same leader)
+    int leader = -1;    ///< `after`: index of the leader outcome
+    int excluded = -1;  ///< `instead_of`: index of the outcome it excludes (same leader)
     /// `rate_without`: participants without the leader can achieve it too (probability
     /// DrawScratch::mean_without); otherwise `after` is strict.
     bool leader_optional = false;

@@ -47,12 +47,12 @@ double exact_total(double mean, double participants) {
 /// Participant rows against the plan: which outcome each column is, which cohort each row is,
 /// and the counted totals.
 struct ParticipantIndex {
-    std::vector<long long> size;      ///< per cohort: rows
-    std::vector<int> value_column;    ///< per outcome: its column, or -1
-    std::vector<int> period_column;   ///< per outcome: its period column, or -1
-    std::vector<int> row_cohort;      ///< per row: cohort index, or -1 when unknown
-    std::vector<double> total;        ///< [c*O+o]: counted achievements or events
-    std::vector<long long> counted;   ///< per outcome: one row's counted value (working space)
+    std::vector<long long> size;     ///< per cohort: rows
+    std::vector<int> value_column;   ///< per outcome: its column, or -1
+    std::vector<int> period_column;  ///< per outcome: its period column, or -1
+    std::vector<int> row_cohort;     ///< per row: cohort index, or -1 when unknown
+    std::vector<double> total;       ///< [c*O+o]: counted achievements or events
+    std::vector<long long> counted;  ///< per outcome: one row's counted value (working space)
 };
 
 /// The period in which the outcome of a participant enrolled in `enrolled` is known.
@@ -352,8 +352,8 @@ void settle_observed(const Plan& plan, const Observed& observed, const SettleOpt
                 const int o = plan.rules[at(r)].outcome;
                 if (index.value_column[at(o)] < 0)
                     csv_sink.error(SourceLoc{1, 1}, "",
-                                   "no column '" + plan.outcomes[at(o)].name +
-                                       "': rule '" + plan.rules[at(r)].name +
+                                   "no column '" + plan.outcomes[at(o)].name + "': rule '" +
+                                       plan.rules[at(r)].name +
                                        "' is paid under caps.per_participant, which needs each "
                                        "participant's result");
             }
@@ -367,7 +367,8 @@ void settle_observed(const Plan& plan, const Observed& observed, const SettleOpt
             }
         }
     }
-    if (!options.partial && sink.empty() && csv_sink.empty()) {  // an unknown name above already explains a gap
+    if (!options.partial && sink.empty() &&
+        csv_sink.empty()) {  // an unknown name above already explains a gap
         std::vector<char> needed(O, 0);
         for (const auto& rule : plan.rules) needed[at(rule.outcome)] = 1;
         for (size_t o = 0; o < O; ++o) {
@@ -375,10 +376,11 @@ void settle_observed(const Plan& plan, const Observed& observed, const SettleOpt
             bool any = false;
             for (size_t c = 0; c < C; ++c) any = any || out.observed[c * O + o];
             if (!any)
-                general.error(SourceLoc{1, 1}, observed.file.empty() ? "" : "observed",
-                           "outcome '" + plan.outcomes[o].name +
-                               "' is not observed for any cohort, but payment rules use it; give "
-                               "it, or pass --partial to settle without it");
+                general.error(
+                    SourceLoc{1, 1}, observed.file.empty() ? "" : "observed",
+                    "outcome '" + plan.outcomes[o].name +
+                        "' is not observed for any cohort, but payment rules use it; give "
+                        "it, or pass --partial to settle without it");
         }
     }
     if (!sink.empty() || !csv_sink.empty()) {

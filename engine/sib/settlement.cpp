@@ -345,9 +345,9 @@ struct PeriodSettler {
             due = std::max(0LL, due - other_paid);
         }
         if (rule.every_period && !rule.each_period && rule.basis != Basis::rate_card) {
-            // A cumulative figure (each_period pays every assessment in full instead): pay its rise above the highest figure claimed before, so
-            // payments add up to it; a fall is not clawed back, and what caps or payer maxima
-            // cut from an earlier claim stays cut.
+            // A cumulative figure (each_period pays every assessment in full instead): pay its rise
+            // above the highest figure claimed before, so payments add up to it; a fall is not
+            // clawed back, and what caps or payer maxima cut from an earlier claim stays cut.
             const size_t scope = slot.cohort >= 0 ? at(slot.cohort) : C;
             long long& claimed = s.claimed[at(slot.rule) * (C + 1) + scope];
             const long long rise = std::max(0LL, due - claimed);
@@ -513,8 +513,8 @@ struct Waterfall {
         const size_t rr =
             at(std::max(inv.redemption_rule, 0)) * std::max<size_t>(plan.cohorts.size(), 1);
         const bool redeem_now = inv.redemption_payer >= 0 &&
-                                static_cast<int>(t) == inv.redemption_period &&
-                                s.assessed[rr] && !s.met[rr];
+                                static_cast<int>(t) == inv.redemption_period && s.assessed[rr] &&
+                                !s.met[rr];
         // Minimum yield owed this period on the principal outstanding at the end of the last.
         const bool yield_due = inv.yield_payer >= 0 && t >= 1 && t <= at(inv.yield_periods);
         double coupon = 0;
@@ -531,8 +531,8 @@ struct Waterfall {
             t + 1 != H) {
             bool accruing = false;
             for (size_t j = 0; j < tranches; ++j)
-                accruing = accruing ||
-                           (inv.tranches[j].periodic_rate != 0 && s.tranche_balance[j] != 0);
+                accruing =
+                    accruing || (inv.tranches[j].periodic_rate != 0 && s.tranche_balance[j] != 0);
             if (!accruing) {
                 s.provider_flows[t] = 0;
                 s.investor_flows[t] = 0;

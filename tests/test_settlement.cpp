@@ -195,3 +195,34 @@ TEST_CASE("settle: aggregate results cannot settle a per-participant cap, and sa
     CHECK(cli.err.find("error: observed: the scenario's caps.per_participant needs each "
                        "participant's results") != std::string::npos);
 }
+
+TEST_CASE("payments.csv shows each payer's part as settled: cohort payers and payer maxima") {
+    // Utah's cohort 1 is paid by United Way and Salt Lake County alone (cohort payers), so the
+    // row's parts are not the payers' default shares: 0 for the State, all 266,941 for them.
+    const Cli cli = sibsim({"settle", scenario_path("utah-preschool.yaml"), "--observed",
+                            observed_path("utah-cohort-1.yaml"), "--partial", "--format", "csv"});
+    REQUIRE(cli.status == 0);
+    CHECK(cli.out ==
+          "rule,cohort,period,date,amount,State of Utah,United Way of Salt Lake and Salt Lake "
+          "County\nkindergarten,all,2,2015-08-01,266941,0,266941\n");
+    // A payer maximum: p (half of every payment) can pay 300 in all; its cut is not paid.
+    std::string yaml = ten_who_all_succeed(R"(
+  - {name: a, basis: rate_card, outcome: done, price: 100}
+)");
+    yaml.replace(yaml.find("payers: [{name: p, share: 1}]"), 29,
+                 "payers: [{name: p, share: 0.5, max: 300}, {name: q, share: 0.5}]");
+    const Plan plan = compile(scenario_of(yaml));
+    const MetricLayout layout = metric_layout(plan);
+    TrialState state(plan);
+    std::vector<std::string> notes;
+    settle_observed(plan, Observed{"o.yaml", {[] {
+                                       Observation o = observe("c", "done", 10, 0);
+                                       o.mean.reset();
+                                       o.successes = 10;
+                                       return o;
+                                   }()}},
+                    SettleOptions{}, layout, party_layout(plan), state, notes);
+    std::ostringstream rows;
+    write_payments(rows, plan, state);
+    CHECK(rows.str() == "rule,cohort,period,date,amount,p,q\na,all,1,,800,300,500\n");
+}

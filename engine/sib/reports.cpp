@@ -164,11 +164,11 @@ std::string cohort_label(const Plan& plan, int cohort) {
     return cohort >= 0 ? plan.cohorts[static_cast<std::size_t>(cohort)].name : "all";
 }
 
-/// Each payer's part of a payment, in minor units, as the settlement split it.
-std::vector<long long> payer_parts(const Plan& plan, const PlanRule& rule, long long units) {
-    std::vector<long long> parts(plan.payers.size());
-    split_units(units, rule.payer_fractions, parts.data());
-    return parts;
+/// Each payer's part of slot `i`'s payment, in minor units, as the settlement split it.
+std::vector<long long> payer_parts(const Plan& plan, const TrialState& state, std::size_t i) {
+    const auto P = plan.payers.size();
+    const auto first = state.settlement.slot_parts.begin() + static_cast<std::ptrdiff_t>(i * P);
+    return std::vector<long long>(first, first + static_cast<std::ptrdiff_t>(P));
 }
 }  // namespace
 
@@ -186,8 +186,7 @@ void write_payments(std::ostream& out, const Plan& plan, const TrialState& state
         csv.add(static_cast<long long>(slot.period));
         csv.add(date_of(plan, slot.period));
         csv.add(money_of(paid, plan.minor_unit));
-        for (long long part : payer_parts(plan, rule, paid))
-            csv.add(money_of(part, plan.minor_unit));
+        for (long long part : payer_parts(plan, state, i)) csv.add(money_of(part, plan.minor_unit));
         csv.end_row();
     }
 }
@@ -222,9 +221,9 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
         if (plan.start) out << " (" << date_of(plan, slot.period) << ")";
         out << ": " << format_number(money_of(paid, plan.minor_unit));
         const char* separator = " (";
-        const auto parts = payer_parts(plan, rule, paid);
+        const auto parts = payer_parts(plan, state, i);
         for (std::size_t p = 0; p < plan.payers.size(); ++p) {
-            if (rule.payer_shares[p] == 0) continue;
+            if (parts[p] == 0) continue;
             out << separator << plan.payers[p].name << " "
                 << format_number(money_of(parts[p], plan.minor_unit));
             separator = ", ";

@@ -417,6 +417,7 @@ void settle_observed(const Plan& plan, const Observed& observed, const SettleOpt
         if (plan.participant_mode == ParticipantMode::aggregate)
             add_rate_card_units(plan, static_cast<int>(c), out);
     }
+    state.settlement.slot_parts.assign(plan.slots.size() * plan.payers.size(), 0);  // payments.csv
     settle(plan, out, state.settlement);
     fill_metrics(plan, metrics, parties, out, state.settlement, NotAssessed::nan, state.metrics,
                  state.flows);

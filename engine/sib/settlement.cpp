@@ -381,6 +381,9 @@ struct PeriodSettler {
         s.total_paid += paid;
         const size_t t = at(slot.period);
         s.payments[t] += money_of(paid, plan.minor_unit);
+        if (!s.slot_parts.empty())  // kept for settle's payments.csv only
+            std::copy(s.parts.begin(), s.parts.end(),
+                      s.slot_parts.begin() + static_cast<std::ptrdiff_t>(i * plan.payers.size()));
         for (size_t p = 0; p < plan.payers.size(); ++p) {
             if (s.parts[p] == 0) continue;
             const double part = money_of(s.parts[p], plan.minor_unit);

@@ -15,7 +15,12 @@ namespace sib {
 
 struct Settlement {
     // Payments, in whole minor units (Plan::minor_unit).
-    std::vector<long long> slot_paid;         ///< per payment slot, after all caps
+    std::vector<long long> slot_paid;  ///< per payment slot, after all caps
+    /// [slot * P + payer]: each payer's part of a slot's payment (cohort payers and payer maxima
+    /// applied); meaningful only where slot_paid is not 0, so never cleared. Empty, and not
+    /// filled, unless the caller sizes it (settle on observed results, for payments.csv): a
+    /// simulation does not pay for slots × payers per trial.
+    std::vector<long long> slot_parts;
     std::vector<long long> rule_paid;         ///< per rule
     std::vector<long long> rule_cohort_paid;  ///< [rule * C + cohort], per-cohort rules
     std::vector<long long> payer_paid;        ///< per payer

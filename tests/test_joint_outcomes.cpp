@@ -260,10 +260,14 @@ TEST_CASE("participant_correlations: hand-computed cases with probabilities 0 an
         {"0", "1", "-0.9", 0, 2000, 0},
         {"0", "0", "0.3", 0, 0, 0},
     };
-    for (const auto& [mode, expected] :
+    for (const auto& mode_case :
          {std::pair{std::string("bit-sliced"), ParticipantMode::patterns},
           std::pair{std::string("individuals"), ParticipantMode::individuals}})
         for (const auto& k : cases) {
+            // Named copies, not structured bindings: clang 14 cannot capture a binding in the
+            // lambda CAPTURE expands to.
+            const std::string& mode = mode_case.first;
+            const ParticipantMode expected = mode_case.second;
             CAPTURE(mode);
             CAPTURE(k.pa);
             CAPTURE(k.pb);

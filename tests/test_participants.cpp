@@ -482,7 +482,11 @@ TEST_CASE("instead_of: either/or outcomes are never both achieved, in every draw
         {"individuals",
          "  - {name: per-session, basis: rate_card, outcome: sessions, price: 1}\n"
          "caps: {per_participant: 1000}"}};
-    for (const auto& [mode, extra] : modes) {
+    for (const auto& mode_case : modes) {
+        // Named copies, not structured bindings: clang 14 cannot capture a binding in the lambda
+        // CAPTURE expands to.
+        const auto& mode = mode_case.first;
+        const auto& extra = mode_case.second;
         CAPTURE(mode);
         std::string yaml = either_or(extra);
         if (mode == "bit-sliced") yaml.replace(yaml.find("size: 1000"), 10, "size: 60");

@@ -53,8 +53,9 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     const size_t kept = options.keep_trial_values ? static_cast<size_t>(trials) : 0;
     result.values.resize(metric_count);
     for (auto& v : result.values) v.resize(kept);  // uninitialised: the workers write every value
-    // Sampled cash flows, trial-major: flow_samples[trial * flow_count + flow].
-    std::vector<double> flow_samples(static_cast<size_t>(sampled) * flow_count);
+    // Sampled cash flows, trial-major: flow_samples[trial * flow_count + flow]. Uninitialised:
+    // the workers write every one.
+    BulkDoubles flow_samples(static_cast<size_t>(sampled) * flow_count);
     std::vector<BlockAccumulators> accumulators(static_cast<size_t>(blocks));
 
     // Without kept values, quantiles come from sketches fed strictly in block order: a finished
@@ -111,8 +112,10 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     auto work = [&] {
         TrialState state(seeded_plan);
         state.draws.cancel = options.cancel;  // participant-by-participant draws stop early too
-        // This block's metric values, metric-major, so each metric's moments are one pass.
-        std::vector<double> block_values(metric_count * static_cast<size_t>(trials_per_block));
+        // Without kept values: this block's metric values, metric-major, so each metric's
+        // moments are one pass. With kept values the trials write straight into them.
+        std::vector<double> block_values(
+            kept ? 0 : metric_count * static_cast<size_t>(trials_per_block));
         for (;;) {
             if (stop_requested()) return;
             const long long block = next_block.fetch_add(1);
@@ -127,8 +130,13 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 simulate_trial(seeded_plan, metric_names, parties,
                                static_cast<std::uint64_t>(trial), state);
                 const auto i = static_cast<size_t>(trial - first);
-                for (size_t m = 0; m < metric_count; ++m)
-                    block_values[m * in_block + i] = state.metrics[m];
+                if (kept) {
+                    for (size_t m = 0; m < metric_count; ++m)
+                        result.values[m][static_cast<size_t>(trial)] = state.metrics[m];
+                } else {
+                    for (size_t m = 0; m < metric_count; ++m)
+                        block_values[m * in_block + i] = state.metrics[m];
+                }
                 for (size_t f = 0; f < flow_count; ++f) acc.flow_sums[f] += state.flows[f];
                 if (trial < sampled)
                     std::copy(state.flows.begin(), state.flows.end(),
@@ -138,13 +146,12 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             acc.metrics.resize(metric_count);
             acc.zero_one.resize(metric_count);
             for (size_t m = 0; m < metric_count; ++m) {
-                const std::span<const double> values(block_values.data() + m * in_block, in_block);
+                const std::span<const double> values(
+                    kept ? result.values[m].data() + first : block_values.data() + m * in_block,
+                    in_block);
                 acc.metrics[m] = Moments::of(values);
                 acc.zero_one[m] = std::all_of(values.begin(), values.end(),
                                               [](double x) { return x == 0 || x == 1; });
-                if (kept)
-                    std::copy(values.begin(), values.end(),
-                              result.values[m].begin() + static_cast<std::ptrdiff_t>(first));
             }
             if (sketching) {
                 // Sorted here, in parallel; added to the sketches in block order by hand_over.

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "sib/bulk_memory.hpp"
+
 namespace sib {
 
 /// Count, mean, sum of squared deviations, min and max, by Welford's update and Chan et al.'s
@@ -52,30 +54,9 @@ std::size_t nearest_rank(double p, std::size_t n);
 void select_nearest_ranks(std::span<double> values, std::span<const double> probabilities,
                           std::span<double> out);
 
-/// An allocator whose `resize` leaves doubles uninitialised: per-trial value arrays of a few GiB
-/// are written by the worker threads anyway, so zero-filling them first on one thread would only
-/// cost time (and touch every page twice).
-template <class T>
-struct DefaultInitAllocator : std::allocator<T> {
-    template <class U>
-    struct rebind {
-        using other = DefaultInitAllocator<U>;
-    };
-    DefaultInitAllocator() = default;
-    template <class U>
-    DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
-    template <class U>
-    void construct(U* p) noexcept {
-        ::new (static_cast<void*>(p)) U;
-    }
-    template <class U, class... Args>
-    void construct(U* p, Args&&... args) {
-        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-    }
-};
-
-/// Every trial's value of one metric, in trial order.
-using TrialValues = std::vector<double, DefaultInitAllocator<double>>;
+/// Every trial's value of one metric, in trial order (uninitialised until written; huge pages:
+/// bulk_memory.hpp).
+using TrialValues = BulkDoubles;
 
 /// Quantiles beyond the trial counts whose values are kept: a deterministic, mergeable sketch
 /// (multi-level compaction after Manku, Rajagopalan and Lindsay 1998). Level h holds values that

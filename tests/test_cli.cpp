@@ -304,13 +304,14 @@ TEST_CASE(
     CHECK(cashflows[28][1] == "2017-06-01");
 
     const Table provenance = read_csv(out / "run.csv");
-    REQUIRE(provenance.size() == 6);
+    REQUIRE(provenance.size() == 7);
     CHECK(provenance[0] == Row{"key", "value"});
     CHECK(provenance[1][0] == "sibsim_version");
     CHECK(provenance[2] == Row{"scenario", peterborough});
     CHECK(provenance[3] == Row{"scenario_sha256", sib::sha256_hex(read_file(peterborough))});
     CHECK(provenance[4] == Row{"seed", "3"});
     CHECK(provenance[5] == Row{"trials", "64"});
+    CHECK(provenance[6] == Row{"quantiles", "exact"});
 }
 
 TEST_CASE("run --per-trial adds trials.csv: one row per trial, one column per metric") {

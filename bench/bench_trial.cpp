@@ -38,6 +38,7 @@ BENCHMARK_CAPTURE(whole_trial, augsburg, std::string("augsburg"));
 BENCHMARK_CAPTURE(whole_trial, rikers, std::string("rikers"));
 BENCHMARK_CAPTURE(whole_trial, rate_card_2000, std::string("bench/rate-card-2000"));
 BENCHMARK_CAPTURE(whole_trial, fair_chance_fund, std::string("fair-chance-fund"));
+BENCHMARK_CAPTURE(whole_trial, reoffending_3_cohorts, std::string("bench/reoffending-3-cohorts"));
 
 /// The draws of a trial: parameters (and copula), cohort sizes, outcomes, comparison groups.
 void draw_stage(benchmark::State& bench, const std::string& scenario) {
@@ -52,6 +53,7 @@ void draw_stage(benchmark::State& bench, const std::string& scenario) {
 }
 BENCHMARK_CAPTURE(draw_stage, peterborough, std::string("peterborough"));
 BENCHMARK_CAPTURE(draw_stage, rate_card_2000, std::string("bench/rate-card-2000"));
+BENCHMARK_CAPTURE(draw_stage, reoffending_3_cohorts, std::string("bench/reoffending-3-cohorts"));
 
 /// The stage after the draws: rules, caps, payers and waterfall period by period (settle), then
 /// savings, IRR and metrics (fill_metrics).
@@ -71,6 +73,8 @@ void settlement_stage(benchmark::State& bench, const std::string& scenario) {
 }
 BENCHMARK_CAPTURE(settlement_stage, peterborough, std::string("peterborough"));
 BENCHMARK_CAPTURE(settlement_stage, rate_card_2000, std::string("bench/rate-card-2000"));
+BENCHMARK_CAPTURE(settlement_stage, reoffending_3_cohorts,
+                  std::string("bench/reoffending-3-cohorts"));
 
 void beta_quantile(benchmark::State& bench) {
     const sib::Distribution beta = sib::Beta{0.3, 0.08};
@@ -153,6 +157,17 @@ void negative_binomial_draw(benchmark::State& bench) {
     bench.SetItemsProcessed(bench.iterations());
 }
 BENCHMARK(negative_binomial_draw);
+
+/// A negative binomial total (gamma-Poisson, the engine's sampler) over `range(0)` members at
+/// 1.38 events each, dispersion 2.5: a quarterly batch of 100 releases of the three-cohort
+/// reoffending bond, and a cohort's matched comparison group of 8,000.
+void negative_binomial_members(benchmark::State& bench) {
+    sib::Stream rng(1, 0, 0);
+    const long long members = bench.range(0);
+    for (auto _ : bench) benchmark::DoNotOptimize(sib::sample_count_total(rng, members, 1.38, 2.5));
+    bench.SetItemsProcessed(bench.iterations());
+}
+BENCHMARK(negative_binomial_members)->Arg(100)->Arg(8000);
 
 void uniform_draw(benchmark::State& bench) {
     sib::Stream rng(1, 0, 0);

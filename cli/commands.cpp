@@ -230,17 +230,19 @@ std::optional<double> available_memory() {
     return std::nullopt;
 }
 
+/// Bytes as GiB with one decimal, as the refusals print them.
+std::string gib_text(double bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f", bytes / (1024.0 * 1024 * 1024));
+    return text;
+}
+
 /// Refuses a run whose memory estimate exceeds the memory available (docs/limits.md).
 void check_memory(double needed, const std::string& advice) {
     const auto available = available_memory();
     if (!available || needed <= *available) return;
-    auto gib = [](double bytes) {
-        char text[32];
-        std::snprintf(text, sizeof text, "%.1f", bytes / (1024.0 * 1024 * 1024));
-        return std::string(text);
-    };
-    throw RefusedRun("this run needs about " + gib(needed) + " GiB of memory but " +
-                     gib(*available) + " GiB is available; " + advice);
+    throw RefusedRun("this run needs about " + gib_text(needed) + " GiB of memory but " +
+                     gib_text(*available) + " GiB is available; " + advice);
 }
 
 /// The provenance rows of run.csv for one scenario run.
@@ -364,7 +366,12 @@ class OutputFolder {
 };
 
 int run_command(const std::string& file, const SimulationOptions& o, bool per_trial,
-                std::ostream& out, std::ostream& err) {
+                const std::string& quantiles, std::ostream& out, std::ostream& err) {
+    // A usage error, reported before the scenario is read: trials.csv needs every trial's values.
+    if (quantiles == "sketch" && per_trial)
+        throw RefusedRun(
+            "--quantiles sketch keeps no per-trial values, so it cannot write trials.csv "
+            "(--per-trial); drop --per-trial or use --quantiles exact");
     const auto overrides = parse_overrides(o.sets);
     const std::string text = read_input(file);
     const Scenario scenario = load_scenario(text, file, overrides);
@@ -372,12 +379,22 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     const Plan plan = compile(scenario);
 
     RunOptions options = run_options_of(scenario, o);
-    // Every value is kept, for exact quantiles, up to 2,000,000 trials, for trials.csv, or while
-    // the run fits in 2 GiB; beyond that summary quantiles come from the sketch, so memory stops
-    // growing with trials. Without trials.csv, quantiles are selected in place (no copies).
+    // auto (the default) and exact keep every value, for exact quantiles, up to 2,000,000 trials,
+    // for trials.csv, or while the run fits in 2 GiB; beyond that auto takes the quantile sketch
+    // (memory stops growing with trials) and exact refuses. sketch never keeps values. Without
+    // trials.csv, quantiles are selected in place (no copies).
     options.keep_trial_order = per_trial;
-    options.keep_trial_values = per_trial || options.trials <= exact_quantile_trials ||
-                                estimated_bytes(plan, options) <= exact_quantile_bytes;
+    const bool within_budget = per_trial || options.trials <= exact_quantile_trials ||
+                               estimated_bytes(plan, options) <= exact_quantile_bytes;
+    if (quantiles == "exact" && !within_budget)
+        throw RefusedRun(
+            "--quantiles exact keeps every trial's value of every metric: this run "
+            "would need about " +
+            gib_text(estimated_bytes(plan, options)) + " GiB, beyond the " +
+            gib_text(exact_quantile_bytes) +
+            " GiB budget for exact quantiles; use --quantiles sketch (memory stays "
+            "flat, rank error under 0.05%) or fewer trials (-n)");
+    options.keep_trial_values = quantiles != "sketch" && within_budget;
     check_memory(estimated_bytes(plan, options),
                  per_trial ? "use fewer trials (-n) or drop --per-trial" : "use fewer trials (-n)");
     Progress progress(options.trials, !o.quiet, err, progress_terminal(err));
@@ -391,7 +408,8 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     }
 
     if (!o.out_dir.empty()) {
-        const Provenance provenance = provenance_of(file, text, o.sets, options);
+        Provenance provenance = provenance_of(file, text, o.sets, options);
+        provenance.push_back({"quantiles", options.keep_trial_values ? "exact" : "sketch"});
         OutputFiles files = {
             {"summary.csv", [&](std::ostream& s) { write_summary(s, result); }},
             {"cashflows.csv", [&](std::ostream& s) { write_cashflows(s, plan, result); }}};
@@ -582,6 +600,9 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
 
     // Same trials and seed for all: the first scenario's unless given on the command line.
     RunOptions options = run_options_of(scenarios.front(), o);
+    // compare.csv holds means and paired differences only: every value is kept for the pairing,
+    // and no quantiles are selected from them.
+    options.quantiles = false;
     std::vector<Plan> plans;
     double plan_bytes = 0;
     for (const auto& scenario : scenarios) plan_bytes += estimated_plan_bytes(scenario, o.threads);
@@ -763,6 +784,14 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     run_cmd
         ->add_flag("--per-trial", per_trial, "Also write trials.csv (one row per trial); needs -o")
         ->needs(run_options.out_option);
+    std::string run_quantiles = "auto";
+    run_cmd
+        ->add_option("--quantiles", run_quantiles,
+                     "Summary quantiles: auto (default: exact while every value fits in 2 GiB "
+                     "or up to 2,000,000 trials, else sketch), exact (keep every value; refuse "
+                     "beyond that budget) or sketch (flat memory, rank error under 0.05%; not "
+                     "with --per-trial)")
+        ->check(CLI::IsMember({"auto", "exact", "sketch"}));
     run_cmd->footer("Example: sibsim run scenarios/peterborough.yaml -n 100000 -o out/");
 
     std::string sweep_file, sweep_metrics;
@@ -779,6 +808,9 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     sweep_cmd->add_option("--metrics", sweep_metrics,
                           "Comma-separated metrics for sweep.csv (default: all)");
     add_simulation_options(*sweep_cmd, sweep_options);
+    // sweep and compare compute no quantiles: --quantiles is accepted (hidden) only to explain.
+    std::string sweep_quantiles, compare_quantiles;
+    auto* sweep_quantiles_option = sweep_cmd->add_option("--quantiles", sweep_quantiles)->group("");
     sweep_cmd->footer(
         "Example: sibsim sweep scenarios/peterborough.yaml --vary "
         "payments.cohort-trigger.threshold=0.05:0.15:0.025 "
@@ -794,6 +826,8 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
         ->required()
         ->expected(2, 1000);
     add_simulation_options(*compare_cmd, compare_options);
+    auto* compare_quantiles_option =
+        compare_cmd->add_option("--quantiles", compare_quantiles)->group("");
     compare_cmd->footer(
         "Example: sibsim compare scenarios/peterborough.yaml alternative.yaml -n 100000 -o out/");
 
@@ -849,9 +883,21 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
             return exit_invalid;
         }
     }
+    if (*sweep_cmd && sweep_quantiles_option->count() > 0) {
+        err << "sibsim: error: --quantiles: sweep reports means and standard errors only, no "
+               "quantiles (use run for them)\n";
+        return exit_invalid;
+    }
+    if (*compare_cmd && compare_quantiles_option->count() > 0) {
+        err << "sibsim: error: --quantiles: compare reports means and paired differences only, "
+               "no quantiles, and keeps every trial's values for the pairing (so there is no "
+               "sketch); use run for quantiles\n";
+        return exit_invalid;
+    }
     try {
         if (*validate_cmd) return flushed(validate(validate_files, out, err));
-        if (*run_cmd) return flushed(run_command(run_file, run_options, per_trial, out, err));
+        if (*run_cmd)
+            return flushed(run_command(run_file, run_options, per_trial, run_quantiles, out, err));
         if (*sweep_cmd)
             return flushed(
                 sweep_command(sweep_file, varies, sweep_metrics, sweep_options, out, err));

@@ -20,6 +20,9 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 measure "peterborough 1,000,000 trials, all cores" run scenarios/peterborough.yaml -n 1000000
 measure "peterborough 1,000,000 trials, 1 thread" run scenarios/peterborough.yaml -n 1000000 -j 1
 measure "peterborough 10,000,000 trials, all cores" run scenarios/peterborough.yaml -n 10000000
+measure "peterborough 10,000,000 trials, --quantiles exact" run scenarios/peterborough.yaml -n 10000000 --quantiles exact
+measure "peterborough 10,000,000 trials, --quantiles sketch" run scenarios/peterborough.yaml -n 10000000 --quantiles sketch
+measure "reoffending 3 cohorts, 1,000,000 trials, 2 threads" run bench/scenarios/reoffending-3-cohorts.yaml -n 1000000 -j 2
 measure "rate card 2000 participants, 200,000 trials" run bench/scenarios/rate-card-2000.yaml -n 200000
 measure "rate card 2000 participants, 200,000 trials, 1 thread" run bench/scenarios/rate-card-2000.yaml -n 200000 -j 1
 measure "dwp-innovation-fund 100,000 trials" run scenarios/dwp-innovation-fund.yaml -n 100000

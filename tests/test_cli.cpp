@@ -304,13 +304,14 @@ TEST_CASE(
     CHECK(cashflows[28][1] == "2017-06-01");
 
     const Table provenance = read_csv(out / "run.csv");
-    REQUIRE(provenance.size() == 6);
+    REQUIRE(provenance.size() == 7);
     CHECK(provenance[0] == Row{"key", "value"});
     CHECK(provenance[1][0] == "sibsim_version");
     CHECK(provenance[2] == Row{"scenario", peterborough});
     CHECK(provenance[3] == Row{"scenario_sha256", sib::sha256_hex(read_file(peterborough))});
     CHECK(provenance[4] == Row{"seed", "3"});
     CHECK(provenance[5] == Row{"trials", "64"});
+    CHECK(provenance[6] == Row{"quantiles", "exact"});
 }
 
 TEST_CASE("run --per-trial adds trials.csv: one row per trial, one column per metric") {
@@ -344,7 +345,8 @@ TEST_CASE("run --per-trial adds trials.csv: one row per trial, one column per me
 }
 
 TEST_CASE(
-    "run.csv records the version, scenario, its SHA-256, each --set in order, seed and trials") {
+    "run.csv records the version, scenario, its SHA-256, each --set in order, seed, trials and "
+    "the quantile method") {
     TempDir dir;
     const fs::path out =
         run_into(dir, "out",
@@ -362,7 +364,8 @@ TEST_CASE(
                             {"set", "payments.cohort-trigger.threshold=0.2"},
                             {"set", "outcomes.reconviction.effect.mean=0"},
                             {"seed", "11"},
-                            {"trials", "20"}};
+                            {"trials", "20"},
+                            {"quantiles", "exact"}};
     CHECK(read_csv(out / "run.csv") == expected);
     // The digest is of the file's text: 64 lower-case hex digits, not of the overridden scenario.
     CHECK(std::regex_match(expected[3][1], std::regex("[0-9a-f]{64}")));
@@ -698,4 +701,128 @@ TEST_CASE("--seed -1 is a usage error, as a negative seed in the file is") {
         sibsim({"run", peterborough, "-n", "5", "-j", "1", "--seed", "-1", "-o", out, "--quiet"});
     CHECK(r.status == 2);
     CHECK(!fs::exists(out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// --quantiles exact|sketch|auto
+
+TEST_CASE("--quantiles: its values, and the usage errors (exit 2, nothing written)") {
+    TempDir dir;
+    const std::string out = dir / "out";
+    SUBCASE("an unknown method") {
+        const Cli r = sibsim({"run", peterborough, "-n", "10", "--quantiles", "approx", "-o", out});
+        CHECK(r.status == 2);
+        CHECK(r.err.find("--quantiles") != std::string::npos);
+    }
+    SUBCASE("sketch with --per-trial: trials.csv needs every value") {
+        const Cli r = sibsim({"run", peterborough, "-n", "10", "--quantiles", "sketch",
+                              "--per-trial", "-o", out, "--quiet"});
+        CHECK(r.status == 2);
+        CHECK(r.err.find("sibsim: error: --quantiles sketch") == 0);
+        CHECK(r.err.find("--per-trial") != std::string::npos);
+    }
+    SUBCASE("exact beyond the 2 GiB budget: refused before any trial, naming the estimate") {
+        // 20M trials × 24 metrics × 8 bytes ≈ 3.6 GiB.
+        const Cli r = sibsim(
+            {"run", peterborough, "-n", "20000000", "--quantiles", "exact", "-o", out, "--quiet"});
+        CHECK(r.status == 2);
+        CHECK(r.err.find("sibsim: error: --quantiles exact") == 0);
+        CHECK(std::regex_search(r.err, std::regex("about [0-9]+\\.[0-9] GiB")));
+        CHECK(r.err.find("use --quantiles sketch") != std::string::npos);
+    }
+    SUBCASE("compare keeps every value for its pairs and has no quantiles") {
+        const Cli r = sibsim({"compare", peterborough, peterborough, "-n", "10", "--quantiles",
+                              "sketch", "-o", out, "--quiet"});
+        CHECK(r.status == 2);
+        CHECK(r.err.find("compare") != std::string::npos);
+        CHECK(r.err.find("paired") != std::string::npos);
+    }
+    SUBCASE("sweep has no quantiles") {
+        const Cli r =
+            sibsim({"sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.1,0.2",
+                    "-n", "10", "--quantiles", "exact", "-o", out, "--quiet"});
+        CHECK(r.status == 2);
+        CHECK(r.err.find("sweep") != std::string::npos);
+    }
+    CHECK(!fs::exists(out));
+}
+
+TEST_CASE("run.csv records the quantile method used: exact by default, sketch when asked") {
+    TempDir dir;
+    CHECK(row_of(read_csv(run_into(dir, "auto", {"-n", "50", "-j", "1"}) / "run.csv"),
+                 "quantiles")[1] == "exact");
+    CHECK(row_of(read_csv(run_into(dir, "exact",
+                                   {"-n", "50", "-j", "1", "--quantiles", "exact", "--per-trial"}) /
+                          "run.csv"),
+                 "quantiles")[1] == "exact");
+    CHECK(
+        row_of(read_csv(run_into(dir, "sketch", {"-n", "50", "-j", "1", "--quantiles", "sketch"}) /
+                        "run.csv"),
+               "quantiles")[1] == "sketch");
+}
+
+TEST_CASE("--quantiles sketch and exact: byte-identical files for -j 1, 2 and 3") {
+    // 40,000 trials: 40 blocks, and more values than the sketch holds before it compacts.
+    TempDir dir;
+    for (const char* method : {"sketch", "exact"}) {
+        CAPTURE(method);
+        const std::string m = method;
+        const fs::path one = run_into(dir, m + "1", {"-n", "40000", "-j", "1", "--quantiles", m});
+        const fs::path two = run_into(dir, m + "2", {"-n", "40000", "-j", "2", "--quantiles", m});
+        const fs::path three = run_into(dir, m + "3", {"-n", "40000", "-j", "3", "--quantiles", m});
+        for (const char* file : {"summary.csv", "cashflows.csv", "run.csv"}) {
+            CAPTURE(file);
+            const std::string expected = read_file(one / file);
+            CHECK(read_file(two / file) == expected);
+            CHECK(read_file(three / file) == expected);
+        }
+    }
+}
+
+TEST_CASE("--quantiles sketch: each quantile within the sketch's rank error of the exact one") {
+    // The same 100,000 trials twice: every value kept (trials.csv), and sketched. Each sketched
+    // quantile must sit, among the kept values, within 0.05% of N ranks (stats.hpp) of the exact
+    // nearest rank ⌈p·N⌉. Ties: the value covers ranks count(< q) + 1 to count(≤ q).
+    constexpr long long n = 100000;
+    TempDir dir;
+    const fs::path exact = run_into(
+        dir, "exact", {"-n", std::to_string(n), "-j", "2", "--quantiles", "exact", "--per-trial"});
+    const fs::path sketch =
+        run_into(dir, "sketch", {"-n", std::to_string(n), "-j", "2", "--quantiles", "sketch"});
+    const Table trials = read_csv(exact / "trials.csv");
+    const Table exact_summary = read_csv(exact / "summary.csv");
+    const Table sketch_summary = read_csv(sketch / "summary.csv");
+    REQUIRE(trials.size() == static_cast<std::size_t>(n) + 1);
+    const std::vector<std::string> columns = {"p5", "p25", "p50", "p75", "p95"};
+    const std::vector<double> probabilities = {0.05, 0.25, 0.50, 0.75, 0.95};
+    const double allowed = 0.0005 * static_cast<double>(n);
+    int differing = 0;  // quantiles where the sketch did not give the exact value
+    for (std::size_t m = 1; m < trials[0].size(); ++m) {
+        const std::string metric = trials[0][m];
+        CAPTURE(metric);
+        std::vector<double> values;
+        values.reserve(static_cast<std::size_t>(n));
+        for (std::size_t t = 1; t < trials.size(); ++t) values.push_back(number(trials[t][m]));
+        std::sort(values.begin(), values.end());
+        for (std::size_t k = 0; k < columns.size(); ++k) {
+            const std::string column = columns[k];
+            CAPTURE(column);
+            const auto target =
+                static_cast<double>(std::ceil(probabilities[k] * static_cast<double>(n) - 1e-9));
+            // The exact summary is the value at the nearest rank.
+            CHECK(number(cell(exact_summary, metric, column)) ==
+                  values[static_cast<std::size_t>(target) - 1]);
+            const double q = number(cell(sketch_summary, metric, column));
+            const auto below = std::lower_bound(values.begin(), values.end(), q) - values.begin();
+            const auto upto = std::upper_bound(values.begin(), values.end(), q) - values.begin();
+            CHECK(upto > below);  // the sketch returns one of the values
+            const double lowest_rank = static_cast<double>(below) + 1;
+            const double highest_rank = static_cast<double>(upto);
+            CHECK(highest_rank >= target - allowed);
+            CHECK(lowest_rank <= target + allowed);
+            differing += q != values[static_cast<std::size_t>(target) - 1] ? 1 : 0;
+        }
+    }
+    // Not a requirement of the bound, but a sign the sketch really compacted and was compared.
+    CHECK(differing > 0);
 }

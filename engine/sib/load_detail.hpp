@@ -97,7 +97,7 @@ Range at_least(double lo);
 Range greater_than(double lo);
 Range between(double lo, double hi);
 
-// ---- What the loader knows of each section, for the checks across sections ----
+// ---- What the loader keeps of the entries it has read, for references and later checks ----
 
 /// A list entry: its map, its path (by name, or by index without a usable name) and its name.
 struct Entry {
@@ -148,6 +148,8 @@ struct RuleInfo {
     const Node* net_of_node = nullptr;
 };
 
+/// One pass over a YAML tree. Each member is documented at its definition, in the file named
+/// above its declaration here.
 class Loader {
   public:
     explicit Loader(DiagnosticSink& sink) : sink_(sink) {}

@@ -210,6 +210,8 @@ void Loader::check_price_after_repaid(const Node& root, const Scenario& s) {
     }
 }
 
+// ---- Magnitudes: counts and money far inside exact double range (docs/limits.md) ----
+
 /// The most a value can be in a trial: its fixed value, or the top of its distribution (a
 /// normal quantile of the engine's uniform draws never exceeds 9 standard deviations).
 double Loader::top_of(const Distribution& d) {

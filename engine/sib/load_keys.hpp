@@ -4,6 +4,7 @@
 // the check for keys that have no meaning in one variant of a map (Loader::reject_keys: a rule's
 // basis, a distribution's `dist`). A new key is one more row here, then its parsing in the
 // section's load_*.cpp. The order of a section's rows is the order "did you mean" breaks ties in.
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -181,6 +182,18 @@ inline constexpr KeySpec key_table[] = {
     {Section::observation,    "comparison_mean"},
 };
 // clang-format on
+
+/// No section lists a key twice.
+constexpr bool keys_are_unique() {
+    constexpr std::size_t n = sizeof key_table / sizeof key_table[0];
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = i + 1; j < n; ++j)
+            if (key_table[i].section == key_table[j].section &&
+                key_table[i].key == key_table[j].key)
+                return false;
+    return true;
+}
+static_assert(keys_are_unique(), "a key is listed twice in one section of key_table");
 
 /// The row of `key` in `section`, or nullptr when the key is unknown there.
 inline const KeySpec* find_key(Section section, std::string_view key) {

@@ -1,5 +1,5 @@
-// Observed results for `settle` (load.hpp, docs/outputs.md): only the file's own form is
-// checked here; settle_observed checks names and counts against the scenario.
+// The observed-results file for `settle` (load.hpp, docs/outputs.md): Loader::load_observed and
+// the public load_observed and load_observed_file.
 #include <utility>
 
 #include "sib/load.hpp"

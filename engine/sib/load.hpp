@@ -1,6 +1,6 @@
 #pragma once
-// YAML text -> Scenario, or InputError carrying every problem found. The only place that sees
-// yaml-cpp.
+// YAML text -> Scenario, or InputError carrying every problem found. The loader's parts are in
+// load_*.hpp/.cpp (load_detail.hpp lists them); only load_yaml.cpp sees yaml-cpp.
 #include <string>
 #include <string_view>
 #include <vector>

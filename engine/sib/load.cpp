@@ -432,6 +432,8 @@ class Loader {
         if (const Node* n = root.find("participant_correlations"))
             load_participant_correlations(*n, s);
         check_price_after_repaid(root, s);
+        check_coupons(s);
+        check_observed_over(s);
         check_timing(s);
         check_output_names(root, s);
         check_magnitudes(s);
@@ -979,7 +981,8 @@ class Loader {
             const Node& m = *e.node;
             check_keys(m, e.path,
                        {"name", "kind", "better", "baseline", "effect", "rate", "dispersion",
-                        "observed_after", "observed_by", "after", "instead_of", "rate_without"});
+                        "observed_after", "observed_by", "observed_over", "after", "instead_of",
+                        "rate_without"});
             Outcome o;
             o.name = e.name;
             o.loc = m.loc;
@@ -1042,6 +1045,7 @@ class Loader {
                     info.timing_ok = false;
                 }
             }
+            if (const Node* n = m.find("observed_over")) load_observed_over(*n, m, e.path, o, info);
             if (const Node* n = m.find("instead_of")) {
                 if (o.kind != OutcomeKind::binary) {
                     if (info.kind_ok)
@@ -1282,7 +1286,7 @@ class Loader {
 
     void load_comparison(const Node& n, Scenario& s) {
         if (!expect_map(n, "comparison")) return;
-        check_keys(n, "comparison", {"kind", "ratio"});
+        check_keys(n, "comparison", {"kind", "ratio", "historical_until"});
         Comparison c;
         c.loc = n.loc;
         const Node* kind = require(n, "comparison", "kind");
@@ -1301,6 +1305,7 @@ class Loader {
         if (ratio && (!k || *k == 0))
             if (auto v = number(*ratio, "comparison.ratio", Range{0, 1000, true, false}))
                 c.ratio = *v;
+        if (const Node* h = n.find("historical_until")) load_historical_until(*h, k, c);
         s.comparison = c;
     }
 
@@ -1345,7 +1350,8 @@ class Loader {
         static const std::vector<std::string> keys = {
             "name",   "basis",  "outcome",     "payment_lag",        "cap",       "per",
             "price",  "amount", "at_least",    "share_at_least",     "threshold", "schedule",
-            "net_of", "payers", "interpolate", "price_after_repaid", "assess",    "observed_after"};
+            "net_of", "payers", "interpolate", "price_after_repaid", "assess",    "observed_after",
+            "coupon"};
         auto found = entries(list, "payments", rule_names_, true, max_rules);
         for (const Entry& e : found) {
             const Node& m = *e.node;
@@ -1418,6 +1424,7 @@ class Loader {
                 }
             }
             if (const Node* n = m.find("payers")) load_rule_payers(*n, e, r);
+            if (const Node* n = m.find("coupon")) load_coupon(*n, e, r);
             if (basis) check_basis(m, e, r, info, s);
             record(rule_names_, e, s.rules.size());
             s.rules.push_back(std::move(r));
@@ -1807,7 +1814,8 @@ class Loader {
         for (std::size_t c = 0; c < s.cohorts.size(); ++c) {
             if (!cohort_info_[c].enrol_ok) return true;
             const int enrol = r.every_period ? s.cohorts[c].enrol_first : s.cohorts[c].enrol_last;
-            const int p = enrol + observed_after + r.payment_lag;
+            const int p = enrol + observed_after + r.payment_lag +
+                          (r.every_period ? 0 : s.outcomes[*info.outcome].observed_over - 1);
             if (!first || (r.every_period ? p < *first : p > *first)) first = p;
         }
         if (!first || *first <= period) return true;
@@ -1878,6 +1886,73 @@ class Loader {
                       "tranches must be listed in rank order, but rank " +
                           std::to_string(*tranches[j].rank) + " follows rank " +
                           std::to_string(*tranches[j - 1].rank));
+    }
+
+    // ---- observed_over, historical_until, coupon (docs/scenario-format.md, 4.4, 5.1, 6.10) ----
+
+    /// `outcomes[].observed_over`: a count known one period's part at a time, over this many
+    /// periods from observed_after on. Count outcomes only, not with observed_by.
+    void load_observed_over(const Node& n, const Node& m, const std::string& path, Outcome& o,
+                            OutcomeInfo& info) {
+        const std::string key = join(path, "observed_over");
+        if (info.kind_ok && o.kind != OutcomeKind::count) {
+            error(n, key, "observed_over applies to count outcomes only");
+            return;
+        }
+        if (m.find("observed_by")) {
+            error(n, key,
+                  "cannot be combined with observed_by: give observed_after, the period after "
+                  "enrolment in which the first part is known");
+            info.timing_ok = false;
+            return;
+        }
+        if (auto v = whole_int(n, key, 1, static_cast<int>(max_period)))
+            o.observed_over = *v;
+        else
+            info.timing_ok = false;
+    }
+
+    /// `comparison.historical_until`: matched comparisons only, a period before the horizon.
+    void load_historical_until(const Node& n, std::optional<std::size_t> kind, Comparison& c) {
+        const std::string key = "comparison.historical_until";
+        if (kind && *kind != 0) {
+            error(n, key,
+                  "applies to matched comparisons only: a historical comparison uses the "
+                  "baseline throughout");
+            return;
+        }
+        // A period before the horizon (later would never switch to the matched group).
+        const int last = horizon_ ? *horizon_ - 1 : static_cast<int>(max_period);
+        if (auto v = whole_int(n, key, 0, last)) c.historical_until = *v;
+    }
+
+    /// `payments[].coupon`: true or false.
+    void load_coupon(const Node& n, const Entry& e, Rule& r) {
+        if (auto v = choice(n, join(e.path, "coupon"), {"false", "true"})) r.coupon = *v == 1;
+    }
+
+    /// A coupon is paid to the investors: it needs them.
+    void check_coupons(const Scenario& s) {
+        for (std::size_t i = 0; i < s.rules.size() && i < rule_info_.size(); ++i) {
+            if (!s.rules[i].coupon || !rule_info_[i].node || s.investors) continue;
+            error(*rule_info_[i].node->find("coupon"), join(rule_info_[i].path, "coupon"),
+                  "needs investors: a coupon is a return paid to them");
+        }
+    }
+
+    /// A count observed over several periods is paid by group rules as each part is known; a
+    /// rate card would pay events of a period that the draws do not time.
+    void check_observed_over(const Scenario& s) {
+        for (std::size_t i = 0; i < s.rules.size() && i < rule_info_.size(); ++i) {
+            const RuleInfo& info = rule_info_[i];
+            if (!info.basis_ok || !info.outcome || s.rules[i].basis != Basis::rate_card) continue;
+            const Outcome& o = s.outcomes[*info.outcome];
+            if (o.observed_over <= 1) continue;
+            error(*info.node->find("outcome"), join(info.path, "outcome"),
+                  "a rate_card rule cannot pay for " + quote(o.name) + ", which is observed over " +
+                      std::to_string(o.observed_over) +
+                      " periods; use a versus_comparison rule with assess: every_period");
+        }
     }
 
     /// `price_after_repaid` needs investors to be repaid, and cannot be settled exactly under a
@@ -2365,7 +2440,7 @@ class Loader {
 
     /// The period in which the outcome of a participant enrolled in `enrolled` is known.
     static int known_period(const Outcome& o, int enrolled) {
-        return o.observed_by ? *o.observed_by : enrolled + o.observed_after;
+        return o.observed_by ? *o.observed_by : enrolled + o.observed_after + o.observed_over - 1;
     }
 
     /// Every payment must fall before the horizon (docs/model.md).
@@ -2440,7 +2515,8 @@ class Loader {
             }
             // When the rule measures a participant enrolled in period e.
             auto rule_known = [&](int e) {
-                return r.observed_after ? e + *r.observed_after : known_period(outcome, e);
+                return r.observed_after ? e + *r.observed_after + outcome.observed_over - 1
+                                        : known_period(outcome, e);
             };
             std::optional<std::size_t> latest;
             int period = 0;

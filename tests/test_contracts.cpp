@@ -190,7 +190,7 @@ TEST_CASE("Chicago: special education is paid year by year as each school year i
 }
 
 TEST_CASE("Newpin: 60% restoration in year 1 is a 7.5% coupon, as published") {
-    // Year 1 (to Jun 2014): restoration 60% gave investors 7.5% [contracts 8a, V7]. Against the
+    // Year 1 (to Jun 2014): restoration 60% gave investors 7.5% [S111]. Against the
     // fixed 25% of years 1-3, 60% is an improvement of exactly (0.6 - 0.25) / 0.25 = 1.4, the
     // lower edge of the 60-65% band: a coupon of 7.5% of A$7m, A$525,000, paid in period 1 (the
     // end of year 1), above the 5% floor, so nothing is topped up.
@@ -215,7 +215,7 @@ TEST_CASE("Newpin: 60% restoration in year 1 is a 7.5% coupon, as published") {
 }
 
 TEST_CASE("Newpin: 59% restoration is the 3% band each year, with the 5% floor advanced") {
-    // Final net restoration 59% [contracts 8a], against 25% throughout: an improvement of about
+    // Final net restoration 59% [S113], against 25% throughout: an improvement of about
     // (0.59 - 0.25) / 0.25 = 1.36, the 55-60% band, a yearly coupon of 3% of A$7m (A$210,000).
     // The 5% floor (A$350,000 in years 1-3) tops up 140,000, 280,000 and 350,000 (the coupons of
     // years 2 and 3 first repay earlier top-ups), recovered from the coupons of years 2-5: the
@@ -239,7 +239,7 @@ TEST_CASE("Newpin: 59% restoration is the 3% band each year, with the 5% floor a
     CHECK(m["payer.NSW Government.paid"] == 8470000);
     CHECK(m["investors.received"] == 8470000);
     CHECK(m["guarantee.paid"] == 0);
-    // From year 4 the matched control group: at its final 20% [contracts 8a], 59% is an
+    // From year 4 the matched control group: at its final 20% [S113], 59% is an
     // improvement of (0.5906 - 0.2) / 0.2 = 1.95, the top band (15%, A$1,050,000 a year). Year 4's
     // coupon first repays the A$420,000 of top-ups left: 210,000 + 70,000 + 0 + 630,000 +
     // 3 × 1,050,000 = A$4.06m of coupons.
@@ -249,7 +249,7 @@ TEST_CASE("Newpin: 59% restoration is the 3% band each year, with the 5% floor a
     CHECK(m["minimum_yield.paid"] == 770000);
     CHECK(m["payer.NSW Government.paid"] == 4060000 + 770000 + 7000000);
     // Below 55% (say 50%): no coupon, and the key rate is not achieved at year 4, so the bond is
-    // redeemed then with 75% of the A$7m [contracts 8a]; the 5% top-ups are kept, and neither the
+    // redeemed then with 75% of the A$7m [S110]; the 5% top-ups are kept, and neither the
     // principal repayment nor the 50% guarantee at maturity is paid.
     m = settle_scenario("newpin", {}, {observe("children", "restored", 850, 0.5, 0.25)}, repaid);
     CHECK(m["rule.performance-coupon.met"] == 0);

@@ -1370,3 +1370,23 @@ TEST_CASE("coupon: a minimum yield tops up the coupons to the yield on the whole
     m = coupons("30", "false", yield);
     CHECK(m["minimum_yield.paid"] == Approx(55.5));
 }
+
+TEST_CASE("a per-cohort group rule on an outcome with observed_by is paid once, not per batch") {
+    // Every batch of the cohort is known in period 4, so the plan holds one slot for the cohort
+    // in period 4: the target pays its 100 once (three enrolment periods used to make three
+    // slots, each paying 100).
+    auto r = trial_of(R"(
+sibsim: 1
+name: by
+period: year
+horizon: 8
+cohorts: [{name: c, size: 10, enrol: [0, 2]}]
+outcomes: [{name: o, kind: binary, rate: 1, observed_by: 4}]
+payments:
+  - {name: t, basis: target, outcome: o, per: cohort, at_least: 1, amount: 100}
+payers: [{name: p, share: 1}]
+)",
+                      "p");
+    CHECK(r.metrics["payments.t"] == 100);
+    CHECK(r.payer[4] == Approx(-100));
+}

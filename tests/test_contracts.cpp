@@ -165,32 +165,94 @@ TEST_CASE("Chicago: each payer stops at its maximum, and the senior lenders rank
     CHECK(low["payments.total"] == 31000000);
 }
 
-TEST_CASE("Newpin: 59% restoration is the 55-60% band, less the minimum-yield coupons advanced") {
-    // Final net restoration 59% [contracts 8a] against the scenario's fixed 25%: an improvement
-    // of about (0.59 - 0.25) / 0.25 = 1.36, in the 3% band (A$8,609,000). The 5% coupons on A$7m in
-    // years 1-3 (3 × A$350,000) were an advance, so the final payment is A$7,559,000 and the
-    // NSW Government pays A$8,609,000 in all.
+TEST_CASE("Chicago: special education is paid year by year as each school year is observed") {
+    // Cohort 1 only (374 children, preschool in period 0): no special education against the
+    // comparison group's 1.5 years a child over K to grade 11 is 374 × 1.5 = 561 child-years
+    // avoided, $5,105,100 at $9,100. One school year is known in each of periods 2 (the end of
+    // K) to 13 (grade 11): $425,425 a year, the payers' parts adding up to it.
+    const std::string root = SIBSIM_SOURCE_DIR;
+    const Plan plan = compile(load_scenario_file(root + "/scenarios/chicago-cpc.yaml"));
+    const MetricLayout layout = metric_layout(plan);
+    TrialState state(plan);
+    std::vector<std::string> notes;
+    Observation sped = observe("cohort-1", "special-ed-years", 374, 0, 1.5);
+    settle_observed(plan, Observed{"observed.yaml", {sped}}, SettleOptions{true}, layout,
+                    party_layout(plan), state, notes);
+    const auto cps = flows_of(plan, state, "Chicago Public Schools");
+    const auto city = flows_of(plan, state, "City of Chicago");
+    CHECK(cps[1] + city[1] == 0);
+    for (std::size_t t = 2; t <= 13; ++t) {
+        CAPTURE(t);
+        CHECK(cps[t] + city[t] == doctest::Approx(-425425));
+    }
+    CHECK(cps[14] + city[14] == 0);
+    CHECK(metrics_of(layout, state)["payments.special-education"] == 5105100);
+}
+
+TEST_CASE("Newpin: 60% restoration in year 1 is a 7.5% coupon, as published") {
+    // Year 1 (to Jun 2014): restoration 60% gave investors 7.5% [S111]. Against the
+    // fixed 25% of years 1-3, 60% is an improvement of exactly (0.6 - 0.25) / 0.25 = 1.4, the
+    // lower edge of the 60-65% band: a coupon of 7.5% of A$7m, A$525,000, paid in period 1 (the
+    // end of year 1), above the 5% floor, so nothing is topped up.
+    const std::string root = SIBSIM_SOURCE_DIR;
+    const Plan plan = compile(load_scenario_file(root + "/scenarios/newpin.yaml"));
+    const MetricLayout layout = metric_layout(plan);
+    TrialState state(plan);
+    std::vector<std::string> notes;
+    settle_observed(plan,
+                    Observed{"observed.yaml", {observe("children", "restored", 850, 0.6, 0.25)}},
+                    SettleOptions{true}, layout, party_layout(plan), state, notes);
+    const auto investors = flows_of(plan, state, "investors");
+    CHECK(investors[1] == 525000);
+    const Metrics m = metrics_of(layout, state);
+    CHECK(m["minimum_yield.paid"] == 0);
+    // The same rate every year: seven coupons of A$525,000 and the principal at maturity.
+    CHECK(m["payments.performance-coupon"] == 7 * 525000);
+    CHECK(m["payments.principal-repayment"] == 7000000);
+    CHECK(m["investors.received"] == 7 * 525000 + 7000000);
+    // The coupons are return: they leave the principal to be repaid in full.
+    CHECK(m["investors.loss"] == 0);
+}
+
+TEST_CASE("Newpin: 59% restoration is the 3% band each year, with the 5% floor advanced") {
+    // Final net restoration 59% [S113], against 25% throughout: an improvement of about
+    // (0.59 - 0.25) / 0.25 = 1.36, the 55-60% band, a yearly coupon of 3% of A$7m (A$210,000).
+    // The 5% floor (A$350,000 in years 1-3) tops up 140,000, 280,000 and 350,000 (the coupons of
+    // years 2 and 3 first repay earlier top-ups), recovered from the coupons of years 2-5: the
+    // performance coupons paid are 210,000 + 70,000 + 0 + 0 + 0 + 210,000 + 210,000. Investors
+    // get 7 × 210,000 = A$1.47m of return and the A$7m principal at maturity.
     // 59% of about 850 children is 501.5; 502 restored is 59.06%.
     int repaid = -1;
     Observation restored = observe("children", "restored", 850, 0, 0.25);
     restored.mean.reset();
     restored.successes = 502;
     auto m = settle_scenario("newpin", {}, {restored}, repaid);
-    CHECK(m["rule.performance-payment.met"] == 1);
+    CHECK(m["rule.performance-coupon.met"] == 1);
+    CHECK(m["rule.principal-repayment.met"] == 1);
     // 59% is above the 55% key rate at year 4 as at the end: the bond was not redeemed early.
     CHECK(m["rule.key-performance-rate.met"] == 1);
     CHECK(m["redemption.redeemed"] == 0);
     CHECK(m["redemption.paid"] == 0);
-    CHECK(m["minimum_yield.paid"] == 1050000);
-    CHECK(m["payments.performance-payment"] == 7559000);
-    CHECK(m["payer.NSW Government.paid"] == 8609000);
-    CHECK(m["investors.received"] == 8609000);
+    CHECK(m["minimum_yield.paid"] == 770000);
+    CHECK(m["payments.performance-coupon"] == 700000);
+    CHECK(m["payments.principal-repayment"] == 7000000);
+    CHECK(m["payer.NSW Government.paid"] == 8470000);
+    CHECK(m["investors.received"] == 8470000);
     CHECK(m["guarantee.paid"] == 0);
-    // Below 55% (say 50%): the key rate is not achieved at year 4, so the bond is redeemed then
-    // with 75% of the A$7m [contracts 8a]; the coupons are kept, and neither the performance
-    // payment nor the 50% guarantee at maturity is paid.
+    // From year 4 the matched control group: at its final 20% [S113], 59% is an
+    // improvement of (0.5906 - 0.2) / 0.2 = 1.95, the top band (15%, A$1,050,000 a year). Year 4's
+    // coupon first repays the A$420,000 of top-ups left: 210,000 + 70,000 + 0 + 630,000 +
+    // 3 × 1,050,000 = A$4.06m of coupons.
+    restored.comparison_mean = 0.2;
+    m = settle_scenario("newpin", {}, {restored}, repaid);
+    CHECK(m["payments.performance-coupon"] == 4060000);
+    CHECK(m["minimum_yield.paid"] == 770000);
+    CHECK(m["payer.NSW Government.paid"] == 4060000 + 770000 + 7000000);
+    // Below 55% (say 50%): no coupon, and the key rate is not achieved at year 4, so the bond is
+    // redeemed then with 75% of the A$7m [S110]; the 5% top-ups are kept, and neither the
+    // principal repayment nor the 50% guarantee at maturity is paid.
     m = settle_scenario("newpin", {}, {observe("children", "restored", 850, 0.5, 0.25)}, repaid);
-    CHECK(m["rule.performance-payment.met"] == 0);
+    CHECK(m["rule.performance-coupon.met"] == 0);
     CHECK(m["rule.key-performance-rate.met"] == 0);
     CHECK(m["redemption.redeemed"] == 1);
     CHECK(m["redemption.paid"] == 5250000);

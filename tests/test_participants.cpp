@@ -550,3 +550,24 @@ TEST_CASE(
     CHECK(m["payments.part-time-13w"] > 0);
     CHECK(m["payments.full-time-13w"] > 0);
 }
+
+TEST_CASE("participants: a count observed over several periods counts what is dated by its last") {
+    // days is known over periods 1-4 after enrolment in period 0 (observed_after 1,
+    // observed_over 4): a row dated 4 counts, one dated 5 does not. Counted: 3 days against a
+    // comparison of 2 × 3 = 6, 3 avoided at 10 = 30 (with only observed_after's period 1 as the
+    // cut-off, nothing would count and 60 would be paid).
+    const std::string yaml = R"(sibsim: 1
+name: spread
+horizon: 8
+cohorts: [{name: c, size: 2, enrol: [0, 0]}]
+outcomes:
+  - {name: days, kind: count, better: lower, baseline: 3, observed_after: 1, observed_over: 4}
+comparison: {kind: matched, ratio: 1}
+payments:
+  - {name: v, basis: versus_comparison, outcome: days, price: 10}
+payers: [{name: gov, share: 1}]
+)";
+    const std::string csv = "cohort,enrolled,days,days.period\nc,0,3,4\nc,0,5,5\n";
+    const Metrics m = settle_rows(yaml, csv, {observe("c", "days", 2, 1.5, 3)});
+    CHECK(m["payments.v"] == 30);
+}

@@ -1167,3 +1167,226 @@ payers: [{name: p, share: 1}]
     CHECK(settle(one, {observe("c", "o", 20, 1, 0.5)})["payments.v"] == 60);
     CHECK(settle(one, {observe("c", "o", 20, 0.5, 0.5)})["payments.v"] == 0);
 }
+
+// ---- format gaps: observed_over (Chicago), historical_until and coupons (Newpin) ----
+
+namespace {
+
+// 10 participants enrolled in period 0 with no events (rate 0) against a historical baseline of
+// 3 a head: 30 units avoided. The count is known a quarter at a time in periods 1..4.
+const std::string spread_yaml = R"(
+sibsim: 1
+name: spread
+horizon: 7
+cohorts: [{name: c, size: 10, enrol: [0, 0]}]
+outcomes:
+  - {name: days, kind: count, better: lower, baseline: 3, rate: 0, observed_after: 1,
+     observed_over: 4}
+comparison: {kind: historical}
+payments:
+  - {name: v, basis: versus_comparison, outcome: days, per: cohort, price: 10,
+     assess: every_period}
+payers: [{name: p, share: 1}]
+)";
+
+}  // namespace
+
+TEST_CASE("observed_over: a count known a part each period is paid a part each period") {
+    // 30 units avoided at 10 is 300; a quarter is known in each of periods 1..4, so
+    // every_period pays the rise of 75, 150, 225, 300: 75 a period.
+    auto r = trial_of(spread_yaml, "p");
+    CHECK(r.payer[0] == 0);
+    for (int t = 1; t <= 4; ++t) CHECK(r.payer[static_cast<std::size_t>(t)] == Approx(-75));
+    CHECK(r.payer[5] == 0);
+    CHECK(r.metrics["payments.v"] == 300);
+    CHECK(r.metrics["rule.v.c.met"] == 1);
+    // Assessed once, the rule pays all 300 when the last part is known (period 4).
+    auto once = trial_of(spread_yaml, "p", {{"payments.v.assess", "once"}});
+    CHECK(once.payer[1] == 0);
+    CHECK(once.payer[3] == 0);
+    CHECK(once.payer[4] == Approx(-300));
+    CHECK(once.metrics["payments.v"] == 300);
+    // each_period pays each cumulative figure in full: 75 + 150 + 225 + 300 = 750.
+    auto each = trial_of(spread_yaml, "p", {{"payments.v.assess", "each_period"}});
+    CHECK(each.payer[2] == Approx(-150));
+    CHECK(each.metrics["payments.v"] == 750);
+    // observed_over: 1 is the outcome known at once: 300 in period 1.
+    auto one = trial_of(spread_yaml, "p", {{"outcomes.days.observed_over", "1"}});
+    CHECK(one.payer[1] == Approx(-300));
+    CHECK(one.payer[2] == 0);
+}
+
+TEST_CASE("observed_over: batches enrolled later are measured later, and settle agrees") {
+    // Cohort of 20 over periods 0 and 1 (10 each), count known over 2 periods from 1 after
+    // enrolment: batch 0 in periods 1, 2 and batch 1 in periods 2, 3. Observed: 1 event a head
+    // against a comparison mean of 3, 40 units avoided at 10 = 400 in all. Period 1 knows half
+    // of batch 0 (5 events against 15: 100), period 2 all of batch 0 and half of batch 1 (15
+    // against 45: 300), period 3 everything (400). every_period pays 100, 200, 100.
+    const std::string yaml = R"(
+sibsim: 1
+name: spread
+horizon: 6
+cohorts: [{name: c, size: 20, enrol: [0, 1]}]
+outcomes:
+  - {name: days, kind: count, better: lower, baseline: 3, rate: 1, observed_after: 1,
+     observed_over: 2}
+comparison: {kind: matched, ratio: 1}
+payments:
+  - {name: v, basis: versus_comparison, outcome: days, price: 10, assess: every_period}
+payers: [{name: p, share: 1}]
+)";
+    const Plan plan = compile(scenario_of(yaml));
+    const MetricLayout layout = metric_layout(plan);
+    TrialState state(plan);
+    std::vector<std::string> notes;
+    settle_observed(plan, Observed{"observed.yaml", {observe("c", "days", 20, 1, 3)}}, {}, layout,
+                    party_layout(plan), state, notes);
+    const auto flows = flows_of(plan, state, "p");
+    CHECK(flows[1] == Approx(-100));
+    CHECK(flows[2] == Approx(-200));
+    CHECK(flows[3] == Approx(-100));
+    CHECK(flows[4] == 0);
+    CHECK(metrics_of(layout, state)["payments.v"] == 400);
+    // A threshold is decided on the parts known, which have the whole's improvement: 2/3 here.
+    CHECK(settle(yaml, {observe("c", "days", 20, 1, 3)}, {})["outcome.days.improvement"] ==
+          Approx(2.0 / 3));
+}
+
+TEST_CASE("comparison.historical_until: the baseline up to that period, the matched group after") {
+    // 20 participants, 10 enrolled in each of periods 0 and 1, measured 1 period later; 16
+    // achieve (8 a batch). Baseline 0.5; the matched group's observed mean is 0.4.
+    const std::string yaml = R"(
+sibsim: 1
+name: switch
+horizon: 5
+cohorts: [{name: c, size: 20, enrol: [0, 1]}]
+outcomes: [{name: o, kind: binary, baseline: 0.5, rate: 0.8, observed_after: 1}]
+comparison: {kind: matched, ratio: 1, historical_until: 1}
+payments:
+  - {name: v, basis: versus_comparison, outcome: o, price: 100, assess: each_period}
+payers: [{name: p, share: 1}]
+)";
+    // Period 1 (up to historical_until): 8 against 10 × 0.5 = 5, 3 units: 300. Period 2: 16
+    // against 20 × 0.4 = 8, 8 units: 800. 1,100 in all.
+    auto m = settle(yaml, {observe("c", "o", 20, 0.8, 0.4)});
+    CHECK(m["payments.v"] == 1100);
+    // Without the key both assessments use the matched group: 8 - 4 = 4 (400), then 800.
+    std::string matched = yaml;
+    matched.replace(matched.find(", historical_until: 1"), 21, "");
+    CHECK(settle(matched, {observe("c", "o", 20, 0.8, 0.4)})["payments.v"] == 1200);
+    // every_period pays the rise: 300, then 800 - 300 = 500.
+    std::string rise = yaml;
+    rise.replace(rise.find("each_period"), 11, "every_period");
+    CHECK(settle(rise, {observe("c", "o", 20, 0.8, 0.4)})["payments.v"] == 800);
+    // A threshold is decided on the comparison in use: 8 of 10 against 0.5 is an improvement of
+    // 60% (period 1), 16 of 20 against 0.4 one of 100% (period 2). Threshold 0.6 is met in both
+    // (50 each); 0.7 only in period 2.
+    std::string bands = yaml;
+    bands.replace(bands.find("price: 100"), 10, "threshold: 0.6, amount: 50");
+    CHECK(settle(bands, {observe("c", "o", 20, 0.8, 0.4)})["payments.v"] == 100);
+    bands.replace(bands.find("threshold: 0.6"), 14, "threshold: 0.7");
+    CHECK(settle(bands, {observe("c", "o", 20, 0.8, 0.4)})["payments.v"] == 50);
+}
+
+TEST_CASE("comparison.historical_until in simulation: the drawn baseline, without noise") {
+    // Everyone achieves; baseline 0.5. Period 1 is compared with the baseline: 10 - 5 = 5 units,
+    // exactly 50. Period 2 (the matched group, drawn) pays what it pays without the key.
+    const std::string yaml = R"(
+sibsim: 1
+name: switch
+horizon: 5
+cohorts: [{name: c, size: 20, enrol: [0, 1]}]
+outcomes: [{name: o, kind: binary, baseline: 0.5, rate: 1, observed_after: 1}]
+comparison: {kind: matched, ratio: 1, historical_until: 1}
+payments:
+  - {name: v, basis: versus_comparison, outcome: o, price: 10, assess: each_period}
+payers: [{name: p, share: 1}]
+)";
+    std::string matched = yaml;
+    matched.replace(matched.find(", historical_until: 1"), 21, "");
+    for (int trial = 0; trial < 5; ++trial) {
+        const Plan a = compile(scenario_of(yaml)), b = compile(scenario_of(matched));
+        TrialState sa(a), sb(b);
+        simulate_trial(a, metric_layout(a), party_layout(a), static_cast<std::uint64_t>(trial), sa);
+        simulate_trial(b, metric_layout(b), party_layout(b), static_cast<std::uint64_t>(trial), sb);
+        const auto fa = flows_of(a, sa, "p"), fb = flows_of(b, sb, "p");
+        CAPTURE(trial);
+        CHECK(fa[1] == Approx(-50));
+        CHECK(fa[2] == Approx(fb[2]));
+    }
+}
+
+namespace {
+
+/// Coupons: 1000 drawn in period 0 (one tranche, rate 0); one participant enrolled in each of
+/// periods 0..3 achieves, measured 1 period later, and a rate card pays `price` per
+/// achievement in periods 1..4; a guarantee of 1000 in the last period (5). `coupon` sets the
+/// rule's key; `extra` is added to investors.
+Metrics coupons(const std::string& price, const std::string& coupon,
+                const std::string& extra = "") {
+    return one_trial(R"(
+sibsim: 1
+name: coupons
+period: year
+horizon: 6
+cohorts: [{name: c, size: 4, enrol: [0, 3]}]
+outcomes: [{name: o, kind: binary, rate: 1, observed_after: 1}]
+payments:
+  - {name: card, basis: rate_card, outcome: o, price: )" +
+                     price + ", coupon: " + coupon + R"(}
+payers: [{name: p, share: 1}]
+provider: {costs: {per_period: 1000, from: 0, to: 0}}
+investors:
+  capital: 1000
+  guarantee: {amount: 1000}
+)" + extra);
+}
+
+}  // namespace
+
+TEST_CASE("coupon: a rule's payments are return to the investors, never principal") {
+    // Four coupons of 50 leave the 1000 of principal whole: the guarantee pays 1000 at the end
+    // and the investors receive 1200.
+    auto m = coupons("50", "true");
+    CHECK(m["payments.card"] == 200);
+    CHECK(m["investors.received"] == 1200);
+    CHECK(m["guarantee.paid"] == 1000);
+    CHECK(m["investors.loss"] == 0);
+    // As ordinary payments the 200 repays principal, and the guarantee covers the 800 left.
+    m = coupons("50", "false");
+    CHECK(m["payments.card"] == 200);
+    CHECK(m["investors.received"] == 1000);
+    CHECK(m["guarantee.paid"] == 800);
+}
+
+TEST_CASE("coupon: a minimum yield tops up the coupons to the yield on the whole principal") {
+    // 5% of 1000 is 50 owed in periods 1..3; coupons of 30 are topped up by 20 each (60).
+    const std::string yield = "  minimum_yield: {rate: 0.05, periods: 3, paid_by: p}\n";
+    auto m = coupons("30", "true", yield);
+    CHECK(m["minimum_yield.paid"] == 60);
+    CHECK(m["investors.received"] == 30 * 4 + 60 + 1000);
+    // As ordinary payments, each 30 repays principal: 20, then 5% of 970 less 30 = 18.5, then
+    // 5% of 940 less 30 = 17.
+    m = coupons("30", "false", yield);
+    CHECK(m["minimum_yield.paid"] == Approx(55.5));
+}
+
+TEST_CASE("a per-cohort group rule on an outcome with observed_by is paid once, not per batch") {
+    // Every batch of the cohort is known in period 4, so the plan holds one slot for the cohort
+    // in period 4: the target pays its 100 once (three enrolment periods used to make three
+    // slots, each paying 100).
+    auto r = trial_of(R"(
+sibsim: 1
+name: by
+period: year
+horizon: 8
+cohorts: [{name: c, size: 10, enrol: [0, 2]}]
+outcomes: [{name: o, kind: binary, rate: 1, observed_by: 4}]
+payments:
+  - {name: t, basis: target, outcome: o, per: cohort, at_least: 1, amount: 100}
+payers: [{name: p, share: 1}]
+)",
+                      "p");
+    CHECK(r.metrics["payments.t"] == 100);
+    CHECK(r.payer[4] == Approx(-100));
+}

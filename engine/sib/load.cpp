@@ -38,6 +38,8 @@ Scenario Loader::load(const Node& root, const std::string& file) {
     if (const Node* n = root.find("correlations")) load_correlations(*n, s);
     if (const Node* n = root.find("participant_correlations")) load_participant_correlations(*n, s);
     check_price_after_repaid(root, s);
+    check_coupons(s);
+    check_observed_over(s);
     check_timing(s);
     check_output_names(root, s);
     check_magnitudes(s);

@@ -177,7 +177,8 @@ bool Loader::check_redemption_rule(const Node& at, const Scenario& s, std::size_
     for (std::size_t c = 0; c < s.cohorts.size(); ++c) {
         if (!cohort_info_[c].enrol_ok) return true;
         const int enrol = r.every_period ? s.cohorts[c].enrol_first : s.cohorts[c].enrol_last;
-        const int p = enrol + observed_after + r.payment_lag;
+        const int p = enrol + observed_after + r.payment_lag +
+                      (r.every_period ? 0 : s.outcomes[*info.outcome].observed_over - 1);
         if (!first || (r.every_period ? p < *first : p > *first)) first = p;
     }
     if (!first || *first <= period) return true;
@@ -479,7 +480,7 @@ std::size_t Loader::at(int i) {
 
 /// The period in which the outcome of a participant enrolled in `enrolled` is known.
 int Loader::known_period(const Outcome& o, int enrolled) {
-    return o.observed_by ? *o.observed_by : enrolled + o.observed_after;
+    return o.observed_by ? *o.observed_by : enrolled + o.observed_after + o.observed_over - 1;
 }
 
 /// Every payment must fall before the horizon (docs/model.md).
@@ -550,7 +551,8 @@ void Loader::check_timing(const Scenario& s) {
         }
         // When the rule measures a participant enrolled in period e.
         auto rule_known = [&](int e) {
-            return r.observed_after ? e + *r.observed_after : known_period(outcome, e);
+            return r.observed_after ? e + *r.observed_after + outcome.observed_over - 1
+                                    : known_period(outcome, e);
         };
         std::optional<std::size_t> latest;
         int period = 0;
@@ -568,6 +570,30 @@ void Loader::check_timing(const Scenario& s) {
         error(*info.node, info.path,
               "pays in period " + std::to_string(period) + " for " + scope +
                   ", at or after the horizon (" + std::to_string(*horizon_) + ")");
+    }
+}
+
+/// A coupon is paid to the investors: it needs them.
+void Loader::check_coupons(const Scenario& s) {
+    for (std::size_t i = 0; i < s.rules.size() && i < rule_info_.size(); ++i) {
+        if (!s.rules[i].coupon || !rule_info_[i].node || s.investors) continue;
+        error(*rule_info_[i].node->find("coupon"), join(rule_info_[i].path, "coupon"),
+              "needs investors: a coupon is a return paid to them");
+    }
+}
+
+/// A count observed over several periods is paid by group rules as each part is known; a rate
+/// card would pay events of a period that the draws do not time.
+void Loader::check_observed_over(const Scenario& s) {
+    for (std::size_t i = 0; i < s.rules.size() && i < rule_info_.size(); ++i) {
+        const RuleInfo& info = rule_info_[i];
+        if (!info.basis_ok || !info.outcome || s.rules[i].basis != Basis::rate_card) continue;
+        const Outcome& o = s.outcomes[*info.outcome];
+        if (o.observed_over <= 1) continue;
+        error(*info.node->find("outcome"), join(info.path, "outcome"),
+              "a rate_card rule cannot pay for " + quote(o.name) + ", which is observed over " +
+                  std::to_string(o.observed_over) +
+                  " periods; use a versus_comparison rule with assess: every_period");
     }
 }
 

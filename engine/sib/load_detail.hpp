@@ -227,12 +227,16 @@ class Loader {
     void load_overrides(const Node& map, const Entry& e, Cohort& c, const Scenario& s);
     void load_comparison(const Node& n, Scenario& s);
     void load_participant_correlations(const Node& list, Scenario& s);
+    void load_observed_over(const Node& n, const Node& m, const std::string& path, Outcome& o,
+                            OutcomeInfo& info);
+    void load_historical_until(const Node& n, std::optional<std::size_t> kind, Comparison& c);
 
     // load_payments.cpp
     void load_payers(const Node& list, Scenario& s);
     void load_rules(const Node& list, Scenario& s);
     void load_schedule(const Node& n, const Entry& e, Rule& r);
     void load_rule_payers(const Node& n, const Entry& e, Rule& r);
+    void load_coupon(const Node& n, const Entry& e, Rule& r);
     void load_cohort_payers(Scenario& s);
     void load_payer_shares(const Node& n, const std::string& path, std::vector<PayerShare>& out);
     void check_basis(const Node& m, const Entry& e, const Rule& r, const RuleInfo& info,
@@ -254,6 +258,8 @@ class Loader {
     void check_comparison_needed(const Node& root, const Scenario& s);
     bool check_redemption_rule(const Node& at, const Scenario& s, std::size_t i, int period);
     void check_price_after_repaid(const Node& root, const Scenario& s);
+    void check_coupons(const Scenario& s);
+    void check_observed_over(const Scenario& s);
     static double top_of(const Distribution& d);
     void too_large(const Uncertain& u, std::string message);
     void check_magnitudes(const Scenario& s);

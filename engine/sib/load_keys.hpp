@@ -89,6 +89,7 @@ inline constexpr KeySpec key_table[] = {
     {Section::outcome,        "dispersion"},
     {Section::outcome,        "observed_after"},
     {Section::outcome,        "observed_by"},
+    {Section::outcome,        "observed_over"},
     {Section::outcome,        "after"},
     {Section::outcome,        "instead_of"},
     {Section::outcome,        "rate_without"},
@@ -105,6 +106,7 @@ inline constexpr KeySpec key_table[] = {
 
     {Section::comparison,     "kind"},
     {Section::comparison,     "ratio"},
+    {Section::comparison,     "historical_until"},
 
     {Section::payer,          "name"},
     {Section::payer,          "share"},
@@ -129,6 +131,7 @@ inline constexpr KeySpec key_table[] = {
     {Section::rule,           "price_after_repaid", basis_rate_card},
     {Section::rule,           "assess",             basis_target | basis_versus_comparison},
     {Section::rule,           "observed_after",     basis_target | basis_versus_comparison},
+    {Section::rule,           "coupon"},
 
     {Section::caps,           "per_participant"},
     {Section::caps,           "total"},

@@ -75,6 +75,7 @@ void Loader::load_outcomes(const Node& list, Scenario& s) {
                 info.timing_ok = false;
             }
         }
+        if (const Node* n = m.find("observed_over")) load_observed_over(*n, m, e.path, o, info);
         if (const Node* n = m.find("instead_of")) {
             if (o.kind != OutcomeKind::binary) {
                 if (info.kind_ok)
@@ -235,6 +236,7 @@ void Loader::load_comparison(const Node& n, Scenario& s) {
     }
     if (ratio && (!k || *k == 0))
         if (auto v = number(*ratio, "comparison.ratio", Range{0, 1000, true, false})) c.ratio = *v;
+    if (const Node* h = n.find("historical_until")) load_historical_until(*h, k, c);
     s.comparison = c;
 }
 
@@ -324,6 +326,42 @@ void Loader::load_participant_correlations(const Node& list, Scenario& s) {
     }
     if (Eigen::LLT<Eigen::MatrixXd>(m).info() != Eigen::Success)
         error(list, key, "matrix is not positive definite (outcomes: " + names + ")");
+}
+
+/// `outcomes[].observed_over`: a count known one period's part at a time, over this many periods
+/// from observed_after on. Count outcomes only, not with observed_by.
+void Loader::load_observed_over(const Node& n, const Node& m, const std::string& path, Outcome& o,
+                                OutcomeInfo& info) {
+    const std::string key = join(path, "observed_over");
+    if (info.kind_ok && o.kind != OutcomeKind::count) {
+        error(n, key, "observed_over applies to count outcomes only");
+        return;
+    }
+    if (m.find("observed_by")) {
+        error(n, key,
+              "cannot be combined with observed_by: give observed_after, the period after "
+              "enrolment in which the first part is known");
+        info.timing_ok = false;
+        return;
+    }
+    if (auto v = whole_int(n, key, 1, static_cast<int>(max_period)))
+        o.observed_over = *v;
+    else
+        info.timing_ok = false;
+}
+
+/// `comparison.historical_until`: matched comparisons only, a period before the horizon.
+void Loader::load_historical_until(const Node& n, std::optional<std::size_t> kind, Comparison& c) {
+    const std::string key = "comparison.historical_until";
+    if (kind && *kind != 0) {
+        error(n, key,
+              "applies to matched comparisons only: a historical comparison uses the "
+              "baseline throughout");
+        return;
+    }
+    // A period before the horizon (later would never switch to the matched group).
+    const int last = horizon_ ? *horizon_ - 1 : static_cast<int>(max_period);
+    if (auto v = whole_int(n, key, 0, last)) c.historical_until = *v;
 }
 
 }  // namespace sib::load_detail

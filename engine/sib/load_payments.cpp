@@ -115,6 +115,7 @@ void Loader::load_rules(const Node& list, Scenario& s) {
             }
         }
         if (const Node* n = m.find("payers")) load_rule_payers(*n, e, r);
+        if (const Node* n = m.find("coupon")) load_coupon(*n, e, r);
         if (basis) check_basis(m, e, r, info, s);
         record(rule_names_, e, s.rules.size());
         s.rules.push_back(std::move(r));
@@ -272,6 +273,11 @@ void Loader::load_caps(const Node& n, Scenario& s) {
     if (const Node* v = n.find("per_participant"))
         s.caps.per_participant = money(*v, "caps.per_participant");
     if (const Node* v = n.find("total")) s.caps.total = money(*v, "caps.total");
+}
+
+/// `payments[].coupon`: true or false.
+void Loader::load_coupon(const Node& n, const Entry& e, Rule& r) {
+    if (auto v = choice(n, join(e.path, "coupon"), {"false", "true"})) r.coupon = *v == 1;
 }
 
 }  // namespace sib::load_detail

@@ -113,6 +113,7 @@ Plan compile(const Scenario& s) {
         outcome.dispersion = o.dispersion;
         outcome.observed_after = o.observed_after;
         outcome.observed_by = o.observed_by.value_or(-1);
+        outcome.observed_over = o.observed_over;
         outcome.key = stream_key("outcome:" + o.name);
         plan.outcomes.push_back(outcome);
     }
@@ -194,6 +195,7 @@ Plan compile(const Scenario& s) {
         plan.has_comparison = true;
         plan.comparison_kind = s.comparison->kind;
         plan.comparison_ratio = s.comparison->ratio;
+        plan.historical_until = s.comparison->historical_until.value_or(-1);
     }
 
     // Payers.
@@ -247,6 +249,8 @@ Plan compile(const Scenario& s) {
             s.outcomes[static_cast<std::size_t>(rule.outcome)].observed_after);
         rule.observed_by =
             s.outcomes[static_cast<std::size_t>(rule.outcome)].observed_by.value_or(-1);
+        rule.observed_over = s.outcomes[static_cast<std::size_t>(rule.outcome)].observed_over;
+        rule.coupon = r.coupon;
         rule.payer_shares.resize(plan.payers.size());
         for (std::size_t p = 0; p < plan.payers.size(); ++p)
             rule.payer_shares[p] = plan.payers[p].share;
@@ -314,14 +318,20 @@ Plan compile(const Scenario& s) {
         std::vector<int> periods;
         for (std::size_t c = 0; c < plan.cohorts.size(); ++c) {
             const auto& cohort = plan.cohorts[c];
+            std::vector<int> cohort_periods;
             for (int b = 0; b < cohort.batches; ++b) {
-                const int paid = rule.known(cohort.enrol_first + b) + rule.payment_lag;
-                if (rule.per == Scope::cohort) {
-                    plan.slots.push_back({paid, rule_index, static_cast<int>(c)});
-                } else if (std::find(periods.begin(), periods.end(), paid) == periods.end()) {
-                    periods.push_back(paid);
+                // With observed_over, each period in which a part is measured (every_period).
+                const int e = cohort.enrol_first + b;
+                const int from = rule.every_period ? rule.first_known(e) : rule.known(e);
+                for (int known = from; known <= rule.known(e); ++known) {
+                    const int paid = known + rule.payment_lag;
+                    auto& list = rule.per == Scope::cohort ? cohort_periods : periods;
+                    if (std::find(list.begin(), list.end(), paid) == list.end())
+                        list.push_back(paid);
                 }
             }
+            for (int paid : cohort_periods)
+                plan.slots.push_back({paid, rule_index, static_cast<int>(c)});
         }
         for (int paid : periods) plan.slots.push_back({paid, rule_index, -1});
     }

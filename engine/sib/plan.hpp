@@ -46,9 +46,12 @@ struct PlanOutcome {
     double dispersion = 1;
     int observed_after = 0;
     int observed_by = -1;  ///< every participant's outcome known in this period; -1: none
-    /// The period in which the outcome of a participant enrolled in `enrolled` is known.
+    /// `observed_over`: a count known one part a period over this many periods (1: at once).
+    int observed_over = 1;
+    /// The period in which the outcome of a participant enrolled in `enrolled` is known (with
+    /// observed_over, all of it).
     int known(int enrolled) const {
-        return observed_by >= 0 ? observed_by : enrolled + observed_after;
+        return observed_by >= 0 ? observed_by : enrolled + observed_after + observed_over - 1;
     }
     int leader = -1;    ///< `after`: index of the leader outcome
     int excluded = -1;  ///< `instead_of`: index of the outcome it excludes (same leader)
@@ -101,10 +104,27 @@ struct PlanRule {
     /// `observed_after` when given (group rules), else the outcome's.
     int observed_after = 0;
     int observed_by = -1;  ///< the outcome's observed_by (a rule cannot override it), or -1
-    /// The period in which the rule measures a participant enrolled in `enrolled`.
+    /// The outcome's observed_over: the rule's measurement of a participant is complete
+    /// observed_over - 1 periods after its first part (docs/model.md section 7.6).
+    int observed_over = 1;
+    /// The period in which the rule has measured all of a participant enrolled in `enrolled`.
     int known(int enrolled) const {
+        return observed_by >= 0 ? observed_by : enrolled + observed_after + observed_over - 1;
+    }
+    /// The period in which the rule measures the first part of such a participant.
+    int first_known(int enrolled) const {
         return observed_by >= 0 ? observed_by : enrolled + observed_after;
     }
+    /// The share of such a participant's outcome measured by period `by`: 0 before
+    /// first_known, 1 from known on, (by - first_known + 1) / observed_over between.
+    double measured_share(int enrolled, int by) const {
+        const int first = first_known(enrolled);
+        if (by < first) return 0;
+        if (by >= known(enrolled)) return 1;
+        return static_cast<double>(by - first + 1) / static_cast<double>(observed_over);
+    }
+    /// Coupon (`coupon: true`): paid straight to the investors as return, never principal.
+    bool coupon = false;
     std::vector<double> payer_shares;            ///< one per payer
     std::vector<ShareFraction> payer_fractions;  ///< the same shares as exact fractions
     bool own_payers = false;  ///< the rule's own `payers:`, which win over a cohort's
@@ -201,6 +221,9 @@ struct Plan {
     bool has_comparison = false;
     ComparisonKind comparison_kind = ComparisonKind::matched;
     double comparison_ratio = 1;
+    /// `comparison.historical_until`: assessments in periods up to this one compare with the
+    /// drawn baseline (Outcomes::base) instead of the matched group; -1: none.
+    int historical_until = -1;
 
     std::vector<PlanRule> rules;
     std::vector<int> settlement_order;  ///< rule indices in settlement order

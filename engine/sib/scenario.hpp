@@ -106,6 +106,9 @@ struct Outcome {
     /// Every participant's outcome is known in this period (achieved by then), instead of
     /// observed_after periods after enrolment.
     std::optional<int> observed_by;
+    /// count only (`observed_over`): the count covers this many periods, one more of them known
+    /// each period from observed_after on (spread evenly); 1: known all at once.
+    int observed_over = 1;
     std::optional<std::string> after;  ///< binary only: leader outcome that must be achieved first
     /// binary only: an earlier outcome with the same `after`; only participants who did not
     /// achieve it can achieve this one (either/or).
@@ -124,6 +127,9 @@ enum class ComparisonKind { matched, historical };
 struct Comparison {
     ComparisonKind kind = ComparisonKind::matched;
     double ratio = 1;  ///< matched only: comparison members per participant
+    /// matched only (`historical_until`): assessments in periods up to this one compare with the
+    /// outcome's baseline (as `historical`), later ones with the matched group.
+    std::optional<int> historical_until;
     SourceLoc loc;
 };
 
@@ -167,6 +173,9 @@ struct Rule {
     /// target, versus_comparison: periods from enrolment to the rule's measurement, when it is
     /// not the outcome's own observed_after (a second measurement time of the same outcome).
     std::optional<int> observed_after;
+    /// Paid to the investors as a coupon (`coupon: true`): a return that never repays principal,
+    /// not recycled into provider costs.
+    bool coupon = false;
     std::vector<PayerShare> payers;  ///< rule-level override of the payer split
     SourceLoc loc;
 };

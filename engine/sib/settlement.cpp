@@ -35,8 +35,8 @@ bool cohort_known_by(const Plan& plan, const PlanRule& rule, size_t c, int by) {
     return by == whole_scope || rule.known(cohort.enrol_first + cohort.batches - 1) <= by;
 }
 
-ScopeSums scope_of(const Plan& plan, const Outcomes& out, const PlanRule& rule, int cohort,
-                   int by) {
+ScopeSums scope_of(const Plan& plan, const Outcomes& out, const PlanRule& rule, int cohort, int by,
+                   bool historical = false) {
     ScopeSums scope;
     const size_t O = plan.outcomes.size();
     for (size_t c = 0; c < plan.cohorts.size(); ++c) {
@@ -44,21 +44,32 @@ ScopeSums scope_of(const Plan& plan, const Outcomes& out, const PlanRule& rule, 
         const size_t co = c * O + at(rule.outcome);
         double n = static_cast<double>(out.cohort_size[c]);
         double total = out.total[co];
+        double compared = n;  // participants' worth of comparison: n, less parts not yet known
         if (!cohort_known_by(plan, rule, c, by)) {
-            // Only the batches measured by then (the outcome is per batch: plan.cpp).
+            // Only the batches measured by then (the outcome is per batch: plan.cpp), and of a
+            // count observed over several periods the part known by then (observed_over).
             const auto& pc = plan.cohorts[c];
             n = 0;
             total = 0;
-            for (int b = 0; b < pc.batches && rule.known(pc.enrol_first + b) <= by; ++b) {
-                n += static_cast<double>(out.batch_size[at(pc.first_batch + b)]);
-                total += out.counts[at(plan.count_index(static_cast<int>(c), rule.outcome, b))];
+            compared = 0;
+            for (int b = 0; b < pc.batches; ++b) {
+                const double share = rule.measured_share(pc.enrol_first + b, by);
+                if (!(share > 0)) break;
+                const double members = static_cast<double>(out.batch_size[at(pc.first_batch + b)]);
+                n += members;
+                compared += share * members;
+                total +=
+                    share * out.counts[at(plan.count_index(static_cast<int>(c), rule.outcome, b))];
             }
         }
         scope.participants += n;
         scope.total += total;
-        // The cohort's comparison mean, applied to the participants measured (pro rata).
-        if (out.comparison_members[co] > 0)
-            scope.comparison += n * out.comparison_total[co] / out.comparison_members[co];
+        // The cohort's comparison mean, applied to the participants measured (pro rata); before
+        // comparison.historical_until ends, the baseline instead of the matched group.
+        if (historical)
+            scope.comparison += compared * out.base[co];
+        else if (out.comparison_members[co] > 0)
+            scope.comparison += compared * out.comparison_total[co] / out.comparison_members[co];
     }
     return scope;
 }
@@ -68,8 +79,17 @@ struct ExactScope {
     Ratio participants, total, comparison;
 };
 
+/// The exact share of a participant enrolled in `enrolled` that `rule` has measured by `by`
+/// (PlanRule::measured_share): whole periods over observed_over.
+Ratio exact_measured_share(const PlanRule& rule, int enrolled, int by) {
+    const int first = rule.first_known(enrolled);
+    if (by < first) return Ratio{};
+    if (by >= rule.known(enrolled)) return ratio_of_integer(1);
+    return ratio_of_integer(by - first + 1) / ratio_of_integer(rule.observed_over);
+}
+
 ExactScope exact_scope_of(const Plan& plan, const Outcomes& out, const PlanRule& rule, int cohort,
-                          int by) {
+                          int by, bool historical) {
     ExactScope scope;
     const size_t O = plan.outcomes.size();
     for (size_t c = 0; c < plan.cohorts.size(); ++c) {
@@ -77,13 +97,21 @@ ExactScope exact_scope_of(const Plan& plan, const Outcomes& out, const PlanRule&
         const size_t co = c * O + at(rule.outcome);
         Ratio n = ratio_of_integer(out.cohort_size[c]);
         Ratio total = decimal_of(out.total[co]);
+        Ratio compared = n;
         if (!cohort_known_by(plan, rule, c, by)) {
             const auto& pc = plan.cohorts[c];
             long long members = 0;
             total = Ratio{};
-            for (int b = 0; b < pc.batches && rule.known(pc.enrol_first + b) <= by; ++b) {
-                members += out.batch_size[at(pc.first_batch + b)];
-                total = total +
+            compared = Ratio{};
+            for (int b = 0; b < pc.batches; ++b) {
+                const Ratio share = exact_measured_share(rule, pc.enrol_first + b, by);
+                if (share.num == 0) break;
+                const long long batch = out.batch_size[at(pc.first_batch + b)];
+                members += batch;
+                compared = compared + share * ratio_of_integer(batch);
+                total =
+                    total +
+                    share *
                         decimal_of(
                             out.counts[at(plan.count_index(static_cast<int>(c), rule.outcome, b))]);
             }
@@ -91,8 +119,10 @@ ExactScope exact_scope_of(const Plan& plan, const Outcomes& out, const PlanRule&
         }
         scope.participants = scope.participants + n;
         scope.total = scope.total + total;
-        if (out.comparison_members[co] > 0)
-            scope.comparison = scope.comparison + n * decimal_of(out.comparison_total[co]) /
+        if (historical)
+            scope.comparison = scope.comparison + compared * decimal_of(out.base[co]);
+        else if (out.comparison_members[co] > 0)
+            scope.comparison = scope.comparison + compared * decimal_of(out.comparison_total[co]) /
                                                       decimal_of(out.comparison_members[co]);
     }
     return scope;
@@ -107,7 +137,8 @@ struct ImprovementTest {
     const Outcomes& out;
     const PlanRule& rule;
     int cohort;
-    int by;  ///< measured by this period (whole_scope: everyone)
+    int by;           ///< measured by this period (whole_scope: everyone)
+    bool historical;  ///< compared with the baseline (comparison.historical_until)
     double improvement;
     bool exact_ready = false;
     Ratio gain, comparison;
@@ -116,7 +147,7 @@ struct ImprovementTest {
         const double gap = improvement - point;
         if (std::abs(gap) > near_tie) return gap < 0 ? -1 : 1;
         if (!exact_ready) {
-            const ExactScope e = exact_scope_of(plan, out, rule, cohort, by);
+            const ExactScope e = exact_scope_of(plan, out, rule, cohort, by, historical);
             gain = plan.outcomes[at(rule.outcome)].better == Better::lower ? e.comparison - e.total
                                                                            : e.total - e.comparison;
             comparison = e.comparison;
@@ -146,8 +177,8 @@ double schedule_payment(const std::vector<SchedulePoint>& schedule, bool steps,
 /// What a group rule owes for its scope before rounding and caps, and whether its condition held,
 /// on the participants measured by period `by` (whole_scope: all of them).
 double assess(const Plan& plan, const PlanRule& rule, int cohort, int by, const Outcomes& out,
-              bool& met) {
-    const ScopeSums scope = scope_of(plan, out, rule, cohort, by);
+              bool& met, bool historical = false) {
+    const ScopeSums scope = scope_of(plan, out, rule, cohort, by, historical);
     if (rule.basis == Basis::target) {
         if (rule.share_target) {
             const double gap = scope.total - rule.at_least * scope.participants;
@@ -169,10 +200,16 @@ double assess(const Plan& plan, const PlanRule& rule, int cohort, int by, const 
         met = false;
         return 0;
     }
-    ImprovementTest test{
-        plan,   out, rule,
-        cohort, by,  relative_improvement(plan.outcomes[at(rule.outcome)].better, t, c),
-        false,  {},  {}};
+    ImprovementTest test{plan,
+                         out,
+                         rule,
+                         cohort,
+                         by,
+                         historical,
+                         relative_improvement(plan.outcomes[at(rule.outcome)].better, t, c),
+                         false,
+                         {},
+                         {}};
     met = test.against(rule.threshold) >= 0;
     if (!met) return 0;
     switch (rule.versus_pay) {
@@ -214,7 +251,7 @@ int first_known_period(const Plan& plan, const PlanRule& rule, int cohort, const
         const int first = plan.cohorts[c].enrol_first;
         period = period < 0 ? first : std::min(period, first);
     }
-    return period < 0 ? -1 : rule.known(period);
+    return period < 0 ? -1 : rule.first_known(period);
 }
 
 bool scope_observed(const Plan& plan, const PlanRule& rule, int cohort, const Outcomes& out) {
@@ -324,7 +361,10 @@ struct PeriodSettler {
             if (!s.scope_observed[at(slot.rule) * (C + 1) + scope]) return;  // not assessed
             const size_t where = at(slot.rule) * C + (slot.cohort >= 0 ? at(slot.cohort) : 0);
             bool met = false;
-            due_money = assess(plan, rule, slot.cohort, by, out, met);
+            // comparison.historical_until: assessed by then, against the baseline.
+            const bool historical =
+                plan.historical_until >= 0 && assessed_in <= plan.historical_until;
+            due_money = assess(plan, rule, slot.cohort, by, out, met, historical);
             s.met[where] = met ? 1 : 0;
             s.assessed[where] = 1;
         }
@@ -381,6 +421,7 @@ struct PeriodSettler {
         s.total_paid += paid;
         const size_t t = at(slot.period);
         s.payments[t] += money_of(paid, plan.minor_unit);
+        if (rule.coupon) s.coupons[t] += money_of(paid, plan.minor_unit);
         if (!s.slot_parts.empty())  // kept for settle's payments.csv only
             std::copy(s.parts.begin(), s.parts.end(),
                       s.slot_parts.begin() + static_cast<std::ptrdiff_t>(i * plan.payers.size()));
@@ -466,6 +507,28 @@ struct Waterfall {
         s.yield_unrecovered += units;
     }
 
+    /// 3b. Coupons (rules with `coupon: true`) paid in period t go straight to the tranches, pro
+    /// rata to their principal outstanding (to their shares of capital when none is), as return:
+    /// they pay the return accrued first and never repay principal. Returns what was paid.
+    double pay_coupons(size_t t) {
+        const auto& inv = *plan.investors;
+        const size_t H = at(plan.horizon);
+        double principal = 0;
+        for (size_t j = 0; j < inv.tranches.size(); ++j)
+            principal += std::max(0.0, s.tranche_principal[j]);
+        const double money = s.coupons[t];
+        for (size_t j = 0; j < inv.tranches.size(); ++j) {
+            const double part = principal > 0
+                                    ? money * std::max(0.0, s.tranche_principal[j]) / principal
+                                    : money * inv.tranches[j].share;
+            const double accrued = std::max(0.0, s.tranche_balance[j] - s.tranche_principal[j]);
+            s.tranche_balance[j] -= std::min(part, accrued);
+            s.tranche_flows[j * H + t] += part;
+            s.tranche_received[j] += part;
+        }
+        return money;
+    }
+
     /// Early redemption at the end of period t: the payer pays `redemption_share` of the
     /// principal outstanding, in whole minor units, pro rata to each tranche's principal; every
     /// balance (principal and return owed) is then closed.
@@ -544,8 +607,9 @@ struct Waterfall {
         }
         for (size_t j = 0; j < tranches; ++j)
             s.tranche_balance[j] *= 1 + inv.tranches[j].periodic_rate;
-        // 1. outcome payments; 2. costs from cash, then drawn, then unfunded.
-        cash += s.payments[t];
+        // 1. outcome payments (coupons go to the investors in step 3b); 2. costs from cash, then
+        // drawn, then unfunded.
+        cash += s.payments[t] - s.coupons[t];
         const double from_cash = std::min(cash, s.costs[t]);
         cash -= from_cash;
         const double rest = s.costs[t] - from_cash;
@@ -577,7 +641,8 @@ struct Waterfall {
                 s.tranche_received[j] += paid;
             }
         }
-        if (yield_due) top_up_yield(t, coupon, std::max(0.0, available));
+        const double coupons = s.coupons[t] > 0 ? pay_coupons(t) : 0.0;
+        if (yield_due) top_up_yield(t, coupon, std::max(0.0, available) + coupons);
         // Repaid: something was drawn and every balance is cleared (a balance paid in full is
         // set to exactly 0 above). No draw follows a distribution, so this is final.
         if (s.repaid_period < 0 && drawn > 0 &&
@@ -629,6 +694,7 @@ Settlement::Settlement(const Plan& plan) {
     met.resize(R * std::max<size_t>(C, 1));
     assessed.resize(met.size());
     payments.resize(H);
+    coupons.resize(H);
     payer_flows.resize(P * H);
     payer_pv.resize(P);
     costs.resize(H);
@@ -660,6 +726,7 @@ void settle(const Plan& plan, const Outcomes& out, Settlement& s) {
     std::fill(s.assessed.begin(), s.assessed.end(), 0);
     std::fill(s.claimed.begin(), s.claimed.end(), 0);
     std::fill(s.payments.begin(), s.payments.end(), 0.0);
+    std::fill(s.coupons.begin(), s.coupons.end(), 0.0);
     std::fill(s.payer_flows.begin(), s.payer_flows.end(), 0.0);
     std::fill(s.payer_pv.begin(), s.payer_pv.end(), 0.0);
     s.total_paid = 0;

@@ -33,7 +33,10 @@ struct Settlement {
     std::vector<char> assessed;
 
     // Money per period, in currency units.
-    std::vector<double> payments;        ///< outcome payments, after caps
+    std::vector<double> payments;  ///< outcome payments, after caps
+    /// Per period: the part of `payments` made by rules with `coupon: true`, which the
+    /// waterfall pays straight to the investors as return (docs/model.md section 9.6).
+    std::vector<double> coupons;
     std::vector<double> payer_flows;     ///< [payer * H + period], payments (negative)
     std::vector<double> payer_pv;        ///< per payer: present value of its payments
     std::vector<double> costs;           ///< provider costs

@@ -327,6 +327,24 @@ struct PeriodSettler {
         }
     }
 
+    /// False when slot i certainly pays nothing this trial and changes nothing (no achievements
+    /// due in a rate card's period; a group rule assessed once, in another period): most slots
+    /// of most trials, skipped before settle_slot's full work.
+    bool may_pay(size_t i) const {
+        const auto& slot = plan.slots[i];
+        const auto& rule = plan.rules[at(slot.rule)];
+        const size_t C = plan.cohorts.size();
+        if (rule.basis == Basis::rate_card) {
+            const size_t cell = at(slot.rule) * at(plan.horizon) + at(slot.period);
+            return (plan.participant_mode == ParticipantMode::aggregate
+                        ? out.rate_card_units[cell]
+                        : out.rate_card_due[cell]) != 0;
+        }
+        if (rule.every_period) return true;
+        const size_t scope = slot.cohort >= 0 ? at(slot.cohort) : C;
+        return s.known[at(slot.rule) * (C + 1) + scope] == slot.period - rule.payment_lag;
+    }
+
     void settle_slot(size_t i) {
         const auto& slot = plan.slots[i];
         const auto& rule = plan.rules[at(slot.rule)];
@@ -772,7 +790,12 @@ void settle(const Plan& plan, const Outcomes& out, Settlement& s) {
     if (plan.investors) waterfall.start();
     size_t i = 0;
     for (size_t t = 0; t < H; ++t) {
-        for (; i < plan.slots.size() && at(plan.slots[i].period) == t; ++i) period.settle_slot(i);
+        for (; i < plan.slots.size() && at(plan.slots[i].period) == t; ++i) {
+            if (period.may_pay(i))
+                period.settle_slot(i);
+            else
+                s.slot_paid[i] = 0;
+        }
         if (plan.investors)
             waterfall.step(t);
         else

@@ -1,6 +1,7 @@
 #include "sib/run.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -220,9 +221,19 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             }
             const size_t f = k - metric_count;
             scratch.resize(static_cast<size_t>(sampled));
-            for (size_t t = 0; t < static_cast<size_t>(sampled); ++t)
+            // Many flows are the same in every trial (fixed costs, quiet periods): then there is
+            // nothing to select.
+            bool constant = true;
+            for (size_t t = 0; t < static_cast<size_t>(sampled); ++t) {
                 scratch[t] = flow_samples[t * flow_count + f];
-            select_nearest_ranks(scratch, tails, tail_values);
+                // Bit for bit, so a -0 among zeros still goes through the selection.
+                constant = constant && std::bit_cast<std::uint64_t>(scratch[t]) ==
+                                           std::bit_cast<std::uint64_t>(scratch[0]);
+            }
+            if (constant && sampled > 0)
+                tail_values.fill(scratch[0]);
+            else
+                select_nearest_ranks(scratch, tails, tail_values);
             const double mean = trials > 0 ? flow_sums[f] / static_cast<double>(trials) : 0.0;
             result.cashflows[f] = {mean, tail_values[0], tail_values[1]};
         }

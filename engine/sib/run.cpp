@@ -54,9 +54,6 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     const size_t kept = options.keep_trial_values ? static_cast<size_t>(trials) : 0;
     result.values.resize(metric_count);
     for (auto& v : result.values) v.resize(kept);  // uninitialised: the workers write every value
-    // Sampled cash flows, trial-major: flow_samples[trial * flow_count + flow]. Uninitialised:
-    // the workers write every one.
-    BulkDoubles flow_samples(static_cast<size_t>(sampled) * flow_count);
     std::vector<BlockAccumulators> accumulators(static_cast<size_t>(blocks));
 
     // Without kept values, quantiles come from sketches fed strictly in block order: a finished
@@ -70,6 +67,28 @@ RunResult run(const Plan& plan, const RunOptions& options) {
 
     Plan seeded_plan = plan;
     seeded_plan.seed = options.seed;
+
+    // Sampled cash flows, flow-major: flow_samples[flow * sampled + trial], uninitialised. Most
+    // flows are the same in every trial (fixed costs, quiet periods), so a block writes a flow's
+    // values only when one of them differs from trial 0's (bit for bit), and marks it in
+    // `block_varies` [block * flow_count + flow]. The rest of the mapping is never touched: no
+    // page of it is faulted in or zeroed. The summary fills in the constant blocks of a flow
+    // that varies elsewhere before selecting its p5 and p95.
+    BulkDoubles flow_samples(static_cast<size_t>(sampled) * flow_count);
+    const auto sampled_blocks =
+        static_cast<size_t>((sampled + trials_per_block - 1) / trials_per_block);
+    std::vector<char> block_varies(sampled_blocks * flow_count, 0);
+    std::vector<double> reference_flows(flow_count, 0.0);
+    if (sampled > 0) {
+        TrialState first_trial(seeded_plan);  // trial 0 again: its streams are its own
+        first_trial.draws.cancel = options.cancel;
+        simulate_trial(seeded_plan, metric_names, parties, 0, first_trial);
+        reference_flows = first_trial.flows;
+        if (options.cancel != nullptr && options.cancel->load()) {
+            result.cancelled = true;
+            return result;
+        }
+    }
     std::atomic<long long> next_block{0};
     std::atomic<long long> finished{0};
     std::atomic<bool> stopped{false};
@@ -117,6 +136,9 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         // moments are one pass. With kept values the trials write straight into them.
         std::vector<double> block_values(
             kept ? 0 : metric_count * static_cast<size_t>(trials_per_block));
+        // A sampled block's cash flows, trial-major, until the block knows which flows vary.
+        std::vector<double> block_flows(
+            sampled > 0 ? flow_count * static_cast<size_t>(trials_per_block) : 0);
         for (;;) {
             if (stop_requested()) return;
             const long long block = next_block.fetch_add(1);
@@ -141,8 +163,25 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 for (size_t f = 0; f < flow_count; ++f) acc.flow_sums[f] += state.flows[f];
                 if (trial < sampled)
                     std::copy(state.flows.begin(), state.flows.end(),
-                              flow_samples.begin() + static_cast<std::ptrdiff_t>(
-                                                         static_cast<size_t>(trial) * flow_count));
+                              block_flows.begin() + static_cast<std::ptrdiff_t>(i * flow_count));
+            }
+            if (first < sampled) {
+                const auto b = static_cast<size_t>(block);
+                const auto n = static_cast<size_t>(std::min(last, sampled) - first);
+                for (size_t f = 0; f < flow_count; ++f) {
+                    const auto same = [&](double x) {
+                        return std::bit_cast<std::uint64_t>(x) ==
+                               std::bit_cast<std::uint64_t>(reference_flows[f]);
+                    };
+                    bool varies = false;
+                    for (size_t t = 0; t < n && !varies; ++t)
+                        varies = !same(block_flows[t * flow_count + f]);
+                    if (!varies) continue;
+                    block_varies[b * flow_count + f] = 1;
+                    double* to = flow_samples.data() + f * static_cast<size_t>(sampled) +
+                                 static_cast<size_t>(first);
+                    for (size_t t = 0; t < n; ++t) to[t] = block_flows[t * flow_count + f];
+                }
             }
             acc.metrics.resize(metric_count);
             acc.zero_one.resize(metric_count);
@@ -220,20 +259,26 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 continue;
             }
             const size_t f = k - metric_count;
-            scratch.resize(static_cast<size_t>(sampled));
-            // Many flows are the same in every trial (fixed costs, quiet periods): then there is
-            // nothing to select.
-            bool constant = true;
-            for (size_t t = 0; t < static_cast<size_t>(sampled); ++t) {
-                scratch[t] = flow_samples[t * flow_count + f];
-                // Bit for bit, so a -0 among zeros still goes through the selection.
-                constant = constant && std::bit_cast<std::uint64_t>(scratch[t]) ==
-                                           std::bit_cast<std::uint64_t>(scratch[0]);
+            // A flow that varies in no block is trial 0's in every sampled trial; otherwise its
+            // constant blocks are filled in, and p5 and p95 selected in place.
+            const std::span<double> values(flow_samples.data() + f * static_cast<size_t>(sampled),
+                                           static_cast<size_t>(sampled));
+            bool varies = false;
+            for (size_t b = 0; b < sampled_blocks; ++b)
+                varies = varies || block_varies[b * flow_count + f];
+            if (!varies) {
+                tail_values.fill(reference_flows[f]);
+            } else {
+                for (size_t b = 0; b < sampled_blocks; ++b) {
+                    if (block_varies[b * flow_count + f]) continue;
+                    const size_t from = b * static_cast<size_t>(trials_per_block);
+                    const size_t to =
+                        std::min(values.size(), from + static_cast<size_t>(trials_per_block));
+                    std::fill(values.begin() + static_cast<std::ptrdiff_t>(from),
+                              values.begin() + static_cast<std::ptrdiff_t>(to), reference_flows[f]);
+                }
+                select_nearest_ranks(values, tails, tail_values);
             }
-            if (constant && sampled > 0)
-                tail_values.fill(scratch[0]);
-            else
-                select_nearest_ranks(scratch, tails, tail_values);
             const double mean = trials > 0 ? flow_sums[f] / static_cast<double>(trials) : 0.0;
             result.cashflows[f] = {mean, tail_values[0], tail_values[1]};
         }

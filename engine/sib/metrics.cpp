@@ -120,8 +120,9 @@ PartyLayout party_layout(const Plan& plan) {
 void fill_metrics(const Plan& plan, const MetricLayout& m, const PartyLayout& parties,
                   const Outcomes& out, const Settlement& s, NotAssessed not_assessed,
                   std::vector<double>& metrics, std::vector<double>& flows) {
+    // Every metric and every flow is written below, each trial: nothing is zeroed first
+    // (tests/test_properties.cpp poisons them to check).
     const size_t H = at(plan.horizon), C = plan.cohorts.size(), O = plan.outcomes.size();
-    std::fill(metrics.begin(), metrics.end(), 0.0);
 
     // Payments by rule and payer.
     metrics[at(m.payments_total)] = money_of(s.total_paid, plan.minor_unit);
@@ -136,6 +137,7 @@ void fill_metrics(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
         metrics[at(m.first_payer) + 3 * p] = money_of(
             s.payer_paid[p] + (tops_up ? s.yield_paid : 0) + (redeems ? s.redemption_paid : 0),
             plan.minor_unit);
+        metrics[at(m.first_payer) + 3 * p + 1] = 0;  // savings, added below
         metrics[at(m.first_payer) + 3 * p + 2] = s.payer_pv[p];
         std::copy(s.payer_flows.begin() + static_cast<std::ptrdiff_t>(p * H),
                   s.payer_flows.begin() + static_cast<std::ptrdiff_t>((p + 1) * H),
@@ -196,14 +198,16 @@ void fill_metrics(const Plan& plan, const MetricLayout& m, const PartyLayout& pa
             double& cell = metrics[at(m.improvement[o]) + 1 + c];
             if (!out.observed[co])
                 cell = not_assessed_value;
-            else if (n > 0)
-                cell = relative_improvement(better, out.total[co] / n, comparison);
+            else
+                cell = n > 0 ? relative_improvement(better, out.total[co] / n, comparison) : 0.0;
         }
         double& pooled = metrics[at(m.improvement[o])];
         if (!all_observed)
             pooled = not_assessed_value;
-        else if (n_all > 0)
-            pooled = relative_improvement(better, total_all / n_all, comparison_all / n_all);
+        else
+            pooled = n_all > 0
+                         ? relative_improvement(better, total_all / n_all, comparison_all / n_all)
+                         : 0.0;
     }
 
     metrics[at(m.provider_costs)] = s.provider_costs;

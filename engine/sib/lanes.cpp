@@ -1,6 +1,7 @@
 #include "sib/lanes.hpp"
 
 #include <atomic>
+#include <bit>
 #include <cstdlib>
 
 #include "sib/rng.hpp"
@@ -19,6 +20,28 @@ namespace {
 constexpr std::size_t B = group_blocks;
 
 }  // namespace
+
+std::uint64_t bernoulli(Stream& rng, double p, std::uint64_t which) {
+    if (!(p > 0) || which == 0) return 0;
+    if (p >= 1) return which;
+    const auto bits = std::bit_cast<std::uint64_t>(p);
+    const auto exponent = static_cast<int>(bits >> 52);  // biased; p in (0, 1): sign bit clear
+    if (exponent < 1011) return bernoulli_lanes(rng, p, which);
+    // p = mantissa × 2^(exponent - 1075), so p × 2^64 = mantissa × 2^(exponent - 1011) < 2^64.
+    std::uint64_t rest = ((bits & ((std::uint64_t{1} << 52) - 1)) | (std::uint64_t{1} << 52))
+                         << (exponent - 1011);
+    Stream local = rng;  // a copy whose address is never taken stays in registers
+    std::uint64_t ones = 0, undecided = which;
+    do {
+        const std::uint64_t r = local();
+        const std::uint64_t one = std::uint64_t{0} - (rest >> 63);  // p's next bit, as a mask
+        rest <<= 1;
+        ones |= undecided & ~r & one;  // p's bit is 1: lanes whose bit is 0 are below p
+        undecided &= r ^ ~one;         // lanes whose bit equals p's stay undecided
+    } while (undecided != 0 && rest != 0);
+    rng = local;
+    return ones;  // lanes still undecided equal p's expansion so far, then exceed it
+}
 
 // ---- portable: one 64-lane word at a time --------------------------------------------------
 

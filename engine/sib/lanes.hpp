@@ -6,7 +6,6 @@
 // machine) and an AVX2 one (256-bit words, hardware popcount), chosen once at run time when the
 // machine has AVX2; `SIBSIM_NO_AVX2=1` in the environment forces the portable one. The kernels
 // consume no random numbers: the draws stay in draw.cpp, in the same order either way.
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -19,25 +18,9 @@ namespace sib::lanes {
 /// 64-bit fixed-point copy instead of by doubling a double, and p's bit selects by mask instead of
 /// by a branch (p's bits made that branch unpredictable). For p below 2^-12, whose 53 bits do not
 /// all fit in 64, bernoulli_lanes itself.
-inline std::uint64_t bernoulli(Stream& rng, double p, std::uint64_t which) {
-    if (!(p > 0) || which == 0) return 0;
-    if (p >= 1) return which;
-    const auto bits = std::bit_cast<std::uint64_t>(p);
-    const auto exponent = static_cast<int>(bits >> 52);  // biased; p in (0, 1): sign bit clear
-    if (exponent < 1011) return bernoulli_lanes(rng, p, which);
-    // p = mantissa × 2^(exponent - 1075), so p × 2^64 = mantissa × 2^(exponent - 1011) < 2^64.
-    std::uint64_t rest = ((bits & ((std::uint64_t{1} << 52) - 1)) | (std::uint64_t{1} << 52))
-                         << (exponent - 1011);
-    std::uint64_t ones = 0, undecided = which;
-    do {
-        const std::uint64_t r = rng();
-        const std::uint64_t one = std::uint64_t{0} - (rest >> 63);  // p's next bit, as a mask
-        rest <<= 1;
-        ones |= undecided & ~r & one;  // p's bit is 1: lanes whose bit is 0 are below p
-        undecided &= r ^ ~one;         // lanes whose bit equals p's stay undecided
-    } while (undecided != 0 && rest != 0);
-    return ones;  // lanes still undecided equal p's expansion so far, then exceed it
-}
+/// Not inline: in a function of its own, the loop keeps the stream's state in registers (in
+/// the large draw loop it spilled to the stack at every step).
+std::uint64_t bernoulli(Stream& rng, double p, std::uint64_t which);
 
 inline constexpr std::size_t group_blocks = 4;  ///< blocks of 64 lanes in a group
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <bit>
 #include <cstdlib>
+#include <cstring>
 
 #include "sib/rng.hpp"
 
@@ -43,7 +44,31 @@ std::uint64_t bernoulli(Stream& rng, double p, std::uint64_t which) {
     return ones;  // lanes still undecided equal p's expansion so far, then exceed it
 }
 
-// ---- portable: one 64-lane word at a time --------------------------------------------------
+// ---- portable: two 64-lane words at a time --------------------------------------------------
+
+// Two blocks at a time in a 128-bit vector (GNU vector extensions, gcc and clang: SSE2, which
+// every x86-64 has, or the like elsewhere); every operation is per 64-bit lane, so the results
+// are those of one word at a time.
+namespace {
+
+typedef std::uint64_t Pair __attribute__((vector_size(16)));
+
+inline Pair load_pair(const std::uint64_t* p) {
+    Pair v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+inline void store_pair(std::uint64_t* p, Pair v) {
+    std::memcpy(p, &v, sizeof v);
+}
+
+inline void count_pair(Pair v, std::uint32_t* out) {
+    out[0] = static_cast<std::uint32_t>(count_bits(v[0]));
+    out[1] = static_cast<std::uint32_t>(count_bits(v[1]));
+}
+
+}  // namespace
 
 void process_portable(const Group& g) {
     // Locals, not g's fields: a store through a uint64_t* could change those as far as the
@@ -55,49 +80,58 @@ void process_portable(const Group& g) {
     const std::size_t np = g.outcomes, k_min = g.min_achievements, rules = g.rules,
                       sum_bits = g.sum_bits, blocks = g.blocks;
     const std::uint64_t cap = g.cap;
-    std::uint64_t* const counters = g.scratch;  // [k]: lanes with more than k paid achievements
-    std::uint64_t* const sums = g.scratch + np + 1;  // [bit]: bit planes of the lanes' totals
-    for (std::size_t b = 0; b < blocks; ++b) {
-        for (std::size_t k = 0; k <= np; ++k) counters[k] = 0;
+    std::uint64_t* const counters = g.scratch;             // [k * 2]: lanes with more than k paid
+    std::uint64_t* const sums = g.scratch + 2 * (np + 1);  // [bit * 2]: bit planes of totals
+    const Pair zero = {0, 0};
+    for (std::size_t b = 0; b < blocks; b += 2) {  // blocks b and b + 1 (zero masks if not drawn)
+        for (std::size_t k = 0; k <= np; ++k) store_pair(counters + 2 * k, zero);
         for (std::size_t j = 0; j < np; ++j) {
-            const std::uint64_t mask = masks[j * B + b];
-            g.counts[j * B + b] = static_cast<std::uint32_t>(count_bits(mask));
+            const Pair mask = load_pair(masks + j * B + b);
+            count_pair(mask, g.counts + j * B + b);
             if (!paid[j] || k_min > np) continue;
-            for (std::size_t k = k_min - 1; k > 0; --k) counters[k] |= counters[k - 1] & mask;
-            counters[0] |= mask;
+            for (std::size_t k = k_min - 1; k > 0; --k)
+                store_pair(counters + 2 * k, load_pair(counters + 2 * k) |
+                                                 (load_pair(counters + 2 * (k - 1)) & mask));
+            store_pair(counters, load_pair(counters) | mask);
         }
-        std::uint64_t capped = k_min <= np ? counters[k_min - 1] : 0;
-        if (prices != nullptr && capped != 0) {
+        Pair capped = k_min <= np ? load_pair(counters + 2 * (k_min - 1)) : zero;
+        if (prices != nullptr && (capped[0] | capped[1]) != 0) {
             // Exactly who goes over the cap: add each lane's prices in bit planes (ripple carry),
             // then compare with the cap from the most significant plane.
-            for (std::size_t bit = 0; bit < sum_bits; ++bit) sums[bit] = 0;
+            for (std::size_t bit = 0; bit < sum_bits; ++bit) store_pair(sums + 2 * bit, zero);
             for (std::size_t k = 0; k < rules; ++k) {
-                const std::uint64_t mask =
-                    masks[static_cast<std::size_t>(rule_outcome[k]) * B + b] & capped;
+                const Pair mask =
+                    load_pair(masks + static_cast<std::size_t>(rule_outcome[k]) * B + b) & capped;
                 const std::uint64_t price = prices[k];
-                std::uint64_t carry = 0;
+                Pair carry = zero;
                 for (std::size_t bit = 0; bit < sum_bits; ++bit) {
-                    const std::uint64_t a = sums[bit];
-                    const std::uint64_t addend = (price >> bit) & 1 ? mask : 0;
-                    sums[bit] = a ^ addend ^ carry;
-                    carry = (a & addend) | (carry & (a ^ addend));
+                    const Pair a = load_pair(sums + 2 * bit);
+                    if ((price >> bit) & 1) {
+                        store_pair(sums + 2 * bit, a ^ mask ^ carry);
+                        carry = (a & mask) | (carry & (a ^ mask));
+                    } else {
+                        store_pair(sums + 2 * bit, a ^ carry);
+                        carry = a & carry;
+                    }
                 }
             }
-            std::uint64_t above = 0, equal = ~std::uint64_t{0};
+            Pair above = zero, equal = ~zero;
             for (std::size_t bit = sum_bits; bit-- > 0;) {
+                const Pair plane = load_pair(sums + 2 * bit);
                 if ((cap >> bit) & 1) {
-                    equal &= sums[bit];
+                    equal &= plane;
                 } else {
-                    above |= equal & sums[bit];
-                    equal &= ~sums[bit];
+                    above |= equal & plane;
+                    equal &= ~plane;
                 }
             }
             capped &= above;
         }
-        g.capped[b] = capped;
+        store_pair(g.capped + b, capped);
         for (std::size_t k = 0; k < rules; ++k)
-            g.uncapped[k * B + b] = static_cast<std::uint32_t>(
-                count_bits(masks[static_cast<std::size_t>(rule_outcome[k]) * B + b] & ~capped));
+            count_pair(
+                load_pair(masks + static_cast<std::size_t>(rule_outcome[k]) * B + b) & ~capped,
+                g.uncapped + k * B + b);
     }
 }
 

@@ -2,9 +2,10 @@
 // lanes: the bookkeeping of bit-sliced participant draws (draw.cpp, per-participant cap), four
 // blocks of 64 participants ("a group", 256 lanes) at a time: counts per outcome, the lanes with
 // enough paid achievements to reach the cap, their exact totals in bit planes and the comparison
-// with the cap. Two kernels give identical results: a portable one (baseline x86-64, any
-// machine) and an AVX2 one (256-bit words, hardware popcount), chosen once at run time when the
-// machine has AVX2; `SIBSIM_NO_AVX2=1` in the environment forces the portable one. The kernels
+// with the cap. Two kernels give identical results: a portable one (two blocks at a time in GNU
+// vector extensions: SSE2 on baseline x86-64, any machine gcc or clang builds for) and an AVX2
+// one (all four in a 256-bit word, hardware popcount), chosen once at run time when the machine
+// has AVX2; `SIBSIM_NO_AVX2=1` in the environment forces the portable one. The kernels
 // consume no random numbers: the draws stay in draw.cpp, in the same order either way.
 #include <cstddef>
 #include <cstdint>
@@ -29,7 +30,7 @@ inline constexpr std::size_t group_blocks = 4;  ///< blocks of 64 lanes in a gro
 struct Group {
     // in
     const std::uint64_t* masks;    ///< [j * 4 + b]: pattern outcome j's achievers in block b
-    std::size_t blocks;            ///< blocks drawn, 1 to 4 (the portable kernel skips the rest)
+    std::size_t blocks;            ///< blocks drawn, 1 to 4 (the portable kernel skips a pair)
     std::size_t outcomes;          ///< pattern outcomes
     const char* paid;              ///< per pattern outcome: a capped rate card pays for it
     std::size_t min_achievements;  ///< fewest paid achievements that can reach the cap

@@ -261,15 +261,16 @@ Process process_of(Kernel k) {
     return k == Kernel::avx2 ? &process_avx2 : &process_portable;
 }
 
-// Null until first use; set once from the environment and the CPU (every thread that races there
-// computes the same value), or by use_kernel.
+// Null until first use; then set once from the environment and the CPU (threads that race there
+// compute the same value, and the first to store it wins), or by use_kernel.
 std::atomic<Process> current{nullptr};
 
 Process current_process() {
     Process p = current.load(std::memory_order_acquire);
     if (p == nullptr) {
-        p = process_of(default_kernel());
-        current.store(p, std::memory_order_release);
+        Process chosen = process_of(default_kernel());
+        // Leaves (and returns) what another thread or use_kernel stored in the meantime.
+        if (current.compare_exchange_strong(p, chosen, std::memory_order_acq_rel)) p = chosen;
     }
     return p;
 }

@@ -5,6 +5,7 @@
 
 #include "sib/distributions.hpp"
 #include "sib/finance.hpp"
+#include "sib/lanes.hpp"
 #include "sib/load.hpp"
 #include "sib/plan.hpp"
 #include "sib/rng.hpp"
@@ -55,6 +56,30 @@ BENCHMARK_CAPTURE(draw_stage, peterborough, std::string("peterborough"));
 BENCHMARK_CAPTURE(draw_stage, rate_card_2000, std::string("bench/rate-card-2000"));
 BENCHMARK_CAPTURE(draw_stage, reoffending_3_cohorts, std::string("bench/reoffending-3-cohorts"));
 
+/// The draw stage with one kernel of the bit-sliced draws' bookkeeping (sib/lanes.hpp), whatever
+/// the machine would choose: the portable kernel, or AVX2 (skipped on a machine without it).
+void draw_stage_kernel(benchmark::State& bench, const std::string& scenario,
+                       sib::lanes::Kernel kernel) {
+    const sib::lanes::Kernel saved = sib::lanes::kernel();
+    if (!sib::lanes::use_kernel(kernel)) {
+        bench.SkipWithError("this machine has no AVX2");
+        return;
+    }
+    const sib::Plan plan = plan_of(scenario);
+    sib::TrialState state(plan);
+    std::uint64_t trial = 0;
+    for (auto _ : bench) {
+        sib::draw(plan, trial++, state.draws, state.outcomes);
+        benchmark::DoNotOptimize(state.outcomes.counts.data());
+    }
+    bench.SetItemsProcessed(bench.iterations());
+    sib::lanes::use_kernel(saved);
+}
+BENCHMARK_CAPTURE(draw_stage_kernel, rate_card_2000_portable, std::string("bench/rate-card-2000"),
+                  sib::lanes::Kernel::portable);
+BENCHMARK_CAPTURE(draw_stage_kernel, rate_card_2000_avx2, std::string("bench/rate-card-2000"),
+                  sib::lanes::Kernel::avx2);
+
 /// The stage after the draws: rules, caps, payers and waterfall period by period (settle), then
 /// savings, IRR and metrics (fill_metrics).
 void settlement_stage(benchmark::State& bench, const std::string& scenario) {
@@ -104,6 +129,14 @@ void bernoulli_64_lanes(benchmark::State& bench) {
     bench.SetItemsProcessed(bench.iterations() * 64);
 }
 BENCHMARK(bernoulli_64_lanes);
+
+/// The same draws (the same words, the same lanes) by the draw path's fixed-point version.
+void bernoulli_64_lanes_fixed(benchmark::State& bench) {
+    sib::Stream rng(1, 0, 0);
+    for (auto _ : bench) benchmark::DoNotOptimize(sib::lanes::bernoulli(rng, 0.3, ~0ULL));
+    bench.SetItemsProcessed(bench.iterations() * 64);
+}
+BENCHMARK(bernoulli_64_lanes_fixed);
 
 void poisson_draw(benchmark::State& bench) {
     sib::Stream rng(1, 0, 0);

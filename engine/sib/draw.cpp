@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "sib/distributions.hpp"
+#include "sib/lanes.hpp"
 #include "sib/rng.hpp"
 
 namespace sib {
@@ -114,93 +115,90 @@ long long draw_individual_count(Stream& rng, double mean, double dispersion) {
     return sample_count_total(rng, 1, mean, dispersion);
 }
 
-/// Per-participant cap, binary outcomes: one enrolment batch drawn 64 participants at a time.
-/// Participants with fewer paid achievements than can reach the cap are paid in full (counted by
-/// popcount); only the others are walked one by one through their payments in order.
+/// Per-participant cap, binary outcomes: one enrolment batch drawn 64 participants at a time,
+/// four such blocks (256 lanes) to a group. Participants with fewer paid achievements than can
+/// reach the cap are paid in full (counted by popcount); only the others are walked one by one
+/// through their payments in order. The draws go block by block in order; the bookkeeping of a
+/// group (counts, who reaches the cap) is lanes::process, portable or AVX2, which draws nothing.
 void draw_batch_bitsliced(const Plan& plan, Stream& rng, int c, int b, DrawScratch& s,
                           Outcomes& out) {
+    constexpr size_t G = lanes::group_blocks;
     const auto& cohort = plan.cohorts[at(c)];
     const size_t co = at(c) * plan.outcomes.size();
     const size_t np = plan.pattern_outcomes.size();
     const size_t rules = plan.capped_rate_rules.size();
-    const auto k_min = at(plan.min_capped_achievements);
     const long long n = out.batch_size[at(cohort.first_batch + b)];
+    lanes::Group group{
+        s.lane_masks.data(),
+        G,
+        np,
+        plan.pattern_paid.data(),
+        at(plan.min_capped_achievements),
+        plan.capped_rule_outcome.data(),
+        rules,
+        plan.capped_price_units.empty() ? nullptr : plan.capped_price_units.data(),
+        plan.cap_units,
+        at(plan.sum_bits),
+        s.lane_scratch.data(),
+        s.lane_capped.data(),
+        s.lane_counts.data(),
+        s.lane_uncapped.data(),
+    };
     std::fill(s.capped_due.begin(), s.capped_due.end(), 0.0);
-    for (long long first = 0; first < n; first += 64) {
-        const long long lanes = std::min<long long>(64, n - first);
-        const std::uint64_t live =
-            lanes == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << lanes) - 1;
-        std::fill(s.lane_counters.begin(), s.lane_counters.end(), 0);
-        if (!plan.joint_outcomes.empty()) {
-            // Outcomes that go together: each lane's latent normals decide them (their bits).
-            std::fill(s.joint_masks.begin(), s.joint_masks.end(), 0);
-            for (long long lane = 0; lane < lanes; ++lane) {
-                draw_latent(plan, rng, s);
-                for (size_t k = 0; k < s.joint_masks.size(); ++k)
-                    if (s.joint_latent[k] < s.joint_threshold[k])
-                        s.joint_masks[k] |= std::uint64_t{1} << lane;
-            }
-        }
-        for (size_t j = 0; j < np; ++j) {
-            const int o = plan.pattern_outcomes[j];
-            const int leader = plan.pattern_leader[j];
-            std::uint64_t eligible = leader >= 0 ? s.lane_masks[at(leader)] : live;
-            if (plan.pattern_excluded[j] >= 0)
-                eligible &= ~s.lane_masks[at(plan.pattern_excluded[j])];
-            std::uint64_t mask = plan.pattern_joint[j] >= 0  // no leader: every live lane
-                                     ? s.joint_masks[at(plan.pattern_joint[j])]
-                                     : bernoulli_lanes(rng, s.mean[co + at(o)], eligible);
-            if (leader >= 0 && plan.outcomes[at(o)].leader_optional)  // lanes without the leader
-                mask |= bernoulli_lanes(rng, s.mean_without[co + at(o)], live & ~eligible);
-            s.lane_masks[j] = mask;
-            out.counts[at(plan.count_index(c, o, b))] += static_cast<double>(count_bits(mask));
-            if (!plan.pattern_paid[j] || k_min > np) continue;
-            for (size_t k = k_min - 1; k > 0; --k)
-                s.lane_counters[k] |= s.lane_counters[k - 1] & mask;
-            s.lane_counters[0] |= mask;
-        }
-        std::uint64_t capped = k_min <= np ? s.lane_counters[k_min - 1] : 0;
-        if (!plan.capped_price_units.empty() && capped != 0) {
-            // Exactly who goes over the cap: add each lane's prices in bit planes (ripple carry),
-            // then compare with the cap from the most significant plane.
-            std::fill(s.lane_sums.begin(), s.lane_sums.end(), 0);
-            for (size_t k = 0; k < rules; ++k) {
-                const std::uint64_t mask = s.lane_masks[at(plan.capped_rule_outcome[k])] & capped;
-                const std::uint64_t price = plan.capped_price_units[k];
-                std::uint64_t carry = 0;
-                for (size_t bit = 0; bit < s.lane_sums.size(); ++bit) {
-                    const std::uint64_t a = s.lane_sums[bit];
-                    const std::uint64_t addend = (price >> bit) & 1 ? mask : 0;
-                    s.lane_sums[bit] = a ^ addend ^ carry;
-                    carry = (a & addend) | (carry & (a ^ addend));
+    for (long long start = 0; start < n; start += 64 * static_cast<long long>(G)) {
+        size_t blocks = 0;
+        for (; blocks < G; ++blocks) {
+            const long long first = start + 64 * static_cast<long long>(blocks);
+            if (first >= n) break;
+            const long long in_block = std::min<long long>(64, n - first);
+            const std::uint64_t live =
+                in_block == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << in_block) - 1;
+            if (!plan.joint_outcomes.empty()) {
+                // Outcomes that go together: each lane's latent normals decide them (their bits).
+                std::fill(s.joint_masks.begin(), s.joint_masks.end(), 0);
+                for (long long lane = 0; lane < in_block; ++lane) {
+                    draw_latent(plan, rng, s);
+                    for (size_t k = 0; k < s.joint_masks.size(); ++k)
+                        if (s.joint_latent[k] < s.joint_threshold[k])
+                            s.joint_masks[k] |= std::uint64_t{1} << lane;
                 }
             }
-            std::uint64_t above = 0, equal = ~std::uint64_t{0};
-            for (size_t bit = s.lane_sums.size(); bit-- > 0;) {
-                if ((plan.cap_units >> bit) & 1) {
-                    equal &= s.lane_sums[bit];
-                } else {
-                    above |= equal & s.lane_sums[bit];
-                    equal &= ~s.lane_sums[bit];
-                }
+            for (size_t j = 0; j < np; ++j) {
+                const int o = plan.pattern_outcomes[j];
+                const int leader = plan.pattern_leader[j];
+                std::uint64_t eligible = leader >= 0 ? s.lane_masks[at(leader) * G + blocks] : live;
+                if (plan.pattern_excluded[j] >= 0)
+                    eligible &= ~s.lane_masks[at(plan.pattern_excluded[j]) * G + blocks];
+                std::uint64_t mask = plan.pattern_joint[j] >= 0  // no leader: every live lane
+                                         ? s.joint_masks[at(plan.pattern_joint[j])]
+                                         : lanes::bernoulli(rng, s.mean[co + at(o)], eligible);
+                if (leader >= 0 && plan.outcomes[at(o)].leader_optional)  // lanes without it
+                    mask |= lanes::bernoulli(rng, s.mean_without[co + at(o)], live & ~eligible);
+                s.lane_masks[j * G + blocks] = mask;
             }
-            capped &= above;
         }
-        for (size_t k = 0; k < rules; ++k) {
-            const auto& rule = plan.rules[at(plan.capped_rate_rules[k])];
-            s.capped_due[k] +=
-                rule.price * static_cast<double>(count_bits(
-                                 s.lane_masks[at(plan.capped_rule_outcome[k])] & ~capped));
-        }
-        for (std::uint64_t left = capped; left != 0; left &= left - 1) {
-            const int lane = std::countr_zero(left);
-            double paid = 0;
-            for (size_t k = 0; k < rules; ++k) {
-                if (!((s.lane_masks[at(plan.capped_rule_outcome[k])] >> lane) & 1)) continue;
-                const double amount = std::min(plan.rules[at(plan.capped_rate_rules[k])].price,
-                                               std::max(0.0, plan.per_participant_cap - paid));
-                paid += amount;
-                s.capped_due[k] += amount;
+        for (size_t blk = blocks; blk < G; ++blk)
+            for (size_t j = 0; j < np; ++j) s.lane_masks[j * G + blk] = 0;
+        group.blocks = blocks;
+        lanes::process(group);
+        for (size_t blk = 0; blk < blocks; ++blk) {
+            for (size_t j = 0; j < np; ++j)
+                out.counts[at(plan.count_index(c, plan.pattern_outcomes[j], b))] +=
+                    static_cast<double>(s.lane_counts[j * G + blk]);
+            for (size_t k = 0; k < rules; ++k)
+                s.capped_due[k] += plan.rules[at(plan.capped_rate_rules[k])].price *
+                                   static_cast<double>(s.lane_uncapped[k * G + blk]);
+            for (std::uint64_t left = s.lane_capped[blk]; left != 0; left &= left - 1) {
+                const int lane = std::countr_zero(left);
+                double paid = 0;
+                for (size_t k = 0; k < rules; ++k) {
+                    if (!((s.lane_masks[at(plan.capped_rule_outcome[k]) * G + blk] >> lane) & 1))
+                        continue;
+                    const double amount = std::min(plan.rules[at(plan.capped_rate_rules[k])].price,
+                                                   std::max(0.0, plan.per_participant_cap - paid));
+                    paid += amount;
+                    s.capped_due[k] += amount;
+                }
             }
         }
     }
@@ -435,9 +433,12 @@ DrawScratch::DrawScratch(const Plan& plan) {
     joint_latent.resize(plan.joint_outcomes.size());
     joint_threshold.resize(plan.joint_outcomes.size());
     joint_masks.resize(plan.joint_outcomes.size());
-    lane_masks.resize(plan.pattern_outcomes.size());
-    lane_counters.resize(plan.pattern_outcomes.size() + 1);
-    lane_sums.resize(static_cast<size_t>(plan.sum_bits));
+    const size_t np = plan.pattern_outcomes.size();
+    lane_masks.resize(np * lanes::group_blocks);
+    lane_scratch.resize(lanes::scratch_words(np, static_cast<size_t>(plan.sum_bits)));
+    lane_capped.resize(lanes::group_blocks);
+    lane_counts.resize(np * lanes::group_blocks);
+    lane_uncapped.resize(plan.capped_rate_rules.size() * lanes::group_blocks);
     capped_due.resize(plan.capped_rate_rules.size());
 }
 

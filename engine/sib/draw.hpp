@@ -26,10 +26,13 @@ struct DrawScratch {
     std::vector<double> joint_normals;    ///< per Plan::joint_outcomes: independent normals
     std::vector<double> joint_latent;     ///< the same through the Cholesky factor (correlated)
     std::vector<double> joint_threshold;  ///< Φ⁻¹(probability): achieved when latent is below
-    std::vector<std::uint64_t> joint_masks;    ///< bit-sliced draws: per joint outcome, 64 lanes
-    std::vector<std::uint64_t> lane_masks;     ///< bit-sliced draws: per pattern outcome, 64 lanes
-    std::vector<std::uint64_t> lane_counters;  ///< lanes with at least k+1 paid achievements
-    std::vector<std::uint64_t> lane_sums;      ///< bit planes of each lane's total in price units
+    std::vector<std::uint64_t> joint_masks;  ///< bit-sliced draws: per joint outcome, 64 lanes
+    /// Bit-sliced draws, a group of lanes::group_blocks blocks of 64 lanes (sib/lanes.hpp):
+    std::vector<std::uint64_t> lane_masks;     ///< [j * 4 + block]: pattern outcome j's lanes
+    std::vector<std::uint64_t> lane_scratch;   ///< the kernel's counters and bit planes
+    std::vector<std::uint64_t> lane_capped;    ///< [block]: lanes over the cap
+    std::vector<std::uint32_t> lane_counts;    ///< [j * 4 + block]: achievers of outcome j
+    std::vector<std::uint32_t> lane_uncapped;  ///< [k * 4 + block]: rule k's, not capped
     std::vector<double> capped_due;            ///< per capped rate-card rule, one batch
     /// Set by a caller that can be interrupted: draws that go participant by participant stop
     /// early when it becomes true (the trial's results are then meaningless and discarded).

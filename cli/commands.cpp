@@ -381,9 +381,7 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     RunOptions options = run_options_of(scenario, o);
     // auto (the default) and exact keep every value, for exact quantiles, up to 2,000,000 trials,
     // for trials.csv, or while the run fits in 2 GiB; beyond that auto takes the quantile sketch
-    // (memory stops growing with trials) and exact refuses. sketch never keeps values. Without
-    // trials.csv, quantiles are selected in place (no copies).
-    options.keep_trial_order = per_trial;
+    // (memory stops growing with trials) and exact refuses. sketch never keeps values.
     const bool within_budget = per_trial || options.trials <= exact_quantile_trials ||
                                estimated_bytes(plan, options) <= exact_quantile_bytes;
     if (quantiles == "exact" && !within_budget)

@@ -262,3 +262,45 @@ TEST_CASE("QuantileSketch: rank error under 0.05% over 1,000,000 values, the sam
         CHECK(error / static_cast<double>(values.size()) < 0.0005);
     }
 }
+
+TEST_CASE(
+    "select_nearest_ranks_kept: the same quantiles as select_nearest_ranks, values untouched") {
+    // Large arrays go through the sampled brackets; each kind of values below stresses them
+    // differently.
+    std::mt19937_64 rng(17);
+    std::lognormal_distribution<double> lognormal(0.0, 1.5);
+    const std::vector<double> odd_probabilities = {0.0, 0.001, 0.05, 0.5, 0.999, 1.0};
+    std::vector<double> scratch;
+    for (const std::size_t n : {std::size_t{70000}, std::size_t{1} << 17, std::size_t{300001}}) {
+        for (int kind = 0; kind < 9; ++kind) {
+            CAPTURE(n);
+            CAPTURE(kind);
+            std::vector<double> values(n);
+            for (std::size_t i = 0; i < n; ++i) {
+                const double x = lognormal(rng);
+                // 0 continuous, 1 a mass at 0, 2 many ties, 3 sorted, 4 reversed, 5 periodic,
+                // 6 all equal, 7 two clusters, 8 the stride sample sees only zeros (its
+                // brackets miss: the fallback).
+                const double values_of_kind[] = {x,
+                                                 x < 1.3 ? 0.0 : x,
+                                                 std::round(x * 3),
+                                                 static_cast<double>(i),
+                                                 static_cast<double>(n - i),
+                                                 static_cast<double>(i % 16384),
+                                                 -2.5,
+                                                 i % 7 == 0 ? -x : 1e6 + x,
+                                                 i % (n / 16384) == 0 ? 0.0 : 1e9 + x};
+                values[i] = values_of_kind[kind];
+            }
+            const std::vector<double> before = values;
+            std::array<double, 5> kept{};
+            sib::select_nearest_ranks_kept(values, sib::kSummaryProbabilities, kept, scratch);
+            CHECK(values == before);
+            CHECK(kept == summary_of(values));
+            std::vector<double> odd(odd_probabilities.size());
+            sib::select_nearest_ranks_kept(values, odd_probabilities, odd, scratch);
+            for (std::size_t j = 0; j < odd.size(); ++j)
+                CHECK(odd[j] == quantile_of(values, odd_probabilities[j]));
+        }
+    }
+}

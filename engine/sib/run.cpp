@@ -247,12 +247,10 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 if (!options.quantiles) continue;
                 if (quantiles_from_moments(summary.moments, zero_one[k], summary.quantiles))
                     continue;
-                if (kept && options.keep_trial_order) {
-                    scratch.assign(result.values[k].begin(), result.values[k].end());
-                    select_nearest_ranks(scratch, kSummaryProbabilities, summary.quantiles);
-                } else if (kept) {
-                    select_nearest_ranks(result.values[k], kSummaryProbabilities,
-                                         summary.quantiles);
+                if (kept) {
+                    // One read pass; the values stay in trial order for trials.csv.
+                    select_nearest_ranks_kept(result.values[k], kSummaryProbabilities,
+                                              summary.quantiles, scratch);
                 } else if (sketching) {
                     sketches[k].quantiles(kSummaryProbabilities, summary.quantiles);
                 }
@@ -277,7 +275,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                     std::fill(values.begin() + static_cast<std::ptrdiff_t>(from),
                               values.begin() + static_cast<std::ptrdiff_t>(to), reference_flows[f]);
                 }
-                select_nearest_ranks(values, tails, tail_values);
+                select_nearest_ranks_kept(values, tails, tail_values, scratch);
             }
             const double mean = trials > 0 ? flow_sums[f] / static_cast<double>(trials) : 0.0;
             result.cashflows[f] = {mean, tail_values[0], tail_values[1]};
@@ -299,9 +297,11 @@ double estimated_bytes(const Plan& plan, const RunOptions& options) {
     const double blocks = std::ceil(trials / static_cast<double>(trials_per_block));
     const double kept = options.keep_trial_values ? trials : 0.0;
     const double sampled = std::min(trials, static_cast<double>(cashflow_sample_trials));
-    const double copies = kept > 0 && options.keep_trial_order ? std::max(1, options.threads) : 0;
+    // Quantile selection per thread: about a quarter of a metric's values (the sample and the
+    // brackets' values, select_nearest_ranks_kept); the values stay in trial order.
+    const double copies = kept > 0 ? 0.25 * std::max(1, options.threads) : 0;
     return 8.0 * metrics * kept     // per-trial values
-           + 8.0 * trials * copies  // a metric's copy per thread for quantiles
+           + 8.0 * trials * copies  // bracketed values per thread for quantiles
            + 8.0 * flows * sampled  // cash-flow sample
            + (sizeof(Moments) * metrics + 8.0 * flows) * blocks  // block accumulators
            + 1e6 * std::max(1, options.threads);                 // scratch per thread (generous)

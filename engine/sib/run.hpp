@@ -24,9 +24,6 @@ struct RunOptions {
     /// Keep every trial's metric values (for quantiles, trials.csv and paired comparisons). Off,
     /// a run keeps only means and standard errors (sweeps), and quantiles are left at 0.
     bool keep_trial_values = true;
-    /// Keep the kept values in trial order after the run (trials.csv, paired comparisons). When
-    /// false, quantiles are selected in place, without a copy.
-    bool keep_trial_order = true;
     /// Compute the quantiles of summary.csv: exact from the kept values, or, when values are not
     /// kept, from a QuantileSketch fed in block order (rank error under 0.05%).
     bool quantiles = true;

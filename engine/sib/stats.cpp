@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "sib/diagnostics.hpp"
 
@@ -185,6 +186,127 @@ void QuantileSketch::quantiles(std::span<const double> probabilities, std::span<
         while (at + 1 < weighted.size() && below + weighted[at].second < rank)
             below += weighted[at++].second;
         out[i] = weighted[at].first;
+    }
+}
+
+}  // namespace sib
+
+namespace sib {
+
+namespace {
+/// Below this many values a copy and select_nearest_ranks cost little; the sample would not pay.
+constexpr std::size_t bracket_min_values = std::size_t{1} << 16;
+/// Values in the stride sample.
+constexpr std::size_t bracket_sample = 16384;
+/// At most this many boundaries (two per probability): the region search is a fixed loop.
+constexpr std::size_t max_boundaries = 16;
+
+/// Half-width of the bracket of probability p, in sample positions: five standard deviations of
+/// the sample rank, sqrt(16384·p·(1 − p)) (at most 64), plus 8, so that a bracket misses its
+/// rank on values in random order about once in a million.
+std::size_t bracket_half_width(double p) {
+    return static_cast<std::size_t>(
+               5.0 * std::sqrt(static_cast<double>(bracket_sample) * p * (1.0 - p))) +
+           8;
+}
+}  // namespace
+
+void select_nearest_ranks_kept(std::span<const double> values,
+                               std::span<const double> probabilities, std::span<double> out,
+                               std::vector<double>& scratch) {
+    const std::size_t n = values.size();
+    const std::size_t k = probabilities.size();
+    auto fall_back = [&] {
+        scratch.assign(values.begin(), values.end());
+        select_nearest_ranks(scratch, probabilities, out);
+    };
+    if (n < bracket_min_values || k == 0 || 2 * k > max_boundaries) {
+        fall_back();
+        return;
+    }
+    // The boundaries: around each rank's place in the sorted sample, a value below and a value
+    // above, deduplicated and sorted. Ends beyond the sample are left open.
+    scratch.resize(bracket_sample);
+    for (std::size_t i = 0; i < bracket_sample; ++i) scratch[i] = values[i * (n / bracket_sample)];
+    std::sort(scratch.begin(), scratch.end());
+    std::array<double, max_boundaries> boundary;
+    boundary.fill(std::numeric_limits<double>::infinity());  // padding: no value lies above
+    std::array<std::pair<double, double>, max_boundaries / 2> bracket{};
+    std::size_t m = 0;
+    for (std::size_t j = 0; j < k; ++j) {
+        const std::size_t rank = nearest_rank(probabilities[j], n) - 1;
+        const std::size_t at = rank * bracket_sample / n;  // its place in the sample
+        const std::size_t half = bracket_half_width(probabilities[j]);
+        const double lo =
+            at >= half ? scratch[at - half] : -std::numeric_limits<double>::infinity();
+        const double hi = at + half < bracket_sample ? scratch[at + half]
+                                                     : std::numeric_limits<double>::infinity();
+        bracket[j] = {lo, hi};
+        if (std::isfinite(lo)) boundary[m++] = lo;
+        if (std::isfinite(hi)) boundary[m++] = hi;
+    }
+    std::sort(boundary.begin(), boundary.begin() + static_cast<std::ptrdiff_t>(m));
+    m = static_cast<std::size_t>(
+        std::unique(boundary.begin(), boundary.begin() + static_cast<std::ptrdiff_t>(m)) -
+        boundary.begin());
+    std::fill(boundary.begin() + static_cast<std::ptrdiff_t>(m), boundary.end(),
+              std::numeric_limits<double>::infinity());  // what unique left behind
+    // Regions: 2i is strictly between boundaries i − 1 and i (open at the ends), 2i + 1 is equal
+    // to boundary i. Even regions inside a bracket keep their values; each has room for 1.5
+    // times what the sample says it holds, plus 64, and a spare slot an overflow writes into.
+    // Other regions write to one shared slot and are only counted.
+    const std::size_t regions = 2 * m + 1;
+    std::array<std::size_t, 2 * max_boundaries + 1> count{}, base{}, room{};
+    const std::size_t per_sample = n / bracket_sample + 1;
+    const std::size_t dummy = 0;  // the shared slot
+    std::size_t end = 1;
+    for (std::size_t r = 0; r < regions; r += 2) {
+        const double below =
+            r == 0 ? -std::numeric_limits<double>::infinity() : boundary[r / 2 - 1];
+        const double above = r / 2 < m ? boundary[r / 2] : std::numeric_limits<double>::infinity();
+        bool inside = false;
+        for (std::size_t j = 0; j < k; ++j)
+            inside = inside || (bracket[j].first <= below && above <= bracket[j].second);
+        if (!inside) {
+            base[r] = dummy;
+            room[r] = 0;
+            continue;
+        }
+        const auto first = std::upper_bound(scratch.begin(), scratch.end(), below);
+        const auto last = std::lower_bound(scratch.begin(), scratch.end(), above);
+        const auto in_sample = static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, last - first));
+        base[r] = end;
+        room[r] = (3 * in_sample * per_sample) / 2 + 64;
+        end += room[r] + 1;
+    }
+    for (std::size_t r = 1; r < regions; r += 2) base[r] = dummy;
+    const std::size_t sample_end = bracket_sample;
+    scratch.resize(sample_end + end);
+    double* const store = scratch.data() + sample_end;
+    // The pass: no branch on the values (a value's region is a count of comparisons).
+    for (const double x : values) {
+        std::size_t r = 0;
+        for (std::size_t i = 0; i < m; ++i)
+            r += static_cast<std::size_t>(boundary[i] < x) +
+                 static_cast<std::size_t>(boundary[i] <= x);
+        const std::size_t c = count[r]++;
+        store[base[r] + std::min(c, room[r])] = x;
+    }
+    for (std::size_t j = 0; j < k; ++j) {
+        std::size_t rank = nearest_rank(probabilities[j], n) - 1;
+        std::size_t r = 0;
+        while (rank >= count[r]) rank -= count[r++];
+        if (r % 2 == 1) {
+            out[j] = boundary[r / 2];
+            continue;
+        }
+        if (room[r] == 0 || count[r] > room[r]) {
+            fall_back();
+            return;
+        }
+        double* first = store + base[r];
+        std::nth_element(first, first + rank, first + count[r]);
+        out[j] = first[rank];
     }
 }
 

@@ -54,6 +54,19 @@ std::size_t nearest_rank(double p, std::size_t n);
 void select_nearest_ranks(std::span<double> values, std::span<const double> probabilities,
                           std::span<double> out);
 
+/// The same nearest-rank quantiles without reordering `values`, in one read pass when there are
+/// many: a sorted stride sample of 16,384 values gives, around each wanted rank, two boundary
+/// values that bracket it with a margin of five standard deviations of the sample rank. One
+/// pass counts the values below, equal to and between the boundaries and copies the values
+/// inside the brackets (about 15% of them for the five summary quantiles) into `scratch`; each
+/// rank is then found by its counts: on a boundary, or by std::nth_element within its bracket's
+/// few values. When a bracket misses its rank (values ordered against the stride), or with few
+/// values, it falls back to select_nearest_ranks on a copy. The results are the same as
+/// select_nearest_ranks' (the value at a rank is unique).
+void select_nearest_ranks_kept(std::span<const double> values,
+                               std::span<const double> probabilities, std::span<double> out,
+                               std::vector<double>& scratch);
+
 /// Every trial's value of one metric, in trial order (uninitialised until written; huge pages:
 /// bulk_memory.hpp).
 using TrialValues = BulkDoubles;

@@ -525,15 +525,20 @@ struct Waterfall {
         s.yield_unrecovered += units;
     }
 
+    /// Principal not yet repaid, over all tranches.
+    double principal_outstanding() const {
+        double principal = 0;
+        for (const double p : s.tranche_principal) principal += std::max(0.0, p);
+        return principal;
+    }
+
     /// 3b. Coupons (rules with `coupon: true`) paid in period t go straight to the tranches, pro
     /// rata to their principal outstanding (to their shares of capital when none is), as return:
     /// they pay the return accrued first and never repay principal. Returns what was paid.
     double pay_coupons(size_t t) {
         const auto& inv = *plan.investors;
         const size_t H = at(plan.horizon);
-        double principal = 0;
-        for (size_t j = 0; j < inv.tranches.size(); ++j)
-            principal += std::max(0.0, s.tranche_principal[j]);
+        const double principal = principal_outstanding();
         const double money = s.coupons[t];
         for (size_t j = 0; j < inv.tranches.size(); ++j) {
             const double part = principal > 0
@@ -553,9 +558,7 @@ struct Waterfall {
     void redeem(size_t t) {
         const auto& inv = *plan.investors;
         const size_t H = at(plan.horizon);
-        double principal = 0;
-        for (size_t j = 0; j < inv.tranches.size(); ++j)
-            principal += std::max(0.0, s.tranche_principal[j]);
+        const double principal = principal_outstanding();
         const long long units = round_to_units(inv.redemption_share * principal, plan.minor_unit);
         const double money = units > 0 ? money_of(units, plan.minor_unit) : 0.0;
         for (size_t j = 0; j < inv.tranches.size(); ++j) {

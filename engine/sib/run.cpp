@@ -258,7 +258,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             }
             const size_t f = k - metric_count;
             // A flow that varies in no block is trial 0's in every sampled trial; otherwise its
-            // constant blocks are filled in, and p5 and p95 selected in place.
+            // constant blocks are filled in, and p5 and p95 selected.
             const std::span<double> values(flow_samples.data() + f * static_cast<size_t>(sampled),
                                            static_cast<size_t>(sampled));
             bool varies = false;

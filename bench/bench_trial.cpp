@@ -65,14 +65,7 @@ void draw_stage_kernel(benchmark::State& bench, const std::string& scenario,
         bench.SkipWithError("this machine has no AVX2");
         return;
     }
-    const sib::Plan plan = plan_of(scenario);
-    sib::TrialState state(plan);
-    std::uint64_t trial = 0;
-    for (auto _ : bench) {
-        sib::draw(plan, trial++, state.draws, state.outcomes);
-        benchmark::DoNotOptimize(state.outcomes.counts.data());
-    }
-    bench.SetItemsProcessed(bench.iterations());
+    draw_stage(bench, scenario);
     sib::lanes::use_kernel(saved);
 }
 BENCHMARK_CAPTURE(draw_stage_kernel, rate_card_2000_portable, std::string("bench/rate-card-2000"),

@@ -255,8 +255,8 @@ TEST_CASE("output files are byte-identical for 1 and 2 threads") {
 }
 
 TEST_CASE("cashflows.csv p5 and p95 are the nearest ranks over every sampled trial's flow") {
-    // The run stores a flow's values only in blocks where it differs from trial 0's and fills
-    // in the others before selecting; here every trial is simulated on its own and each flow's
+    // The run stores a flow's values only in blocks where they are not all equal and fills in
+    // the others before selecting; here every trial is simulated on its own and each flow's
     // quantiles taken by sorting. Blocks where a flow is constant and blocks where it varies
     // must both occur (counted below), so that both paths are checked.
     long long mixed_flows = 0;  // flows constant (not 0) in some blocks and not in others

@@ -70,25 +70,15 @@ RunResult run(const Plan& plan, const RunOptions& options) {
 
     // Sampled cash flows, flow-major: flow_samples[flow * sampled + trial], uninitialised. Most
     // flows are the same in every trial (fixed costs, quiet periods), so a block writes a flow's
-    // values only when one of them differs from trial 0's (bit for bit), and marks it in
-    // `block_varies` [block * flow_count + flow]. The rest of the mapping is never touched: no
-    // page of it is faulted in or zeroed. The summary fills in the constant blocks of a flow
-    // that varies elsewhere before selecting its p5 and p95.
+    // values only when they are not all equal (bit for bit) to the block's first; otherwise it
+    // keeps that one value in `block_constant` [block * flow_count + flow]. The rest of the
+    // mapping is never touched: no page of it is faulted in or zeroed. The summary fills in the
+    // constant blocks of a flow that is not the same in every block before selecting its p5/p95.
     BulkDoubles flow_samples(static_cast<size_t>(sampled) * flow_count);
     const auto sampled_blocks =
         static_cast<size_t>((sampled + trials_per_block - 1) / trials_per_block);
     std::vector<char> block_varies(sampled_blocks * flow_count, 0);
-    std::vector<double> reference_flows(flow_count, 0.0);
-    if (sampled > 0) {
-        TrialState first_trial(seeded_plan);  // trial 0 again: its streams are its own
-        first_trial.draws.cancel = options.cancel;
-        simulate_trial(seeded_plan, metric_names, parties, 0, first_trial);
-        reference_flows = first_trial.flows;
-        if (options.cancel != nullptr && options.cancel->load()) {
-            result.cancelled = true;
-            return result;
-        }
-    }
+    std::vector<double> block_constant(sampled_blocks * flow_count, 0.0);
     std::atomic<long long> next_block{0};
     std::atomic<long long> finished{0};
     std::atomic<bool> stopped{false};
@@ -169,14 +159,15 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 const auto b = static_cast<size_t>(block);
                 const auto n = static_cast<size_t>(std::min(last, sampled) - first);
                 for (size_t f = 0; f < flow_count; ++f) {
-                    const auto same = [&](double x) {
-                        return std::bit_cast<std::uint64_t>(x) ==
-                               std::bit_cast<std::uint64_t>(reference_flows[f]);
-                    };
+                    const double first_value = block_flows[f];
                     bool varies = false;
-                    for (size_t t = 0; t < n && !varies; ++t)
-                        varies = !same(block_flows[t * flow_count + f]);
-                    if (!varies) continue;
+                    for (size_t t = 1; t < n && !varies; ++t)
+                        varies = std::bit_cast<std::uint64_t>(block_flows[t * flow_count + f]) !=
+                                 std::bit_cast<std::uint64_t>(first_value);
+                    if (!varies) {
+                        block_constant[b * flow_count + f] = first_value;
+                        continue;
+                    }
                     block_varies[b * flow_count + f] = 1;
                     double* to = flow_samples.data() + f * static_cast<size_t>(sampled) +
                                  static_cast<size_t>(first);
@@ -257,23 +248,28 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 continue;
             }
             const size_t f = k - metric_count;
-            // A flow that varies in no block is trial 0's in every sampled trial; otherwise its
-            // constant blocks are filled in, and p5 and p95 selected.
+            // A flow constant in every block, at one value, needs no selection; otherwise its
+            // constant blocks are filled in and p5 and p95 selected.
             const std::span<double> values(flow_samples.data() + f * static_cast<size_t>(sampled),
                                            static_cast<size_t>(sampled));
-            bool varies = false;
-            for (size_t b = 0; b < sampled_blocks; ++b)
-                varies = varies || block_varies[b * flow_count + f];
-            if (!varies) {
-                tail_values.fill(reference_flows[f]);
+            const auto constant = [&](size_t b) { return !block_varies[b * flow_count + f]; };
+            const auto value_of = [&](size_t b) { return block_constant[b * flow_count + f]; };
+            bool same_everywhere = true;
+            for (size_t b = 0; b < sampled_blocks && same_everywhere; ++b)
+                same_everywhere = constant(b) && std::bit_cast<std::uint64_t>(value_of(b)) ==
+                                                     std::bit_cast<std::uint64_t>(value_of(0));
+            if (sampled_blocks == 0) {
+                tail_values.fill(0.0);
+            } else if (same_everywhere) {
+                tail_values.fill(value_of(0));
             } else {
                 for (size_t b = 0; b < sampled_blocks; ++b) {
-                    if (block_varies[b * flow_count + f]) continue;
+                    if (!constant(b)) continue;
                     const size_t from = b * static_cast<size_t>(trials_per_block);
                     const size_t to =
                         std::min(values.size(), from + static_cast<size_t>(trials_per_block));
                     std::fill(values.begin() + static_cast<std::ptrdiff_t>(from),
-                              values.begin() + static_cast<std::ptrdiff_t>(to), reference_flows[f]);
+                              values.begin() + static_cast<std::ptrdiff_t>(to), value_of(b));
                 }
                 select_nearest_ranks_kept(values, tails, tail_values, scratch);
             }

@@ -198,7 +198,7 @@ namespace {
 constexpr std::size_t bracket_min_values = std::size_t{1} << 16;
 /// Values in the stride sample.
 constexpr std::size_t bracket_sample = 16384;
-/// At most this many boundaries (two per probability): the region search is a fixed loop.
+/// At most this many boundaries (two per probability): fixed-size arrays, no allocation.
 constexpr std::size_t max_boundaries = 16;
 
 /// Half-width of the bracket of probability p, in sample positions: five standard deviations of
@@ -229,8 +229,7 @@ void select_nearest_ranks_kept(std::span<const double> values,
     scratch.resize(bracket_sample);
     for (std::size_t i = 0; i < bracket_sample; ++i) scratch[i] = values[i * (n / bracket_sample)];
     std::sort(scratch.begin(), scratch.end());
-    std::array<double, max_boundaries> boundary;
-    boundary.fill(std::numeric_limits<double>::infinity());  // padding: no value lies above
+    std::array<double, max_boundaries> boundary{};  // the first m are used
     std::array<std::pair<double, double>, max_boundaries / 2> bracket{};
     std::size_t m = 0;
     for (std::size_t j = 0; j < k; ++j) {
@@ -249,8 +248,6 @@ void select_nearest_ranks_kept(std::span<const double> values,
     m = static_cast<std::size_t>(
         std::unique(boundary.begin(), boundary.begin() + static_cast<std::ptrdiff_t>(m)) -
         boundary.begin());
-    std::fill(boundary.begin() + static_cast<std::ptrdiff_t>(m), boundary.end(),
-              std::numeric_limits<double>::infinity());  // what unique left behind
     // Regions: 2i is strictly between boundaries i − 1 and i (open at the ends), 2i + 1 is equal
     // to boundary i. Even regions inside a bracket keep their values; each has room for 1.5
     // times what the sample says it holds, plus 64, and a spare slot an overflow writes into.

@@ -36,6 +36,7 @@
 #include "sib/settle.hpp"
 #include "sib/sha256.hpp"
 #include "sib/sweep.hpp"
+#include "sib/xlsx.hpp"
 
 namespace sib::cli {
 
@@ -59,11 +60,19 @@ struct SimulationOptions {
     std::optional<unsigned long long> seed;
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::string out_dir;
+    std::string xlsx;  ///< --xlsx: the workbook's path, or empty
     std::vector<std::string> sets;
     std::string format = "table";
     bool quiet = false;
     CLI::Option* out_option = nullptr;
+    CLI::Option* xlsx_option = nullptr;
 };
+
+void add_xlsx_option(CLI::App& cmd, SimulationOptions& o) {
+    o.xlsx_option = cmd.add_option(
+        "--xlsx", o.xlsx,
+        "Also write the outputs as one .xlsx workbook, a sheet per CSV file (with or without -o)");
+}
 
 void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
     cmd.add_option("-n,--trials", o.trials, "Number of trials (default: simulation.trials)")
@@ -89,6 +98,7 @@ void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
     cmd.add_option("--format", o.format, "Summary on stdout: table, csv or json")
         ->check(CLI::IsMember({"table", "csv", "json"}));
     cmd.add_flag("--quiet", o.quiet, "Print nothing on stdout and no progress");
+    add_xlsx_option(cmd, o);
 }
 
 /// Progress goes to the terminal only: not when stderr is redirected, nor when the caller (a
@@ -266,7 +276,59 @@ RunOptions run_options_of(const Scenario& scenario, const SimulationOptions& o) 
     return options;
 }
 
+/// (file, writer) pairs: a name inside the -o folder, or an absolute path (the --xlsx workbook,
+/// which may be anywhere).
 using OutputFiles = std::vector<std::pair<std::string, std::function<void(std::ostream&)>>>;
+
+/// A command's outputs: each table as NAME.csv in the -o folder (with -o), and all of them as
+/// the sheets of one workbook (with --xlsx), from the same table functions.
+OutputFiles output_files(const std::vector<Table>& tables, const SimulationOptions& o,
+                         const WorkbookStyle& style) {
+    OutputFiles files;
+    if (!o.out_dir.empty())
+        for (const Table& table : tables)
+            files.push_back({table.name + ".csv", [&table](std::ostream& s) {
+                                 CsvSink csv(s);
+                                 table.fill(csv);
+                             }});
+    if (!o.xlsx.empty()) {
+        files.push_back({std::filesystem::absolute(o.xlsx).string(),
+                         [&tables, style, path = o.xlsx](std::ostream& s) {
+                             try {
+                                 write_workbook(s, tables, style, &interrupted);
+                             } catch (const OutputError& e) {
+                                 throw OutputError("cannot write '" + path + "': " + e.what());
+                             }
+                         }});
+    }
+    return files;
+}
+
+/// The --xlsx file's directory must exist (-o creates its own folder, not this one): checked
+/// before anything runs, as -o is.
+void check_workbook_directory(const SimulationOptions& o) {
+    if (o.xlsx.empty()) return;
+    const std::filesystem::path directory = std::filesystem::path(o.xlsx).parent_path();
+    std::error_code error;
+    if (!directory.empty() && !std::filesystem::is_directory(directory, error))
+        throw OutputError("cannot write '" + o.xlsx + "': no directory '" + directory.string() +
+                          "'");
+}
+
+/// Refuses, before anything runs, a workbook sheet larger than Excel allows (docs/outputs.md,
+/// "The workbook").
+void check_sheet_fits(const SimulationOptions& o, const std::string& sheet, double rows,
+                      double columns, const std::string& advice) {
+    if (o.xlsx.empty()) return;
+    if (rows > static_cast<double>(xlsx_max_rows))
+        throw RefusedRun("--xlsx: the " + sheet + " sheet would have " + format_number(rows) +
+                         " rows, header included; Excel holds at most " +
+                         format_number(static_cast<double>(xlsx_max_rows)) + "; " + advice);
+    if (columns > static_cast<double>(xlsx_max_columns))
+        throw RefusedRun("--xlsx: the " + sheet + " sheet would have " + format_number(columns) +
+                         " columns; Excel holds at most " +
+                         format_number(static_cast<double>(xlsx_max_columns)) + "; " + advice);
+}
 
 /// The -o folder of one command, made ready before any trial runs, so that a bad -o is reported
 /// at once: created when missing, and locked (flock on ".sibsim.lock" inside it) for the whole
@@ -379,6 +441,13 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     const Plan plan = compile(scenario);
 
     RunOptions options = run_options_of(scenario, o);
+    const double metric_count = static_cast<double>(metric_layout(plan).names.size());
+    check_sheet_fits(o, "summary", metric_count + 1, 11, "use fewer cohorts or rules");
+    if (per_trial)
+        check_sheet_fits(o, "trials", static_cast<double>(options.trials) + 1, metric_count + 1,
+                         "use -n " + std::to_string(xlsx_max_rows - 1) +
+                             " or fewer, or write trials.csv alone (drop --xlsx)");
+    check_workbook_directory(o);
     // auto (the default) and exact keep every value, for exact quantiles, up to 2,000,000 trials,
     // for trials.csv, or while the run fits in 2 GiB; beyond that auto takes the quantile sketch
     // (memory stops growing with trials) and exact refuses. sketch never keeps values.
@@ -405,16 +474,19 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
         return interrupted_status();
     }
 
-    if (!o.out_dir.empty()) {
+    {
         Provenance provenance = provenance_of(file, text, o.sets, options);
         provenance.push_back({"quantiles", options.keep_trial_values ? "exact" : "sketch"});
-        OutputFiles files = {
-            {"summary.csv", [&](std::ostream& s) { write_summary(s, result); }},
-            {"cashflows.csv", [&](std::ostream& s) { write_cashflows(s, plan, result); }}};
+        const MetricUnits units(plan);
+        std::vector<Table> tables = {
+            {"summary", [&](TableSink& t) { summary_table(t, result, units); }},
+            {"cashflows", [&](TableSink& t) { cashflows_table(t, plan, result); }}};
         if (per_trial)
-            files.push_back({"trials.csv", [&](std::ostream& s) { write_trials(s, result); }});
-        files.push_back({"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }});
-        folder.write(files);
+            tables.push_back({"trials", [&](TableSink& t) { trials_table(t, result, units); }});
+        tables.push_back({"run", [&](TableSink& t) { provenance_table(t, provenance); }});
+        WorkbookStyle style = workbook_style(plan);
+        style.large = per_trial;
+        folder.write(output_files(tables, o, style));
     }
     if (!o.quiet) {
         if (o.format == "json") {
@@ -499,6 +571,12 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
             }
         if (!unknown.empty()) throw InputError(unknown);
     }
+    const double sweep_metrics_count = static_cast<double>(
+        metrics.empty() ? metric_layout(plans.front()).names.size() : metrics.size());
+    check_sheet_fits(o, "sweep", static_cast<double>(points.size()) + 1,
+                     static_cast<double>(axes.size()) + 2 * sweep_metrics_count,
+                     "choose fewer metrics (--metrics)");
+    check_workbook_directory(o);
 
     // Points in parallel (one thread each) when there are at least as many points as threads;
     // otherwise one point at a time on all threads. Either way every figure is the same.
@@ -543,12 +621,16 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
             return interrupted_status();
         }
 
-    if (!o.out_dir.empty()) {
+    {
         Provenance provenance = provenance_of(file, text, o.sets, options.front());
         for (const auto& v : varies) provenance.push_back({"vary", v});
-        folder.write({{"sweep.csv",
-                       [&](std::ostream& s) { write_sweep(s, axes, points, results, metrics); }},
-                      {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
+        MetricUnits units;
+        for (const auto& plan : plans) units.add(plan);
+        const std::vector<Table> tables = {
+            {"sweep",
+             [&](TableSink& t) { sweep_table(t, axes, points, results, metrics, units); }},
+            {"run", [&](TableSink& t) { provenance_table(t, provenance); }}};
+        folder.write(output_files(tables, o, workbook_style(plans.front())));
     }
     if (!o.quiet) {
         if (o.format == "json") {
@@ -611,6 +693,17 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
         needed += estimated_bytes(plans.back(), options);
     }
     check_memory(needed, "use fewer trials (-n)");
+    MetricUnits units;  // also counts compare.csv's rows: every metric of any scenario
+    std::vector<std::string> all_metrics;
+    for (const auto& plan : plans) {
+        units.add(plan);
+        for (const auto& name : metric_layout(plan).names)
+            if (std::find(all_metrics.begin(), all_metrics.end(), name) == all_metrics.end())
+                all_metrics.push_back(name);
+    }
+    check_sheet_fits(o, "compare", static_cast<double>(all_metrics.size()) + 1,
+                     3.0 * static_cast<double>(plans.size()) - 1, "compare fewer scenarios");
+    check_workbook_directory(o);
     Progress progress(options.trials * static_cast<long long>(scenarios.size()), !o.quiet, err,
                       progress_terminal(err));
     SignalGuard signals;
@@ -632,7 +725,7 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
         names.push_back(name);
     }
     const auto rows = compare_results(results);
-    if (!o.out_dir.empty()) {
+    {
         Provenance provenance = {{"sibsim_version", SIBSIM_VERSION}};
         for (std::size_t i = 0; i < files.size(); ++i) {
             provenance.push_back({"scenario", files[i]});
@@ -641,8 +734,10 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
         for (const auto& s : o.sets) provenance.push_back({"set", s});
         provenance.push_back({"seed", std::to_string(options.seed)});
         provenance.push_back({"trials", std::to_string(options.trials)});
-        folder.write({{"compare.csv", [&](std::ostream& s) { write_compare(s, names, rows); }},
-                      {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
+        const std::vector<Table> tables = {
+            {"compare", [&](TableSink& t) { compare_table(t, names, rows, units); }},
+            {"run", [&](TableSink& t) { provenance_table(t, provenance); }}};
+        folder.write(output_files(tables, o, workbook_style(plans.front())));
     }
     if (!o.quiet) {
         if (o.format == "json") {
@@ -715,6 +810,7 @@ int settle_command(const std::string& file, const std::string& observed_file,
     const MetricLayout metrics = metric_layout(plan);
     SignalGuard signals;  // a signal while writing: no file left half-written (OutputFolder)
     OutputFolder folder(o.out_dir);  // checked and locked before the settlement
+    check_workbook_directory(o);
     TrialState state(plan);
     std::vector<std::string> notes;
     settle_observed(plan, *observed,
@@ -723,7 +819,7 @@ int settle_command(const std::string& file, const std::string& observed_file,
     if (interrupted) throw Interrupted{};
     for (const auto& note : notes) err << "sibsim: note: " << note << "\n";
 
-    if (!o.out_dir.empty()) {
+    {
         Provenance provenance = {{"sibsim_version", SIBSIM_VERSION},
                                  {"scenario", file},
                                  {"scenario_sha256", sha256_hex(text)}};
@@ -736,10 +832,11 @@ int settle_command(const std::string& file, const std::string& observed_file,
             provenance.push_back({"participants_sha256", sha256_hex(participants_text)});
         }
         for (const auto& s : o.sets) provenance.push_back({"set", s});
-        folder.write(
-            {{"payments.csv", [&](std::ostream& s) { write_payments(s, plan, state); }},
-             {"cashflows.csv", [&](std::ostream& s) { write_settled_cashflows(s, plan, state); }},
-             {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
+        const std::vector<Table> tables = {
+            {"payments", [&](TableSink& t) { payments_table(t, plan, state); }},
+            {"cashflows", [&](TableSink& t) { settled_cashflows_table(t, plan, state); }},
+            {"run", [&](TableSink& t) { provenance_table(t, provenance); }}};
+        folder.write(output_files(tables, o, workbook_style(plan)));
     }
     if (!o.quiet) {
         if (o.format == "csv") {
@@ -779,9 +876,9 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
         app.add_subcommand("run", "Simulate a scenario; print a summary, write CSV with -o");
     run_cmd->add_option("SCENARIO", run_file, "Scenario file")->required();
     add_simulation_options(*run_cmd, run_options);
-    run_cmd
-        ->add_flag("--per-trial", per_trial, "Also write trials.csv (one row per trial); needs -o")
-        ->needs(run_options.out_option);
+    run_cmd->add_flag("--per-trial", per_trial,
+                      "Also write trials.csv (one row per trial), or the trials sheet of --xlsx; "
+                      "needs -o or --xlsx");
     std::string run_quantiles = "auto";
     run_cmd
         ->add_option("--quantiles", run_quantiles,
@@ -853,6 +950,7 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     settle_cmd->add_option("--format", settle_options.format, "stdout: table, csv or json")
         ->check(CLI::IsMember({"table", "csv", "json"}));
     settle_cmd->add_flag("--quiet", settle_options.quiet, "Print nothing on stdout");
+    add_xlsx_option(*settle_cmd, settle_options);
     settle_cmd->footer(
         "Example: sibsim settle scenarios/augsburg.yaml --observed "
         "tests/data/observed/augsburg-20.yaml -o out/");
@@ -880,6 +978,21 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
             err << "sibsim: error: -o/--out: the directory name is empty\n";
             return exit_invalid;
         }
+        if (o->xlsx_option != nullptr && o->xlsx_option->count() > 0) {
+            // Excel opens a workbook only under .xlsx; this also keeps a typo from replacing a
+            // CSV file or aiming at a directory.
+            const std::string extension = std::filesystem::path(o->xlsx).extension().string();
+            if (extension != ".xlsx" && extension != ".XLSX") {
+                err << "sibsim: error: --xlsx: the file name must end in .xlsx, got '" << o->xlsx
+                    << "'\n";
+                return exit_invalid;
+            }
+        }
+    }
+    if (*run_cmd && per_trial && run_options.out_dir.empty() && run_options.xlsx.empty()) {
+        err << "sibsim: error: --per-trial: the trials go to trials.csv or to the workbook's "
+               "trials sheet; give -o DIR, --xlsx FILE.xlsx or both\n";
+        return exit_invalid;
     }
     if (*sweep_cmd && sweep_quantiles_option->count() > 0) {
         err << "sibsim: error: --quantiles: sweep reports means and standard errors only, no "

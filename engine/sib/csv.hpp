@@ -6,12 +6,15 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#include "sib/table.hpp"
 
 namespace sib {
 
@@ -83,6 +86,25 @@ class CsvWriter {
     std::vector<std::string> columns_;
     std::string row_;
     std::size_t fields_ = 0;
+};
+
+/// A table (table.hpp) as CSV through a CsvWriter: units are dropped, dates and values are written
+/// as given, a blank is an empty field.
+class CsvSink final : public TableSink {
+  public:
+    explicit CsvSink(std::ostream& out) : out_(out) {}
+    void header(const std::vector<std::string>& columns) override { csv_.emplace(out_, columns); }
+    void text(std::string_view text) override { csv_->add(text); }
+    void number(double x, Unit) override { csv_->add(x); }
+    void integer(long long n) override { csv_->add(n); }
+    void date(const std::string& iso) override { csv_->add(iso); }
+    void value(std::string_view text) override { csv_->add(text); }
+    void blank() override { csv_->add(""); }
+    void end_row() override { csv_->end_row(); }
+
+  private:
+    std::ostream& out_;
+    std::optional<CsvWriter> csv_;
 };
 
 /// Writes `path` whole or not at all: `write` fills a temporary file beside it

@@ -39,48 +39,54 @@ void fill_investor_metrics(double drawn, double received, std::span<const double
 
 MetricLayout metric_layout(const Plan& plan) {
     MetricLayout m;
-    auto add = [&](std::string name) {
+    auto add = [&](std::string name, Unit unit) {
         m.names.push_back(std::move(name));
+        m.units.push_back(unit);
         return static_cast<int>(m.names.size()) - 1;
     };
-    m.payments_total = add("payments.total");
+    m.payments_total = add("payments.total", Unit::money);
     m.first_rule_payment = static_cast<int>(m.names.size());
-    for (const auto& r : plan.rules) add("payments." + r.name);
+    for (const auto& r : plan.rules) add("payments." + r.name, Unit::money);
     m.first_payer = static_cast<int>(m.names.size());
     for (const auto& p : plan.payers) {
-        add("payer." + p.name + ".paid");
-        add("payer." + p.name + ".savings");
-        add("payer." + p.name + ".net_cost_pv");
+        add("payer." + p.name + ".paid", Unit::money);
+        add("payer." + p.name + ".savings", Unit::money);
+        add("payer." + p.name + ".net_cost_pv", Unit::money);
     }
     if (plan.investors) {
-        m.investors = add("investors.drawn");
-        for (const char* name : {"received", "multiple", "irr", "loss", "any_loss"})
-            add(std::string("investors.") + name);
+        m.investors = add("investors.drawn", Unit::money);
+        add("investors.received", Unit::money);
+        add("investors.multiple", Unit::multiple);
+        add("investors.irr", Unit::percent);
+        add("investors.loss", Unit::money);
+        add("investors.any_loss", Unit::percent);  // 0/1: its mean is a probability
         if (plan.investors->tranches_given) {
             m.first_tranche = static_cast<int>(m.names.size());
             for (const auto& t : plan.investors->tranches) {
-                add("tranche." + t.name + ".drawn");
-                add("tranche." + t.name + ".received");
-                add("tranche." + t.name + ".irr");
+                add("tranche." + t.name + ".drawn", Unit::money);
+                add("tranche." + t.name + ".received", Unit::money);
+                add("tranche." + t.name + ".irr", Unit::percent);
             }
         }
-        if (plan.investors->has_guarantee) m.guarantee_paid = add("guarantee.paid");
-        if (plan.investors->yield_payer >= 0) m.minimum_yield_paid = add("minimum_yield.paid");
+        if (plan.investors->has_guarantee) m.guarantee_paid = add("guarantee.paid", Unit::money);
+        if (plan.investors->yield_payer >= 0)
+            m.minimum_yield_paid = add("minimum_yield.paid", Unit::money);
         if (plan.investors->redemption_payer >= 0) {
-            m.redemption = add("redemption.redeemed");
-            add("redemption.paid");
+            m.redemption = add("redemption.redeemed", Unit::percent);  // 0/1
+            add("redemption.paid", Unit::money);
         }
     }
-    m.provider_costs = add("provider.costs");
-    if (plan.investors) m.provider_unfunded = add("provider.unfunded");
+    m.provider_costs = add("provider.costs", Unit::money);
+    if (plan.investors) m.provider_unfunded = add("provider.unfunded", Unit::money);
     for (const auto& r : plan.rules) {
         if (r.basis == Basis::rate_card) {
             m.rule_met.push_back(-1);
         } else if (r.per == Scope::all) {
-            m.rule_met.push_back(add("rule." + r.name + ".met"));
+            m.rule_met.push_back(add("rule." + r.name + ".met", Unit::percent));  // 0/1
         } else {
             m.rule_met.push_back(static_cast<int>(m.names.size()));
-            for (const auto& c : plan.cohorts) add("rule." + r.name + "." + c.name + ".met");
+            for (const auto& c : plan.cohorts)
+                add("rule." + r.name + "." + c.name + ".met", Unit::percent);
         }
     }
     for (const auto& o : plan.outcomes) {
@@ -88,11 +94,12 @@ MetricLayout metric_layout(const Plan& plan) {
             m.improvement.push_back(-1);
             continue;
         }
-        m.improvement.push_back(add("outcome." + o.name + ".improvement"));
-        for (const auto& c : plan.cohorts) add("outcome." + o.name + "." + c.name + ".improvement");
+        m.improvement.push_back(add("outcome." + o.name + ".improvement", Unit::percent));
+        for (const auto& c : plan.cohorts)
+            add("outcome." + o.name + "." + c.name + ".improvement", Unit::percent);
     }
     m.first_caused = static_cast<int>(m.names.size());
-    for (const auto& o : plan.outcomes) add("outcome." + o.name + ".caused");
+    for (const auto& o : plan.outcomes) add("outcome." + o.name + ".caused", Unit::count);
     return m;
 }
 

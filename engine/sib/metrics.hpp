@@ -7,12 +7,14 @@
 #include "sib/outcomes.hpp"
 #include "sib/plan.hpp"
 #include "sib/settlement.hpp"
+#include "sib/table.hpp"
 
 namespace sib {
 
 /// Where each metric sits in a trial's metric array, in output order.
 struct MetricLayout {
     std::vector<std::string> names;
+    std::vector<Unit> units;  ///< per metric, beside `names`: how a workbook shows it
     int payments_total = 0;
     int first_rule_payment = 0;  ///< payments.RULE, one per rule
     int first_payer = 0;         ///< payer.NAME.paid, .savings, .net_cost_pv per payer

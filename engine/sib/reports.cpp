@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "sib/csv.hpp"
+#include "sib/diagnostics.hpp"
 
 namespace sib {
 
@@ -32,52 +33,92 @@ std::vector<double> summary_values(const MetricSummary& m) {
 }
 }  // namespace
 
-void write_summary(std::ostream& out, const RunResult& result) {
-    CsvWriter csv(out, summary_columns);
+void MetricUnits::add(const Plan& plan) {
+    const MetricLayout layout = metric_layout(plan);
+    for (std::size_t m = 0; m < layout.names.size(); ++m)
+        units_.emplace(layout.names[m], layout.units[m]);
+}
+
+Unit MetricUnits::of(const std::string& metric) const {
+    if (units_.empty()) return Unit::number;
+    const auto found = units_.find(metric);
+    SIB_ASSERT(found != units_.end());
+    return found->second;
+}
+
+void summary_table(TableSink& table, const RunResult& result, const MetricUnits& units) {
+    table.header(summary_columns);
     for (const auto& m : result.metrics) {
-        csv.add(m.name);
-        for (double v : summary_values(m)) csv.add(v);
-        csv.end_row();
+        table.text(m.name);
+        const Unit unit = units.of(m.name);
+        for (double v : summary_values(m)) table.number(v, unit);
+        table.end_row();
     }
 }
 
-void write_cashflows(std::ostream& out, const Plan& plan, const RunResult& result) {
+void cashflows_table(TableSink& table, const Plan& plan, const RunResult& result) {
     std::vector<std::string> columns = {"period", "date"};
     for (const auto& party : result.parties)
         for (const char* stat : {".mean", ".p5", ".p95"}) columns.push_back(party + stat);
-    CsvWriter csv(out, columns);
+    table.header(columns);
     const auto horizon = static_cast<std::size_t>(plan.horizon);
     for (std::size_t t = 0; t < horizon; ++t) {
-        csv.add(static_cast<long long>(t));
-        csv.add(date_of(plan, static_cast<int>(t)));
+        table.integer(static_cast<long long>(t));
+        table.date(date_of(plan, static_cast<int>(t)));
         for (std::size_t p = 0; p < result.parties.size(); ++p) {
             const auto& c = result.cashflows[p * horizon + t];
-            csv.add(c.mean);
-            csv.add(c.p5);
-            csv.add(c.p95);
+            table.number(c.mean, Unit::money);
+            table.number(c.p5, Unit::money);
+            table.number(c.p95, Unit::money);
         }
-        csv.end_row();
+        table.end_row();
     }
+}
+
+void trials_table(TableSink& table, const RunResult& result, const MetricUnits& units) {
+    std::vector<std::string> columns = {"trial"};
+    std::vector<Unit> column_units;
+    for (const auto& m : result.metrics) {
+        columns.push_back(m.name);
+        column_units.push_back(units.of(m.name));
+    }
+    table.header(columns);
+    SIB_ASSERT(result.values.size() == result.metrics.size());  // kept: --per-trial
+    for (long long t = 0; t < result.trials; ++t) {
+        table.integer(t);
+        for (std::size_t m = 0; m < result.values.size(); ++m)
+            table.number(result.values[m][static_cast<std::size_t>(t)], column_units[m]);
+        table.end_row();
+    }
+}
+
+void provenance_table(TableSink& table, const Provenance& provenance) {
+    table.header({"key", "value"});
+    for (const auto& [key, value] : provenance) {
+        table.text(key);
+        table.text(value);
+        table.end_row();
+    }
+}
+
+void write_summary(std::ostream& out, const RunResult& result) {
+    CsvSink csv(out);
+    summary_table(csv, result, MetricUnits());
+}
+
+void write_cashflows(std::ostream& out, const Plan& plan, const RunResult& result) {
+    CsvSink csv(out);
+    cashflows_table(csv, plan, result);
 }
 
 void write_trials(std::ostream& out, const RunResult& result) {
-    std::vector<std::string> columns = {"trial"};
-    for (const auto& m : result.metrics) columns.push_back(m.name);
-    CsvWriter csv(out, columns);
-    for (long long t = 0; t < result.trials; ++t) {
-        csv.add(t);
-        for (const auto& values : result.values) csv.add(values[static_cast<std::size_t>(t)]);
-        csv.end_row();
-    }
+    CsvSink csv(out);
+    trials_table(csv, result, MetricUnits());
 }
 
 void write_provenance(std::ostream& out, const Provenance& provenance) {
-    CsvWriter csv(out, {"key", "value"});
-    for (const auto& [key, value] : provenance) {
-        csv.add(key);
-        csv.add(value);
-        csv.end_row();
-    }
+    CsvSink csv(out);
+    provenance_table(csv, provenance);
 }
 
 void print_table(std::ostream& out, const Plan& plan, const RunResult& result) {
@@ -172,38 +213,49 @@ std::vector<long long> payer_parts(const Plan& plan, const TrialState& state, st
 }
 }  // namespace
 
-void write_payments(std::ostream& out, const Plan& plan, const TrialState& state) {
+void payments_table(TableSink& table, const Plan& plan, const TrialState& state) {
     std::vector<std::string> columns = {"rule", "cohort", "period", "date", "amount"};
     for (const auto& p : plan.payers) columns.push_back(p.name);
-    CsvWriter csv(out, columns);
+    table.header(columns);
     for (std::size_t i = 0; i < plan.slots.size(); ++i) {
         const long long paid = state.settlement.slot_paid[i];
         if (paid == 0) continue;
         const auto& slot = plan.slots[i];
         const auto& rule = plan.rules[static_cast<std::size_t>(slot.rule)];
-        csv.add(rule.name);
-        csv.add(cohort_label(plan, slot.cohort));
-        csv.add(static_cast<long long>(slot.period));
-        csv.add(date_of(plan, slot.period));
-        csv.add(money_of(paid, plan.minor_unit));
-        for (long long part : payer_parts(plan, state, i)) csv.add(money_of(part, plan.minor_unit));
-        csv.end_row();
+        table.text(rule.name);
+        table.text(cohort_label(plan, slot.cohort));
+        table.integer(static_cast<long long>(slot.period));
+        table.date(date_of(plan, slot.period));
+        table.number(money_of(paid, plan.minor_unit), Unit::money);
+        for (long long part : payer_parts(plan, state, i))
+            table.number(money_of(part, plan.minor_unit), Unit::money);
+        table.end_row();
     }
 }
 
-void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialState& state) {
+void settled_cashflows_table(TableSink& table, const Plan& plan, const TrialState& state) {
     const PartyLayout parties = party_layout(plan);
     std::vector<std::string> columns = {"period", "date"};
     for (const auto& name : parties.names) columns.push_back(name);
-    CsvWriter csv(out, columns);
+    table.header(columns);
     const auto horizon = static_cast<std::size_t>(plan.horizon);
     for (std::size_t t = 0; t < horizon; ++t) {
-        csv.add(static_cast<long long>(t));
-        csv.add(date_of(plan, static_cast<int>(t)));
+        table.integer(static_cast<long long>(t));
+        table.date(date_of(plan, static_cast<int>(t)));
         for (std::size_t p = 0; p < parties.names.size(); ++p)
-            csv.add(state.flows[p * horizon + t] + 0.0);
-        csv.end_row();
+            table.number(state.flows[p * horizon + t] + 0.0, Unit::money);
+        table.end_row();
     }
+}
+
+void write_payments(std::ostream& out, const Plan& plan, const TrialState& state) {
+    CsvSink csv(out);
+    payments_table(csv, plan, state);
+}
+
+void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialState& state) {
+    CsvSink csv(out);
+    settled_cashflows_table(csv, plan, state);
 }
 
 void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& metrics,

@@ -3,16 +3,50 @@
 // files are written through write_file_atomically (csv.hpp).
 #include <ostream>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "sib/metrics.hpp"
 #include "sib/plan.hpp"
 #include "sib/run.hpp"
+#include "sib/table.hpp"
 
 namespace sib {
 
 /// run.csv rows: key, value. Nothing that varies between identical runs.
 using Provenance = std::vector<std::pair<std::string, std::string>>;
+
+/// The unit of each metric, by name, from the metric layouts of the plans behind a result (a
+/// compare has several; metric_layout decides them). With no plan added, every metric is a plain
+/// number: enough for CSV, which carries no units.
+class MetricUnits {
+  public:
+    MetricUnits() = default;
+    explicit MetricUnits(const Plan& plan) { add(plan); }
+    void add(const Plan& plan);
+    /// The metric's unit; a name no added plan has is a programmer error (asserted).
+    Unit of(const std::string& metric) const;
+
+  private:
+    std::unordered_map<std::string, Unit> units_;
+};
+
+// Each output is a table function (table.hpp), rendered as CSV by the write_* functions below and
+// as a workbook sheet by write_workbook (xlsx.hpp).
+
+/// summary: metric,mean,sd,se,p5,p25,p50,p75,p95,min,max; each row in its metric's unit.
+void summary_table(TableSink& table, const RunResult& result, const MetricUnits& units);
+/// cashflows: period,date, then PARTY.mean,PARTY.p5,PARTY.p95 per party (money)
+void cashflows_table(TableSink& table, const Plan& plan, const RunResult& result);
+/// trials: trial, then one column per metric
+void trials_table(TableSink& table, const RunResult& result, const MetricUnits& units);
+/// run: key,value (text)
+void provenance_table(TableSink& table, const Provenance& provenance);
+/// payments of `settle`: see write_payments.
+void payments_table(TableSink& table, const Plan& plan, const TrialState& state);
+/// cashflows of `settle`: see write_settled_cashflows.
+void settled_cashflows_table(TableSink& table, const Plan& plan, const TrialState& state);
 
 /// summary.csv: metric,mean,sd,se,p5,p25,p50,p75,p95,min,max
 void write_summary(std::ostream& out, const RunResult& result);

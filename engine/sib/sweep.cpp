@@ -164,9 +164,10 @@ std::vector<std::vector<std::string>> grid_points(const std::vector<VaryAxis>& a
     return points;
 }
 
-void write_sweep(std::ostream& out, const std::vector<VaryAxis>& axes,
+void sweep_table(TableSink& table, const std::vector<VaryAxis>& axes,
                  const std::vector<std::vector<std::string>>& points,
-                 const std::vector<RunResult>& results, const std::vector<std::string>& metrics) {
+                 const std::vector<RunResult>& results, const std::vector<std::string>& metrics,
+                 const MetricUnits& units) {
     std::vector<std::string> chosen = metrics;
     if (chosen.empty() && !results.empty())
         for (const auto& m : results.front().metrics) chosen.push_back(m.name);
@@ -176,23 +177,31 @@ void write_sweep(std::ostream& out, const std::vector<VaryAxis>& axes,
         columns.push_back(m + ".mean");
         columns.push_back(m + ".se");
     }
-    CsvWriter csv(out, columns);
+    table.header(columns);
     for (std::size_t p = 0; p < points.size(); ++p) {
-        for (const auto& value : points[p]) csv.add(value);
+        for (const auto& value : points[p]) table.value(value);
         for (const auto& name : chosen) {
             const MetricSummary* found = nullptr;
             for (const auto& m : results[p].metrics)
                 if (m.name == name) found = &m;
             if (found) {
-                csv.add(found->moments.mean);
-                csv.add(found->moments.se());
+                const Unit unit = units.of(name);
+                table.number(found->moments.mean, unit);
+                table.number(found->moments.se(), unit);
             } else {
-                csv.add("");
-                csv.add("");
+                table.blank();
+                table.blank();
             }
         }
-        csv.end_row();
+        table.end_row();
     }
+}
+
+void write_sweep(std::ostream& out, const std::vector<VaryAxis>& axes,
+                 const std::vector<std::vector<std::string>>& points,
+                 const std::vector<RunResult>& results, const std::vector<std::string>& metrics) {
+    CsvSink csv(out);
+    sweep_table(csv, axes, points, results, metrics, MetricUnits());
 }
 
 std::vector<ComparisonRow> compare_results(const std::vector<RunResult>& results) {
@@ -236,31 +245,38 @@ std::vector<ComparisonRow> compare_results(const std::vector<RunResult>& results
     return rows;
 }
 
-void write_compare(std::ostream& out, const std::vector<std::string>& names,
-                   const std::vector<ComparisonRow>& rows) {
+void compare_table(TableSink& table, const std::vector<std::string>& names,
+                   const std::vector<ComparisonRow>& rows, const MetricUnits& units) {
     std::vector<std::string> columns = {"metric"};
     for (const auto& n : names) columns.push_back(n);
     for (std::size_t k = 1; k < names.size(); ++k) {
         columns.push_back("diff." + names[k]);
         columns.push_back("diff_se." + names[k]);
     }
-    CsvWriter csv(out, columns);
-    auto add = [&](const std::optional<double>& v) {
-        if (v) {
-            csv.add(*v);
-        } else {
-            csv.add("");
-        }
-    };
+    table.header(columns);
     for (const auto& row : rows) {
-        csv.add(row.metric);
+        const Unit unit = units.of(row.metric);
+        auto add = [&](const std::optional<double>& v) {
+            if (v) {
+                table.number(*v, unit);
+            } else {
+                table.blank();
+            }
+        };
+        table.text(row.metric);
         for (const auto& m : row.means) add(m);
         for (std::size_t k = 0; k < row.diffs.size(); ++k) {
             add(row.diffs[k]);
             add(row.diff_ses[k]);
         }
-        csv.end_row();
+        table.end_row();
     }
+}
+
+void write_compare(std::ostream& out, const std::vector<std::string>& names,
+                   const std::vector<ComparisonRow>& rows) {
+    CsvSink csv(out);
+    compare_table(csv, names, rows, MetricUnits());
 }
 
 }  // namespace sib

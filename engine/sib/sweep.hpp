@@ -8,7 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "sib/reports.hpp"
 #include "sib/run.hpp"
+#include "sib/table.hpp"
 
 namespace sib {
 
@@ -24,6 +26,14 @@ VaryAxis parse_vary(std::string_view argument);
 
 /// The full factorial grid: each point one value per axis, the last axis varying fastest.
 std::vector<std::vector<std::string>> grid_points(const std::vector<VaryAxis>& axes);
+
+/// The sweep table: the varied paths (numbers where they are), then METRIC.mean,METRIC.se in
+/// the metric's unit for each chosen metric (all metrics of the first point when `metrics` is
+/// empty); a metric a point lacks is blank.
+void sweep_table(TableSink& table, const std::vector<VaryAxis>& axes,
+                 const std::vector<std::vector<std::string>>& points,
+                 const std::vector<RunResult>& results, const std::vector<std::string>& metrics,
+                 const MetricUnits& units);
 
 /// sweep.csv: the varied paths, then METRIC.mean,METRIC.se for each chosen metric (all metrics of
 /// the first point when `metrics` is empty); a metric a point lacks is left blank.
@@ -42,6 +52,10 @@ struct ComparisonRow {
 /// Pairs trial i of every result with trial i of the first: the difference's standard error is
 /// sd(x_i − y_i)/√N, far below that of independent runs when the scenarios share random numbers.
 std::vector<ComparisonRow> compare_results(const std::vector<RunResult>& results);
+
+/// The compare table: as compare.csv below, each row in its metric's unit.
+void compare_table(TableSink& table, const std::vector<std::string>& names,
+                   const std::vector<ComparisonRow>& rows, const MetricUnits& units);
 
 /// compare.csv: metric, one mean column per scenario (named by `names`), then diff.NAME and
 /// diff_se.NAME for each later scenario.

@@ -31,7 +31,7 @@ constexpr std::size_t max_column_width = 100;
 constexpr time_t fixed_creation_time = 315532800;
 
 [[noreturn]] void fail(const std::string& message) {
-    throw OutputError("workbook: " + message);
+    throw OutputError(message);
 }
 
 void check(lxw_error error) {
@@ -162,7 +162,7 @@ class SheetSink final : public TableSink {
         column_ = 0;
         // A stop request ends a long sheet (trials) within 1024 rows.
         if (cancel_ != nullptr && row_ % 1024 == 0 && cancel_->load())
-            throw OutputError("workbook: interrupted");
+            throw OutputError("interrupted");
     }
 
     /// Column widths and the frozen header row and first column.

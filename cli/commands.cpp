@@ -304,8 +304,8 @@ OutputFiles output_files(const std::vector<Table>& tables, const SimulationOptio
     return files;
 }
 
-/// The --xlsx file's directory must exist (-o creates its own folder, not this one): checked
-/// before anything runs, as -o is.
+/// The --xlsx file's directory must exist (only -o's folder is created): checked before anything
+/// runs, as -o is, and after -o's folder is made (the workbook may go into it).
 void check_workbook_directory(const SimulationOptions& o) {
     if (o.xlsx.empty()) return;
     const std::filesystem::path directory = std::filesystem::path(o.xlsx).parent_path();
@@ -447,7 +447,6 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
         check_sheet_fits(o, "trials", static_cast<double>(options.trials) + 1, metric_count + 1,
                          "use -n " + std::to_string(xlsx_max_rows - 1) +
                              " or fewer, or write trials.csv alone (drop --xlsx)");
-    check_workbook_directory(o);
     // auto (the default) and exact keep every value, for exact quantiles, up to 2,000,000 trials,
     // for trials.csv, or while the run fits in 2 GiB; beyond that auto takes the quantile sketch
     // (memory stops growing with trials) and exact refuses. sketch never keeps values.
@@ -468,6 +467,7 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     options.progress = [&](long long done) { progress.update(done); };
     SignalGuard signals;
     OutputFolder folder(o.out_dir);  // checked and locked before any trial
+    check_workbook_directory(o);  // after -o, which may create it
     const RunResult result = run(plan, options);
     if (result.cancelled) {
         err << "sibsim: interrupted; no output written\n";
@@ -576,7 +576,6 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
     check_sheet_fits(o, "sweep", static_cast<double>(points.size()) + 1,
                      static_cast<double>(axes.size()) + 2 * sweep_metrics_count,
                      "choose fewer metrics (--metrics)");
-    check_workbook_directory(o);
 
     // Points in parallel (one thread each) when there are at least as many points as threads;
     // otherwise one point at a time on all threads. Either way every figure is the same.
@@ -594,6 +593,7 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
     std::atomic<std::size_t> next{0};
     SignalGuard signals;
     OutputFolder folder(o.out_dir);  // checked and locked before any point runs
+    check_workbook_directory(o);  // after -o, which may create it
     auto work = [&] {
         for (std::size_t p = next++; p < points.size(); p = next++) {
             RunOptions opt = options[p];
@@ -703,11 +703,11 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
     }
     check_sheet_fits(o, "compare", static_cast<double>(all_metrics.size()) + 1,
                      3.0 * static_cast<double>(plans.size()) - 1, "compare fewer scenarios");
-    check_workbook_directory(o);
     Progress progress(options.trials * static_cast<long long>(scenarios.size()), !o.quiet, err,
                       progress_terminal(err));
     SignalGuard signals;
     OutputFolder folder(o.out_dir);  // checked and locked before any trial
+    check_workbook_directory(o);  // after -o, which may create it
     std::vector<RunResult> results;
     std::vector<std::string> names;
     for (std::size_t i = 0; i < scenarios.size(); ++i) {

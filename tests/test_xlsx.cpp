@@ -271,6 +271,14 @@ TEST_CASE("--xlsx: usage errors and invalid input leave no file") {
         CHECK(r.err == "sibsim: error: cannot write '" + (dir / "no/book.xlsx") +
                            "': no directory '" + (dir / "no") + "'\n");
     }
+    SUBCASE("a workbook inside the -o folder that -o creates") {
+        const Cli r = sibsim({"run", augsburg, "-n", "10", "-o", dir / "new", "--xlsx",
+                              dir / "new/book.xlsx", "--quiet"});
+        REQUIRE_MESSAGE(r.status == 0, r.err);
+        CHECK(entries_of(dir / "new") ==
+              std::vector<std::string>{"book.xlsx", "cashflows.csv", "run.csv", "summary.csv"});
+        fs::remove_all(dir / "new");
+    }
     SUBCASE("a trials sheet beyond Excel's rows: refused before the run") {
         const Cli r = sibsim({"run", augsburg, "-n", "1048576", "--per-trial", "--xlsx",
                               dir / "book.xlsx", "--quiet"});

@@ -106,8 +106,10 @@ inline std::vector<XlsxSheet> read_xlsx(const fs::path& file) {
     for (auto tag : tags(styles, "numFmt"))
         codes[attribute(tag, "numFmtId")] = attribute(tag, "formatCode");
     std::vector<std::string> style_formats;
-    const auto xfs = styles.substr(styles.find("<cellXfs"));
-    for (auto tag : tags(xfs.substr(0, xfs.find("</cellXfs>")), "xf"))
+    const std::string_view all_styles = styles;
+    const std::string_view xfs_from = all_styles.substr(all_styles.find("<cellXfs"));
+    const std::string_view xfs = xfs_from.substr(0, xfs_from.find("</cellXfs>"));
+    for (auto tag : tags(xfs, "xf"))
         style_formats.push_back(codes.at(attribute(tag, "numFmtId")));
 
     const std::string workbook = unzip_member(file, "xl/workbook.xml");

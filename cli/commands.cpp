@@ -379,20 +379,22 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     const Plan plan = compile(scenario);
 
     RunOptions options = run_options_of(scenario, o);
-    // auto (the default) and exact keep every value, for exact quantiles, up to 2,000,000 trials,
-    // for trials.csv, or while the run fits in 2 GiB; beyond that auto takes the quantile sketch
-    // (memory stops growing with trials) and exact refuses. sketch never keeps values.
+    // Exact quantiles (auto, the default, and exact) keep every value in trial order with
+    // trials.csv or under 65,536 trials, and otherwise the values near the wanted ranks (about a
+    // sixth of them at 1M trials, fewer beyond). They are taken up to 2,000,000 trials, with
+    // trials.csv, or while the run fits in 2 GiB; beyond that auto takes the quantile sketch
+    // (memory stops growing with trials) and exact refuses. docs/model.md, section 10.
+    options.keep_trial_values = per_trial;
+    options.exact_quantiles = true;
     const bool within_budget = per_trial || options.trials <= exact_quantile_trials ||
                                estimated_bytes(plan, options) <= exact_quantile_bytes;
     if (quantiles == "exact" && !within_budget)
-        throw RefusedRun(
-            "--quantiles exact keeps every trial's value of every metric: this run "
-            "would need about " +
-            gib_text(estimated_bytes(plan, options)) + " GiB, beyond the " +
-            gib_text(exact_quantile_bytes) +
-            " GiB budget for exact quantiles; use --quantiles sketch (memory stays "
-            "flat, rank error under 0.05%) or fewer trials (-n)");
-    options.keep_trial_values = quantiles != "sketch" && within_budget;
+        throw RefusedRun("--quantiles exact would need about " +
+                         gib_text(estimated_bytes(plan, options)) + " GiB for this run, beyond the " +
+                         gib_text(exact_quantile_bytes) +
+                         " GiB budget for exact quantiles; use --quantiles sketch (memory stays "
+                         "flat, rank error under 0.05%) or fewer trials (-n)");
+    options.exact_quantiles = quantiles != "sketch" && within_budget;
     check_memory(estimated_bytes(plan, options),
                  per_trial ? "use fewer trials (-n) or drop --per-trial" : "use fewer trials (-n)");
     Progress progress(options.trials, !o.quiet, err, progress_terminal(err));
@@ -407,7 +409,7 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
 
     if (!o.out_dir.empty()) {
         Provenance provenance = provenance_of(file, text, o.sets, options);
-        provenance.push_back({"quantiles", options.keep_trial_values ? "exact" : "sketch"});
+        provenance.push_back({"quantiles", options.exact_quantiles ? "exact" : "sketch"});
         OutputFiles files = {
             {"summary.csv", [&](std::ostream& s) { write_summary(s, result); }},
             {"cashflows.csv", [&](std::ostream& s) { write_cashflows(s, plan, result); }}};
@@ -785,10 +787,10 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     std::string run_quantiles = "auto";
     run_cmd
         ->add_option("--quantiles", run_quantiles,
-                     "Summary quantiles: auto (default: exact while every value fits in 2 GiB "
-                     "or up to 2,000,000 trials, else sketch), exact (keep every value; refuse "
-                     "beyond that budget) or sketch (flat memory, rank error under 0.05%; not "
-                     "with --per-trial)")
+                     "Summary quantiles: auto (default: exact while the run fits in 2 GiB "
+                     "or up to 2,000,000 trials, else sketch), exact (refuse beyond that "
+                     "budget) or sketch (flat memory, rank error under 0.05%; not with "
+                     "--per-trial); docs/outputs.md")
         ->check(CLI::IsMember({"auto", "exact", "sketch"}));
     run_cmd->footer("Example: sibsim run scenarios/peterborough.yaml -n 100000 -o out/");
 

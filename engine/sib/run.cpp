@@ -227,26 +227,36 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             if (options.progress && done <= trials) options.progress(done);  // not a second look
         }
     };
+    // `task(thread)` on every thread, this one as thread 0, until all return.
+    auto on_threads = [&](auto task) {
+        std::vector<std::jthread> pool;
+        for (int i = 1; i < threads; ++i) pool.emplace_back(task, static_cast<size_t>(i));
+        task(size_t{0});
+    };
     auto run_blocks = [&](long long first_block, long long end_block) {
         next_block = first_block;
-        std::vector<std::jthread> pool;
-        for (int i = 1; i < threads; ++i) pool.emplace_back(work, static_cast<size_t>(i), end_block);
-        work(0, end_block);
+        on_threads([&](size_t thread) { work(thread, end_block); });
     };
-    // Each metric's brackets from its sorted pilot values, then the pilot's values tallied.
+    // Each metric's brackets from its sorted pilot values, then the pilot's values tallied
+    // (into thread 0's tally), metrics spread over the threads.
     auto place_brackets = [&] {
-        std::vector<double> sorted(static_cast<size_t>(pilot));
-        for (size_t m = 0; m < metric_count; ++m) {
-            const auto from = pilot_values.begin() + static_cast<std::ptrdiff_t>(m * sorted.size());
-            std::copy(from, from + static_cast<std::ptrdiff_t>(sorted.size()), sorted.begin());
-            std::sort(sorted.begin(), sorted.end());
-            brackets[m] = RankBrackets::around(sorted, static_cast<size_t>(trials),
-                                               kSummaryProbabilities, options.bracket_width_scale);
-            // Room for each thread's share of the values, and some over.
-            for (size_t t = 0; t < static_cast<size_t>(threads); ++t)
-                tallies[t * metric_count + m].reserve(brackets[m], 1.25 / threads);
-            tallies[m].add(brackets[m], std::span<const double>(&*from, sorted.size()));
-        }
+        std::atomic<size_t> next_metric{0};
+        on_threads([&](size_t) {
+            std::vector<double> sorted(static_cast<size_t>(pilot));
+            for (size_t m = next_metric++; m < metric_count; m = next_metric++) {
+                const std::span<const double> values(pilot_values.data() + m * sorted.size(),
+                                                     sorted.size());
+                std::copy(values.begin(), values.end(), sorted.begin());
+                std::sort(sorted.begin(), sorted.end());
+                brackets[m] = RankBrackets::around(sorted, static_cast<size_t>(trials),
+                                                   kSummaryProbabilities,
+                                                   options.bracket_width_scale);
+                // Room for each thread's share of the values, and some over.
+                for (size_t t = 0; t < static_cast<size_t>(threads); ++t)
+                    tallies[t * metric_count + m].reserve(brackets[m], 1.25 / threads);
+                tallies[m].add(brackets[m], values);
+            }
+        });
         pilot_values = {};
     };
     if (bracketing) {
@@ -345,11 +355,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             result.cashflows[f] = {mean, tail_values[0], tail_values[1]};
         }
     };
-    {
-        std::vector<std::jthread> pool;
-        for (int i = 1; i < threads; ++i) pool.emplace_back(summarise);
-        summarise();
-    }
+    on_threads([&](size_t) { summarise(); });
     // The second look, when the pilot placed a bracket badly (about once in ten thousand runs):
     // the trials run again, deterministically the same, tallying only the metrics that missed,
     // now keeping every region their ranks fell in, so that their selection cannot miss.

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -420,4 +421,101 @@ TEST_CASE("docs: every source tag used in scenarios/ is listed in docs/sources.m
         }
     }
     CHECK(used >= 100);
+}
+
+namespace {
+
+/// `value` printed like printf's `format` (one conversion).
+std::string printed(const char* format, double value) {
+    char text[64];
+    std::snprintf(text, sizeof text, format, value);
+    return text;
+}
+
+/// The summary of a shipped scenario, run as the docs run it (`--format csv`).
+Table summary_of(const std::string& scenario) {
+    const Cli r = sibsim({"run", scenario_path(scenario), "--format", "csv"});
+    REQUIRE(r.status == 0);
+    return parse_csv(r.out);
+}
+
+double mean_of(const Table& summary, const std::string& metric, const std::string& column = "mean") {
+    return number(cell(summary, metric, column));
+}
+
+/// A page's text with every run of spaces and line ends as one space, so that rewrapping a
+/// paragraph does not matter.
+std::string prose_of(const std::string& page) {
+    std::string text;
+    for (char c : read_file(source_dir / page)) {
+        const bool space = c == ' ' || c == '\n';
+        if (!(space && !text.empty() && text.back() == ' ')) text += space ? ' ' : c;
+    }
+    return text;
+}
+
+void check_quoted(const std::string& page, const std::string& text, const std::string& phrase) {
+    CHECK_MESSAGE(text.find(phrase) != std::string::npos,
+                  page << " should say \"" << phrase << "\" (a figure quoted in prose)");
+}
+
+}  // namespace
+
+TEST_CASE("docs: figures quoted in the prose of README.md and guide.md match the outputs") {
+    // Shown outputs are compared by the page tests; these are the figures that sentences quote,
+    // rounded as the sentences round them.
+    const std::string readme = prose_of("README.md");
+    const std::string guide = prose_of("docs/guide.md");
+
+    const Table p = summary_of("peterborough.yaml");
+    const double total = mean_of(p, "payments.total");
+    check_quoted("README.md", readme, "expect to pay " + printed("£%.2fm", total / 1e6));
+    check_quoted("README.md", readme,
+                 "lose money in " + printed("%.0f%%", 100 * mean_of(p, "investors.any_loss")));
+    check_quoted("README.md", readme,
+                 "median IRR of " + printed("%.1f%%", 100 * mean_of(p, "investors.irr", "p50")));
+    const std::string cohort_1 =
+        printed("%.0f%%", 100 * mean_of(p, "rule.cohort-trigger.cohort-1.met"));
+    check_quoted("README.md", readme, "10% trigger fires in " + cohort_1);
+
+    const std::string moj = "payer.Ministry of Justice.paid";
+    check_quoted("docs/guide.md", guide,
+                 "expects to pay " + printed("£%.2fm", mean_of(p, moj) / 1e6) + " (±" +
+                     printed("£%.2fm", mean_of(p, moj, "se") / 1e6));
+    CHECK(mean_of(p, moj, "p5") == 0);  // "In 5% of worlds it pays nothing"
+    check_quoted("docs/guide.md", guide,
+                 "in 5% it pays at least " + printed("£%.2fm", mean_of(p, moj, "p95") / 1e6));
+    check_quoted("docs/guide.md", guide, printed("£%.2fm", total / 1e6) + " on average");
+    check_quoted("docs/guide.md", guide, "10% trigger fires in " + cohort_1);
+    check_quoted("docs/guide.md", guide,
+                 "pooled 7.5% trigger in " +
+                     printed("%.0f%%", 100 * mean_of(p, "rule.final-pooled.met")));
+
+    const Table rikers = summary_of("rikers.yaml");
+    const double any_loss = mean_of(rikers, "investors.any_loss");
+    check_quoted("docs/guide.md", guide, "`investors.any_loss` = " + printed("%.2f", any_loss) +
+                                             ": in " + printed("%.0f%%", 100 * any_loss));
+    check_quoted("docs/guide.md", guide,
+                 "p95 of `irr` is " +
+                     printed("%.1f%%", 100 * mean_of(rikers, "investors.irr", "p95")));
+
+    const Cli compared = sibsim({"compare", peterborough,
+                                 (source_dir / "docs/examples/peterborough-pooled-only.yaml").string(),
+                                 "--format", "csv"});
+    REQUIRE(compared.status == 0);
+    const Table c = parse_csv(compared.out);
+    const auto thousands = [](double v) {  // 154366.8 -> "154,367"
+        const std::string digits = printed("%.0f", v);
+        std::string grouped;
+        for (std::size_t i = 0; i < digits.size(); ++i) {
+            if (i > 0 && (digits.size() - i) % 3 == 0) grouped += ',';
+            grouped += digits[i];
+        }
+        return grouped;
+    };
+    std::string saving = "saves the payers £";
+    saving += thousands(-mean_of(c, "payments.total", "diff.peterborough-pooled-only"));
+    saving += " on average, with a paired standard error of only £";
+    saving += thousands(mean_of(c, "payments.total", "diff_se.peterborough-pooled-only"));
+    check_quoted("docs/guide.md", guide, saving);
 }

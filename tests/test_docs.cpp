@@ -208,28 +208,36 @@ std::string key_of(const std::string& line) {
 }
 
 /// The shown output regenerated from what was printed: unchanged when it still matches; without
-/// `...`, the printed lines; with `...`, the printed lines whose keys the shown lines have, in
-/// order, with `...` wherever printed lines are left out.
+/// `...`, the printed lines. With `...`: the lines before the first `...` are the printed output's
+/// first lines, whatever their text now (a heading, a table's header); each later shown line is
+/// the next printed line with the same key, or when none has it and the line comes after the last
+/// `...`, the printed line as far from the end; `...` goes wherever printed lines are left out.
 std::vector<std::string> regenerated(const std::vector<std::string>& shown,
                                      const std::vector<std::string>& printed) {
     if (output_matches(shown, printed)) return shown;
-    if (std::none_of(shown.begin(), shown.end(), is_ellipsis)) return printed;
-    std::vector<std::string> out;
-    std::size_t j = 0;
-    std::string ellipsis_indent;
-    for (const auto& line : shown) {
-        if (is_ellipsis(line)) {
-            ellipsis_indent = line.substr(0, line.find('.'));
-            continue;
-        }
+    const auto first = std::find_if(shown.begin(), shown.end(), is_ellipsis);
+    if (first == shown.end()) return printed;
+    const auto last = std::find_if(shown.rbegin(), shown.rend(), is_ellipsis).base() - 1;
+    const std::string ellipsis = first->substr(0, first->find('.')) + "...";
+    const auto head = static_cast<std::size_t>(first - shown.begin());
+    if (head > printed.size()) return printed;
+    std::vector<std::string> out(printed.begin(), printed.begin() + static_cast<std::ptrdiff_t>(head));
+    std::size_t j = head;
+    for (auto line = first; line != shown.end(); ++line) {
+        if (is_ellipsis(*line)) continue;
         std::size_t k = j;
-        while (k < printed.size() && key_of(printed[k]) != key_of(line)) ++k;
+        while (k < printed.size() && key_of(printed[k]) != key_of(*line)) ++k;
+        if (k == printed.size() && line > last) {
+            const auto from_end = static_cast<std::size_t>(shown.end() - line);
+            if (from_end <= printed.size() && printed.size() - from_end >= j)
+                k = printed.size() - from_end;
+        }
         if (k == printed.size()) continue;  // the line is gone from the output
-        if (k > j) out.push_back(ellipsis_indent + "...");
+        if (k > j) out.push_back(ellipsis);
         out.push_back(printed[k]);
         j = k + 1;
     }
-    if (j < printed.size()) out.push_back(ellipsis_indent + "...");
+    if (j < printed.size()) out.push_back(ellipsis);
     return out;
 }
 
@@ -385,10 +393,17 @@ TEST_CASE("docs: shown commands are parsed and compared by the documented rules"
     CHECK(output_matches({}, {}));
 
     // Regeneration keeps the trimmed rows by their first word and marks what is left out.
-    CHECK(regenerated({"metric mean", "b 2", "...", "d 4"},
+    CHECK(regenerated({"metric mean", "...", "b 2", "...", "d 4"},
                       {"metric  mean", "a  1", "b  2", "c  3", "d  5", "e  6"}) ==
           std::vector<std::string>{"metric  mean", "...", "b  2", "...", "d  5", "..."});
     CHECK(regenerated({"x,1"}, {"x,2", "y,3"}) == std::vector<std::string>{"x,2", "y,3"});
+    // A new table format: the lines before the first `...` are taken as printed (a renamed
+    // header), the rows by their metric names, a last row that lost its name by its place.
+    CHECK(regenerated({"Title: 10000 trials", "metric mean", "...", "b 2", "...", "z 9"},
+                      {"Title: 10,000 trials", "Metric  Mean", "a  1", "b  2.0", "c  3",
+                       "last  9.0"}) ==
+          std::vector<std::string>{"Title: 10,000 trials", "Metric  Mean", "...", "b  2.0", "...",
+                                   "last  9.0"});
 }
 
 TEST_CASE("docs: every source tag used in scenarios/ is listed in docs/sources.md") {

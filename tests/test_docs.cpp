@@ -9,10 +9,12 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -547,4 +549,111 @@ TEST_CASE("docs: figures quoted in the prose of README.md and guide.md match the
     saving += " on average, with a paired standard error of only £";
     saving += thousands(mean_of(c, "payments.total", "diff_se.peterborough-pooled-only"));
     check_quoted("docs/guide.md", guide, saving);
+}
+
+namespace {
+
+/// GitHub's anchor of a heading: lower case, spaces as '-', punctuation other than '-' and '_'
+/// dropped ("## 9. Provider costs and the investors' vehicle" →
+/// 9-provider-costs-and-the-investors-vehicle).
+std::string anchor_of(const std::string& heading) {
+    std::string anchor;
+    for (char c : heading) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == ' ')
+            anchor += '-';
+        else if (std::isalnum(u) || c == '-' || c == '_' || u >= 0x80)
+            anchor += static_cast<char>(std::tolower(u));
+    }
+    return anchor;
+}
+
+struct Headings {
+    std::set<std::string> anchors;   // of every heading
+    std::set<std::string> sections;  // numbers of numbered headings: "6", "6.4", "7a"
+};
+
+Headings headings_of(const std::string& page) {
+    Headings h;
+    const std::regex heading(R"(^#+\s+(.*?)\s*$)"), number(R"(^([0-9]+[a-z]?(\.[0-9]+)*)\.?\s)");
+    bool fenced = false;
+    for (const auto& line : split_lines(read_file(source_dir / page))) {
+        if (starts_with(ltrim(line), "```")) fenced = !fenced;
+        std::smatch m, n;
+        if (fenced || !std::regex_match(line, m, heading)) continue;
+        const std::string text = m[1];
+        h.anchors.insert(anchor_of(text));
+        if (std::regex_search(text, n, number)) h.sections.insert(n[1]);
+    }
+    return h;
+}
+
+}  // namespace
+
+TEST_CASE("docs: links between pages, and the sections that docs and code cite, exist") {
+    std::map<std::string, Headings> headings;
+    for (const auto& page : pages) headings[page] = headings_of(page);
+
+    // Markdown links to a page of the repository, with or without #anchor.
+    const std::regex link(R"(\]\(([^)#\s]*)(#([^)\s]*))?\))");
+    std::size_t links = 0;
+    for (const auto& page : pages) {
+        const std::string text = read_file(source_dir / page);
+        for (auto it = std::sregex_iterator(text.begin(), text.end(), link);
+             it != std::sregex_iterator(); ++it) {
+            const std::string target = (*it)[1], anchor = (*it)[3];
+            if (starts_with(target, "http")) continue;
+            const std::string resolved =
+                target.empty()
+                    ? page
+                    : (fs::path(page).parent_path() / target).lexically_normal().generic_string();
+            ++links;
+            CHECK_MESSAGE(fs::exists(source_dir / resolved),
+                          page << " links to " << target << ", which does not exist");
+            if (!(*it)[2].matched) continue;
+            REQUIRE_MESSAGE(headings.count(resolved) == 1, page << " links into " << resolved);
+            CHECK_MESSAGE(headings[resolved].anchors.count(anchor) == 1,
+                          page << " links to " << resolved << "#" << anchor
+                               << ", a heading that does not exist");
+        }
+    }
+    CHECK(links >= 20);
+
+    // "docs/model.md section 7.6", "model.md §6", "Section 9.4 of [model.md]": the page named just
+    // before (or right after) the number; a number with no page named near it is the page's own.
+    const std::regex cited(R"((§ ?|[Ss]ection )([0-9]+[a-z]?(\.[0-9]+)*))");
+    const std::regex page_name(
+        R"((model|scenario-format|outputs|limits|guide|architecture|sources)\.md)");
+    std::vector<std::pair<std::string, bool>> files;  // path, is a page
+    for (const auto& page : pages) files.emplace_back(page, true);
+    for (const char* dir : {"engine/sib", "cli", "tests"})
+        for (const auto& entry : fs::directory_iterator(source_dir / dir))
+            if (entry.path().extension() == ".cpp" || entry.path().extension() == ".hpp")
+                files.emplace_back(fs::relative(entry.path(), source_dir).generic_string(), false);
+    std::size_t sections = 0;
+    for (const auto& entry : files) {
+        const std::string& file = entry.first;
+        const bool is_page = entry.second;
+        const std::string text = read_file(source_dir / file);
+        for (auto it = std::sregex_iterator(text.begin(), text.end(), cited);
+             it != std::sregex_iterator(); ++it) {
+            const auto at = static_cast<std::size_t>(it->position());
+            const std::size_t from = at > 60 ? at - 60 : 0;
+            const std::string before = text.substr(from, at - from);
+            const std::string after = text.substr(at, static_cast<std::size_t>(it->length()) + 20);
+            std::string named;
+            for (auto p = std::sregex_iterator(before.begin(), before.end(), page_name);
+                 p != std::sregex_iterator(); ++p)
+                named = (*p)[0];  // the nearest before
+            std::smatch next;
+            if (std::regex_search(after, next, page_name) && named.empty()) named = next[0];
+            if (named.empty() && !is_page) continue;  // code names its page
+            const std::string target = named.empty() ? file : "docs/" + named;
+            ++sections;
+            CHECK_MESSAGE(headings[target].sections.count((*it)[2]) == 1,
+                          file << " cites " << target << " section " << (*it)[2].str()
+                               << ", which has no such heading");
+        }
+    }
+    CHECK(sections >= 20);
 }

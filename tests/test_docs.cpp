@@ -426,11 +426,16 @@ TEST_CASE("docs: every source tag used in scenarios/ is listed in docs/sources.m
     const std::string sources = read_file(source_dir / "docs/sources.md");
     const std::regex entry(R"(^- \*\*\[(S[0-9]+[a-z]?)\]\*\*)");
     std::set<std::string> listed;
-    for (const auto& line : split_lines(sources)) {
+    const std::vector<std::string> lines = split_lines(sources);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
         std::smatch match;
-        if (std::regex_search(line, match, entry)) {
-            CHECK_MESSAGE(listed.insert(match[1]).second, match[1] << " is listed twice");
-        }
+        if (!std::regex_search(lines[i], match, entry)) continue;
+        const std::string name = match[1];
+        CHECK_MESSAGE(listed.insert(name).second, name << " is listed twice");
+        // Publisher, title and date, then where to find it, then each citing scenario's figures.
+        CHECK_MESSAGE(lines[i].find(". Web: ") != std::string::npos, name << " has no 'Web: '");
+        CHECK_MESSAGE((i + 1 < lines.size() && starts_with(lines[i + 1], "  - `scenarios/")),
+                      name << " is not followed by the figures a scenario takes from it");
     }
     REQUIRE(listed.size() >= 50);
 

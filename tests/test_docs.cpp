@@ -217,17 +217,50 @@ std::string key_of(const std::string& line) {
 /// first lines, whatever their text now (a heading, a table's header); each later shown line is
 /// the next printed line with the same key, or when none has it and the line comes after the last
 /// `...`, the printed line as far from the end; `...` goes wherever printed lines are left out.
+/// `fresh` with the `~` marks of `old` kept: a word of `old` that is `~NUMBER` marks the word at
+/// the same place in `fresh` (words split at single spaces), when both lines have as many words.
+std::string keep_marks(const std::string& old, const std::string& fresh) {
+    if (old.find('~') == std::string::npos) return fresh;
+    const auto words = [](const std::string& line) {
+        std::vector<std::string> w{""};
+        for (char c : line) {
+            if (c == ' ')
+                w.emplace_back();
+            else
+                w.back().push_back(c);
+        }
+        return w;
+    };
+    const auto old_words = words(old);
+    auto fresh_words = words(fresh);
+    if (old_words.size() != fresh_words.size()) return fresh;
+    std::string out;
+    for (std::size_t i = 0; i < fresh_words.size(); ++i) {
+        if (i > 0) out += ' ';
+        if (old_words[i].size() > 1 && old_words[i][0] == '~' && !fresh_words[i].empty() &&
+            std::isdigit(static_cast<unsigned char>(fresh_words[i][0])))
+            out += '~';
+        out += fresh_words[i];
+    }
+    return out;
+}
+
 std::vector<std::string> regenerated(const std::vector<std::string>& shown,
                                      const std::vector<std::string>& printed) {
     if (output_matches(shown, printed)) return shown;
     const auto first = std::find_if(shown.begin(), shown.end(), is_ellipsis);
-    if (first == shown.end()) return printed;
+    if (first == shown.end()) {
+        std::vector<std::string> out = printed;
+        for (std::size_t i = 0; i < out.size() && out.size() == shown.size(); ++i)
+            out[i] = keep_marks(shown[i], out[i]);
+        return out;
+    }
     const auto last = std::find_if(shown.rbegin(), shown.rend(), is_ellipsis).base() - 1;
     const std::string ellipsis = first->substr(0, first->find('.')) + "...";
     const auto head = static_cast<std::size_t>(first - shown.begin());
     if (head > printed.size()) return printed;
-    std::vector<std::string> out(printed.begin(),
-                                 printed.begin() + static_cast<std::ptrdiff_t>(head));
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < head; ++i) out.push_back(keep_marks(shown[i], printed[i]));
     std::size_t j = head;
     for (auto line = first; line != shown.end(); ++line) {
         if (is_ellipsis(*line)) continue;
@@ -240,7 +273,7 @@ std::vector<std::string> regenerated(const std::vector<std::string>& shown,
         }
         if (k == printed.size()) continue;  // the line is gone from the output
         if (k > j) out.push_back(ellipsis);
-        out.push_back(printed[k]);
+        out.push_back(keep_marks(*line, printed[k]));
         j = k + 1;
     }
     if (j < printed.size()) out.push_back(ellipsis);
@@ -411,6 +444,9 @@ TEST_CASE("docs: shown commands are parsed and compared by the documented rules"
                       {"metric  mean", "a  1", "b  2", "c  3", "d  5", "e  6"}) ==
           std::vector<std::string>{"metric  mean", "...", "b  2", "...", "d  5", "..."});
     CHECK(regenerated({"x,1"}, {"x,2", "y,3"}) == std::vector<std::string>{"x,2", "y,3"});
+    // A machine figure marked `~` stays marked when its line changes.
+    CHECK(regenerated({"needs 2 GiB of ~21.6 GiB"}, {"needs 3 GiB of 18.2 GiB"}) ==
+          std::vector<std::string>{"needs 3 GiB of ~18.2 GiB"});
     // A new table format: the lines before the first `...` are taken as printed (a renamed
     // header), the rows by their metric names, a last row that lost its name by its place.
     CHECK(regenerated(

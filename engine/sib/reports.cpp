@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <sstream>
 
 #include "sib/csv.hpp"
+#include "sib/diagnostics.hpp"
+#include "sib/readable.hpp"
 
 namespace sib {
 
@@ -83,16 +86,20 @@ void write_provenance(std::ostream& out, const Provenance& provenance) {
 void print_table(std::ostream& out, const Plan& plan, const RunResult& result) {
     out << plan.name << ": " << result.trials << " trials, seed " << result.seed << ", money in "
         << plan.currency << "\n\n";
-    std::ostringstream csv;
-    CsvWriter table(csv, {"metric", "mean", "se", "p5", "p50", "p95"});
+    const MetricLayout layout = metric_layout(plan);
+    TextTable table{{"metric", "mean", "se", "p5", "p50", "p95"}, {0, 1, 1, 1, 1, 1}, {}};
     for (const auto& m : result.metrics) {
-        table.add(m.name);
-        for (double v :
-             {m.moments.mean, m.moments.se(), m.quantiles[0], m.quantiles[2], m.quantiles[4]})
-            table.add(v);
-        table.end_row();
+        const int index = metric_index(layout, m.name);
+        SIB_ASSERT(index >= 0);  // the run's metrics come from this plan's layout
+        const MetricKind kind = layout.kinds[static_cast<std::size_t>(index)];
+        auto value = [&](double v) { return readable_value(v, kind, plan.currency, true); };
+        table.rows.push_back({m.name, readable_value(m.moments.mean, kind, plan.currency),
+                              readable_error(m.moments.se(), kind, plan.currency),
+                              value(m.quantiles[0]), value(m.quantiles[2]),
+                              value(m.quantiles[4])});
     }
-    print_aligned(out, csv.str());
+    // One block: the run table is as wide as its longest metric name and five numbers.
+    print_text_table(out, table, std::numeric_limits<std::size_t>::max());
 }
 
 namespace {

@@ -111,6 +111,15 @@ std::string readable_value(double x, MetricKind kind, const std::string& currenc
     return "n/a";
 }
 
+std::string readable_amount(double x, MinorUnit minor_unit, const std::string& currency) {
+    if (!std::isfinite(x)) return "n/a";
+    // A minor unit is a power of ten from 0.0001 to 1 (docs/scenario-format.md).
+    const int decimals =
+        std::clamp(static_cast<int>(std::lround(std::log10(minor_unit.per_currency))), 0, 4);
+    return signed_with_prefix(with_thousands(x, x == std::round(x) ? 0 : decimals),
+                              currency_prefix(currency));
+}
+
 std::string readable_error(double se, MetricKind kind, const std::string& currency) {
     if (!std::isfinite(se)) return "n/a";
     switch (kind) {
@@ -179,6 +188,8 @@ void print_text_table(std::ostream& out, const TextTable& table, std::size_t max
                 if (i + 1 < shown.size()) line += pad;
             }
         }
+        // Blank cells at the end (a metric a point lacks) leave no trailing spaces.
+        line.erase(line.find_last_not_of(' ') + 1);
         out << line << '\n';
     };
     for (std::size_t b = 0; b < blocks.size(); ++b) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sib/exact.hpp"
 #include "sib/metrics.hpp"
 
 namespace sib {
@@ -35,6 +36,10 @@ std::string two_significant(double x);
 /// A value that is not a number (an improvement that was not assessed) is "n/a".
 std::string readable_value(double x, MetricKind kind, const std::string& currency,
                            bool per_trial = false);
+
+/// An exact amount owed, as `settle` shows it: whole units when it is whole ("€250,000"),
+/// otherwise to the minor unit (pennies: "£1,234.50").
+std::string readable_amount(double x, MinorUnit minor_unit, const std::string& currency);
 
 /// How a table shows a standard error of a metric of `kind`: two significant figures in the
 /// metric's unit ("£38,000", "0.48%", "0.0088"). Not a number: "n/a".

@@ -226,13 +226,16 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
         out << "  " << rule.name << ", cohort " << cohort_label(plan, slot.cohort) << ", period "
             << slot.period;
         if (plan.start) out << " (" << date_of(plan, slot.period) << ")";
-        out << ": " << format_number(money_of(paid, plan.minor_unit));
+        auto amount = [&](long long minor_units) {
+            return readable_amount(money_of(minor_units, plan.minor_unit), plan.minor_unit,
+                                   plan.currency);
+        };
+        out << ": " << amount(paid);
         const char* separator = " (";
         const auto parts = payer_parts(plan, state, i);
         for (std::size_t p = 0; p < plan.payers.size(); ++p) {
             if (parts[p] == 0) continue;
-            out << separator << plan.payers[p].name << " "
-                << format_number(money_of(parts[p], plan.minor_unit));
+            out << separator << plan.payers[p].name << " " << amount(parts[p]);
             separator = ", ";
         }
         out << ")\n";
@@ -259,13 +262,18 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
         for (std::size_t c = 0; c <= cohorts; ++c) {
             const auto m = static_cast<std::size_t>(metrics.improvement[o]) + c;
             out << "  " << metrics.names[m] << ": "
-                << (std::isnan(state.metrics[m]) ? std::string("not assessed")
-                                                 : format_number(state.metrics[m]))
+                << (std::isnan(state.metrics[m])
+                        ? std::string("not assessed")
+                        // Two decimals: the decision above uses the exact value, which
+                        // --format json gives in full.
+                        : with_thousands(100 * state.metrics[m], 2) + "%")
                 << "\n";
         }
     }
     out << "\ntotal paid: "
-        << format_number(state.metrics[static_cast<std::size_t>(metrics.payments_total)]) << "\n";
+        << readable_amount(state.metrics[static_cast<std::size_t>(metrics.payments_total)],
+                           plan.minor_unit, plan.currency)
+        << "\n";
 }
 
 std::string json_string(const std::string& text) {

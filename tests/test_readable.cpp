@@ -1,0 +1,146 @@
+// Tables for a person (docs/outputs.md, "stdout formats"): money with the currency and thousands
+// separators, percentages, standard errors to two significant figures, blocks within 120 columns.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "helpers.hpp"
+#include "sib/readable.hpp"
+#include "sib/reports.hpp"
+
+using namespace sib;
+
+namespace {
+constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
+
+/// The longest line of `text`, in terminal columns.
+std::size_t widest_line(const std::string& text) {
+    std::size_t widest = 0;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);)
+        widest = std::max(widest, display_width(line));
+    return widest;
+}
+}  // namespace
+
+TEST_CASE("readable: currency symbols for GBP, EUR, USD, AUD, CAD, NZD; any other label as is") {
+    CHECK(currency_prefix("GBP") == "£");
+    CHECK(currency_prefix("EUR") == "€");
+    CHECK(currency_prefix("USD") == "$");
+    CHECK(currency_prefix("AUD") == "A$");
+    CHECK(currency_prefix("CAD") == "C$");
+    CHECK(currency_prefix("NZD") == "NZ$");
+    CHECK(currency_prefix("CHF") == "CHF ");
+    CHECK(currency_prefix("gbp") == "gbp ");  // a label only: not guessed
+}
+
+TEST_CASE("readable: thousands separators, rounding, and no minus sign on a rounded zero") {
+    CHECK(with_thousands(4798802.8, 0) == "4,798,803");
+    CHECK(with_thousands(-8707826.544, 0) == "-8,707,827");
+    CHECK(with_thousands(999.5, 0) == "1,000");
+    CHECK(with_thousands(123, 0) == "123");
+    CHECK(with_thousands(1234567.891, 2) == "1,234,567.89");
+    CHECK(with_thousands(-0.4, 0) == "0");
+    CHECK(with_thousands(-0.04, 1) == "0.0");
+    CHECK(with_thousands(0, 0) == "0");
+    CHECK(with_thousands(1e15, 0) == "1,000,000,000,000,000");
+}
+
+TEST_CASE("readable: two significant figures, written out") {
+    CHECK(two_significant(37964.88094) == "38,000");
+    CHECK(two_significant(3.8449) == "3.8");
+    CHECK(two_significant(0.004838095877) == "0.0048");
+    CHECK(two_significant(9.96) == "10");       // rounding carries into the next power of ten
+    CHECK(two_significant(0.000996) == "0.0010");  // the trailing 0 is significant
+    CHECK(two_significant(3.0) == "3.0");
+    CHECK(two_significant(150) == "150");
+    CHECK(two_significant(0) == "0");
+    CHECK(two_significant(-42.7) == "-43");
+}
+
+TEST_CASE("readable: each kind of metric, its mean, a trial's value and its standard error") {
+    using K = MetricKind;
+    // Money: whole units, the currency after the sign.
+    CHECK(readable_value(4798802.8, K::money, "GBP") == "£4,798,803");
+    CHECK(readable_value(-8707826.544, K::money, "GBP") == "-£8,707,827");
+    CHECK(readable_value(0, K::money, "USD") == "$0");
+    CHECK(readable_value(-0.3, K::money, "USD") == "$0");
+    CHECK(readable_value(1500, K::money, "JPY") == "JPY 1,500");
+    CHECK(readable_value(-1500, K::money, "JPY") == "-JPY 1,500");
+    CHECK(readable_error(37964.88094, K::money, "EUR") == "€38,000");
+    CHECK(readable_error(0.0123456, K::money, "EUR") == "€0.012");
+    CHECK(readable_error(0, K::money, "EUR") == "€0");
+    // Probabilities: a mean is a percentage; a trial's value is no or yes.
+    CHECK(readable_value(0.3737, K::probability, "GBP") == "37.4%");
+    CHECK(readable_value(0, K::probability, "GBP") == "0.0%");
+    CHECK(readable_value(1, K::probability, "GBP") == "100.0%");
+    CHECK(readable_value(0, K::probability, "GBP", true) == "no");
+    CHECK(readable_value(1, K::probability, "GBP", true) == "yes");
+    CHECK(readable_error(0.004838095877, K::probability, "GBP") == "0.48%");
+    // Rates and improvements: percentages with one decimal.
+    CHECK(readable_value(-0.2293130133, K::rate, "GBP") == "-22.9%");
+    CHECK(readable_value(-1, K::rate, "GBP", true) == "-100.0%");
+    CHECK(readable_value(1e6, K::rate, "GBP", true) == "100,000,000.0%");  // the IRR's clamp
+    CHECK(readable_value(0.09022115839, K::relative, "GBP") == "9.0%");
+    CHECK(readable_error(0.0004877746523, K::relative, "GBP") == "0.049%");
+    // Ratios: two decimals. Counts: one decimal, dropped when it is 0.
+    CHECK(readable_value(1.090131635, K::ratio, "GBP") == "1.09");
+    CHECK(readable_error(0.008819440503, K::ratio, "GBP") == "0.0088");
+    CHECK(readable_value(280.0801, K::count, "GBP") == "280.1");
+    CHECK(readable_value(36, K::count, "GBP", true) == "36");
+    CHECK(readable_value(29.96, K::count, "GBP") == "30");
+    CHECK(readable_value(12345.67, K::count, "GBP") == "12,345.7");
+    CHECK(readable_error(1.489491385, K::count, "GBP") == "1.5");
+    // Not a number (an improvement that was not assessed): n/a, whatever the kind.
+    for (auto kind : {K::money, K::probability, K::rate, K::relative, K::ratio, K::count}) {
+        CHECK(readable_value(not_a_number, kind, "GBP") == "n/a");
+        CHECK(readable_error(not_a_number, kind, "GBP") == "n/a");
+    }
+}
+
+TEST_CASE("readable: settle's exact amounts show the minor unit only when there is one") {
+    CHECK(readable_amount(250000, MinorUnit{100}, "EUR") == "€250,000");
+    CHECK(readable_amount(1234.5, MinorUnit{100}, "GBP") == "£1,234.50");
+    CHECK(readable_amount(-0.01, MinorUnit{100}, "GBP") == "-£0.01");
+    CHECK(readable_amount(1234.5678, MinorUnit{10000}, "USD") == "$1,234.5678");
+}
+
+TEST_CASE("readable: terminal columns count characters, not bytes") {
+    CHECK(display_width("£4,798,803") == 10);
+    CHECK(display_width("Ministère") == 9);
+    CHECK(display_width("€") == 1);
+    CHECK(display_width("") == 0);
+}
+
+TEST_CASE("readable: a wide table is split into blocks of whole groups that repeat the row names") {
+    TextTable table;
+    table.leading = 1;
+    table.group = 2;
+    table.header = {"point", "alpha", "se", "beta", "se", "gamma", "se"};
+    table.right_aligned = {0, 1, 1, 1, 1, 1, 1};
+    table.rows = {{"a", "£1", "£0", "2.0%", "0.1%", "3", "0.5"},
+                  {"bb", "£10,000", "£20", "-4.0%", "0.2%", "", ""}};
+    std::ostringstream wide, narrow;
+    print_text_table(wide, table, 120);
+    CHECK(wide.str() ==
+          "point    alpha   se   beta    se  gamma   se\n"
+          "a           £1   £0   2.0%  0.1%      3  0.5\n"
+          "bb     £10,000  £20  -4.0%  0.2%\n");
+    // 24 columns: "point" and one group take 20; two groups would take 33.
+    print_text_table(narrow, table, 24);
+    CHECK(narrow.str() ==
+          "point    alpha   se\n"
+          "a           £1   £0\n"
+          "bb     £10,000  £20\n"
+          "\n"
+          "point   beta    se\n"
+          "a       2.0%  0.1%\n"
+          "bb     -4.0%  0.2%\n"
+          "\n"
+          "point  gamma   se\n"
+          "a          3  0.5\n"
+          "bb\n");
+    CHECK(widest_line(narrow.str()) <= 24);
+}

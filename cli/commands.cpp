@@ -593,7 +593,9 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
                 << options.front().trials << " trials each, seed " << options.front().seed
                 << ", money in " << plans.front().currency << "\n\n";
             print_sweep(out, axes, points, results, plans, shown);
-            print_key_metrics_note(out, shown.size(), layout.names.size(), file, "sweep.csv");
+            if (metrics.empty())
+                print_key_metrics_note(out, shown.size(), layout.names.size(), file,
+                                       "sweep.csv");
         }
     }
     return exit_ok;
@@ -709,8 +711,9 @@ int compare_command(const std::vector<std::string>& files, const std::string& me
                 << plans.front().currency << "\ndiff: the scenario's mean less "
                 << names.front() << "'s; se: the standard error of diff, from paired trials\n\n";
             print_compare(out, names, chosen.empty() ? rows_of(all_rows, key_names) : rows, plans);
-            print_key_metrics_note(out, chosen.empty() ? key_names.size() : chosen.size(), known.size(),
-                                   files.front(), "compare.csv");
+            if (chosen.empty())
+                print_key_metrics_note(out, key_names.size(), known.size(), files.front(),
+                                       "compare.csv");
         }
     }
     return exit_ok;

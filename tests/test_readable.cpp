@@ -144,3 +144,75 @@ TEST_CASE("readable: a wide table is split into blocks of whole groups that repe
           "bb\n");
     CHECK(widest_line(narrow.str()) <= 24);
 }
+
+TEST_CASE("readable: the run table of a hand-made result, cell by cell") {
+    const Plan plan = compile(test::scenario_of(R"(
+sibsim: 1
+name: small bond
+currency: GBP
+period: year
+horizon: 5
+cohorts: [{name: c, size: 10, enrol: [0, 0]}]
+outcomes: [{name: done, kind: binary, rate: 0.5, observed_after: 1}]
+payments: [{name: pay, basis: rate_card, outcome: done, price: 50}]
+payers: [{name: p, share: 1}]
+provider: {costs: {per_period: 100, from: 0, to: 1}}
+investors: {capital: 250}
+)"));
+    RunResult result;
+    result.trials = 10000;
+    result.seed = 7;
+    // Each metric's mean, standard error and p5, p50, p95 (p25, p75 are not shown).
+    struct Figures {
+        const char* name;
+        double mean, se, p5, p50, p95;
+    };
+    const std::vector<Figures> figures = {
+        {"payments.total", 4798802.8, 37964.88094, 0, 5584000, 10486000},
+        {"payments.pay", 0.4, 0, 0, 0, 0},
+        {"payer.p.paid", 999.5, 0.0123456, 0, 999.5, 999.5},
+        {"payer.p.savings", 0, 0, 0, 0, 0},
+        {"payer.p.net_cost_pv", -8707826.544, 42339.74997, -15440960, -8692480, -1440000},
+        {"investors.drawn", 4342960, 2969.229778, 4000000, 4600000, 4600000},
+        {"investors.received", 4541762.8, 35884.67841, 0, 5378000, 9896000},
+        {"investors.multiple", 1.090131635, 0.008819440503, 0, 1.224782609, 2.4715},
+        {"investors.irr", -0.2293130133, 0.005535112245, -1, 0.05426268335, 0.353743856},
+        {"investors.loss", 1569200, 21451.41321, 0, 0, 4600000},
+        {"investors.any_loss", 0.3737, 0.004838095877, 0, 0, 1},
+        {"provider.costs", 200, 0, 200, 200, 200},
+        {"provider.unfunded", 0, 0, 0, 0, 0},
+        {"outcome.done.caused", 280.0801, 1.489491385, 36, 280, 521.5},
+    };
+    REQUIRE(metric_layout(plan).names.size() == figures.size());
+    for (const auto& f : figures) {
+        MetricSummary m;
+        m.name = f.name;
+        m.moments.count = result.trials;
+        m.moments.mean = f.mean;
+        // se = sqrt(m2 / (n − 1)) / sqrt(n)
+        const auto n = static_cast<double>(result.trials);
+        m.moments.m2 = f.se * f.se * n * (n - 1);
+        m.quantiles = {f.p5, 0, f.p50, 0, f.p95};
+        result.metrics.push_back(m);
+    }
+    std::ostringstream out;
+    print_table(out, plan, result);
+    CHECK(out.str() ==
+          "small bond: 10000 trials, seed 7, money in GBP\n"
+          "\n"
+          "metric                      mean       se            p5          p50          p95\n"
+          "payments.total        £4,798,803  £38,000            £0   £5,584,000  £10,486,000\n"
+          "payments.pay                  £0       £0            £0           £0           £0\n"
+          "payer.p.paid              £1,000   £0.012            £0       £1,000       £1,000\n"
+          "payer.p.savings               £0       £0            £0           £0           £0\n"
+          "payer.p.net_cost_pv  -£8,707,827  £42,000  -£15,440,960  -£8,692,480  -£1,440,000\n"
+          "investors.drawn       £4,342,960   £3,000    £4,000,000   £4,600,000   £4,600,000\n"
+          "investors.received    £4,541,763  £36,000            £0   £5,378,000   £9,896,000\n"
+          "investors.multiple          1.09   0.0088          0.00         1.22         2.47\n"
+          "investors.irr             -22.9%    0.55%       -100.0%         5.4%        35.4%\n"
+          "investors.loss        £1,569,200  £21,000            £0           £0   £4,600,000\n"
+          "investors.any_loss         37.4%    0.48%            no           no          yes\n"
+          "provider.costs              £200       £0          £200         £200         £200\n"
+          "provider.unfunded             £0       £0            £0           £0           £0\n"
+          "outcome.done.caused        280.1      1.5            36          280        521.5\n");
+}

@@ -87,7 +87,8 @@ void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
                    "Override a scenario value before validation: PATH=VALUE (repeatable)")
         ->take_all()
         ->expected(1);
-    cmd.add_option("--format", o.format, "Summary on stdout: table, csv or json")
+    cmd.add_option("--format", o.format,
+                   "Summary on stdout: table (rounded for reading), csv or json (in full)")
         ->check(CLI::IsMember({"table", "csv", "json"}));
     cmd.add_flag("--quiet", o.quiet, "Print nothing on stdout and no progress");
 }

@@ -205,8 +205,7 @@ MetricKind kind_in(const std::vector<MetricLayout>& layouts, const std::string& 
         const int i = metric_index(layout, name);
         if (i >= 0) return layout.kinds[static_cast<std::size_t>(i)];
     }
-    SIB_ASSERT(!"a metric shown comes from a compared plan");
-    return MetricKind::count;
+    assertion_failed("the metric comes from one of the layouts", __FILE__, __LINE__);
 }
 }  // namespace
 

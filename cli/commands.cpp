@@ -590,9 +590,9 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         } else {
             const MetricLayout layout = metric_layout(plans.front());
             const auto shown = metrics.empty() ? key_metrics(layout) : metrics;
-            out << plans.front().name << ": " << points.size() << " points, "
+            out << printable(plans.front().name) << ": " << points.size() << " points, "
                 << options.front().trials << " trials each, seed " << options.front().seed
-                << ", money in " << plans.front().currency << "\n\n";
+                << ", money in " << printable(plans.front().currency) << "\n\n";
             print_sweep(out, axes, points, results, plans, shown);
             if (metrics.empty())
                 print_key_metrics_note(out, shown.size(), layout.names.size(), file,
@@ -707,10 +707,11 @@ int compare_command(const std::vector<std::string>& files, const std::string& me
         } else if (o.format == "csv") {
             write_compare(out, names, rows);
         } else {
-            out << "Compared with " << names.front() << " on common random numbers: "
-                << options.trials << " trials, seed " << options.seed << ", money in "
-                << plans.front().currency << "\ndiff: the scenario's mean less "
-                << names.front() << "'s; se: the standard error of diff, from paired trials\n\n";
+            const std::string first = printable(names.front());
+            out << "Compared with " << first << " on common random numbers: " << options.trials
+                << " trials, seed " << options.seed << ", money in "
+                << printable(plans.front().currency) << "\ndiff: the scenario's mean less "
+                << first << "'s; se: the standard error of diff, from paired trials\n\n";
             print_compare(out, names, chosen.empty() ? rows_of(all_rows, key_names) : rows, plans);
             if (chosen.empty())
                 print_key_metrics_note(out, key_names.size(), known.size(), files.front(),

@@ -107,6 +107,15 @@ TEST_CASE("readable: settle's exact amounts show the minor unit only when there 
     CHECK(readable_amount(1234.5678, MinorUnit{10000}, "USD") == "$1,234.5678");
 }
 
+TEST_CASE("readable: control characters in names are shown as '?'") {
+    CHECK(printable("a\033[31mred\tx\x7f") == "a?[31mred?x?");
+    CHECK(printable("Ministère £") == "Ministère £");
+    TextTable table{{"metric\033[2J"}, {0}, {{"p\n"}}};
+    std::ostringstream out;
+    print_text_table(out, table, 120);
+    CHECK(out.str() == "metric?[2J\np?\n");
+}
+
 TEST_CASE("readable: terminal columns count characters, not bytes") {
     CHECK(display_width("£4,798,803") == 10);
     CHECK(display_width("Ministère") == 9);

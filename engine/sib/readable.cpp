@@ -143,7 +143,18 @@ std::size_t display_width(std::string_view text) {
     }));
 }
 
-void print_text_table(std::ostream& out, const TextTable& table, std::size_t max_width) {
+std::string printable(std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return out;
+}
+
+void print_text_table(std::ostream& out, const TextTable& source, std::size_t max_width) {
+    TextTable table = source;
+    for (auto& cell : table.header) cell = printable(cell);
+    for (auto& row : table.rows)
+        for (auto& cell : row) cell = printable(cell);
     const std::size_t columns = table.header.size();
     std::vector<std::size_t> widths(columns, 0);
     for (std::size_t c = 0; c < columns; ++c) {

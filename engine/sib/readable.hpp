@@ -48,7 +48,11 @@ std::string readable_error(double se, MetricKind kind, const std::string& curren
 /// Columns on a terminal: the number of UTF-8 code points ("£" is one column, two bytes).
 std::size_t display_width(std::string_view text);
 
-/// A table of text cells for a person.
+/// `text` safe to print on a terminal: each control character (below U+0020, and DEL) becomes
+/// '?', so a name in a scenario cannot move the cursor or recolour the screen.
+std::string printable(std::string_view text);
+
+/// A table of text cells for a person. Cells go through printable().
 struct TextTable {
     std::vector<std::string> header;
     std::vector<char> right_aligned;  ///< per column: numbers are right-aligned, text is not

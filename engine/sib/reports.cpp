@@ -84,8 +84,8 @@ void write_provenance(std::ostream& out, const Provenance& provenance) {
 }
 
 void print_table(std::ostream& out, const Plan& plan, const RunResult& result) {
-    out << plan.name << ": " << result.trials << " trials, seed " << result.seed << ", money in "
-        << plan.currency << "\n\n";
+    out << printable(plan.name) << ": " << result.trials << " trials, seed " << result.seed
+        << ", money in " << printable(plan.currency) << "\n\n";
     const MetricLayout layout = metric_layout(plan);
     TextTable table{{"metric", "mean", "se", "p5", "p50", "p95"}, {0, 1, 1, 1, 1, 1}, {}};
     for (const auto& m : result.metrics) {

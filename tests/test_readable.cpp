@@ -225,3 +225,9 @@ investors: {capital: 250}
           "provider.unfunded             £0       £0            £0           £0           £0\n"
           "outcome.done.caused        280.1      1.5            36          280        521.5\n");
 }
+
+TEST_CASE("readable: extreme values stay finite text") {
+    CHECK(two_significant(5e-324) == "0." + std::string(323, '0') + "49");
+    CHECK(two_significant(1e308).size() == 309 + 102);  // 309 digits and 102 commas
+    CHECK(readable_error(1e-12, MetricKind::money, "GBP") == "£0.0000000000010");
+}

@@ -18,7 +18,7 @@ namespace sib {
 /// and "NZ$" for AUD, CAD and NZD, otherwise the label and a space ("CHF ", "JPY ").
 std::string currency_prefix(const std::string& currency);
 
-/// `x` rounded to `decimals` places (0 to 6) with a comma between thousands: "-1,234,567.9".
+/// `x` rounded to `decimals` places (0 to 330) with a comma between thousands: "-1,234,567.9".
 /// A value that rounds to zero has no minus sign.
 std::string with_thousands(double x, int decimals);
 

@@ -149,8 +149,10 @@ void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialSta
     }
 }
 
-void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& metrics,
+void print_settlement(std::ostream& screen, const Plan& plan, const MetricLayout& metrics,
                       const TrialState& state) {
+    // Built whole, then printed line by line through printable(): names come from the scenario.
+    std::ostringstream out;
     out << plan.name << ": settlement on observed results, money in " << plan.currency << "\n\n";
     bool any = false;
     for (std::size_t i = 0; i < plan.slots.size(); ++i) {
@@ -210,6 +212,8 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
         << readable_amount(state.metrics[static_cast<std::size_t>(metrics.payments_total)],
                            plan.minor_unit, plan.currency)
         << "\n";
+    std::istringstream lines(out.str());
+    for (std::string line; std::getline(lines, line);) screen << printable(line) << '\n';
 }
 
 std::string json_string(const std::string& text) {

@@ -316,3 +316,52 @@ TEST_CASE("cashflows.csv p5 and p95 are the nearest ranks over every sampled tri
     }
     CHECK(mixed_flows > 0);
 }
+
+TEST_CASE("bracketed exact quantiles: the values every-value-kept gives, for any thread count, "
+          "and after a second look when the pilot's brackets miss") {
+    // 70,000 trials: beyond bracket_min_trials, so a run without trials.csv keeps no values but
+    // a pilot of 16,384 trials and the values its brackets hold.
+    for (const std::string name : {"peterborough", "rikers"}) {
+        CAPTURE(name);
+        const Plan plan = compile(
+            load_scenario_file(std::string(SIBSIM_SOURCE_DIR) + "/scenarios/" + name + ".yaml"));
+        auto run_with = [&](bool keep, int threads, double width) {
+            RunOptions options;
+            options.trials = 70000;
+            options.seed = 3;
+            options.threads = threads;
+            options.keep_trial_values = keep;
+            options.bracket_width_scale = width;
+            return run(plan, options);
+        };
+        const RunResult kept = run_with(true, 2, 1.0);
+        REQUIRE(kept.values.size() == kept.metrics.size());
+        CHECK(kept.values.front().size() == 70000);
+        int selected = 0;  // metrics whose quantiles needed selecting (not all 0/1 or equal)
+        for (const auto& m : kept.metrics) selected += m.moments.min != m.moments.max;
+        CHECK(selected > 5);
+        for (const auto& [threads, width] : {std::pair{1, 1.0}, {3, 1.0}, {2, 0.0}}) {
+            const int thread_count = threads;
+            const double width_scale = width;
+            CAPTURE(thread_count);
+            CAPTURE(width_scale);
+            const RunResult bracketed = run_with(false, thread_count, width_scale);
+            CHECK(bracketed.values.front().empty());
+            // Zero-width brackets miss every rank that is not on a tie.
+            if (width_scale == 0.0) CHECK(bracketed.second_look > 0);
+            if (width_scale == 1.0) CHECK(bracketed.second_look == 0);
+            REQUIRE(bracketed.metrics.size() == kept.metrics.size());
+            for (std::size_t m = 0; m < kept.metrics.size(); ++m) {
+                CAPTURE(kept.metrics[m].name);
+                CHECK(bracketed.metrics[m].quantiles == kept.metrics[m].quantiles);
+                CHECK(bracketed.metrics[m].moments.mean == kept.metrics[m].moments.mean);
+                CHECK(bracketed.metrics[m].moments.m2 == kept.metrics[m].moments.m2);
+            }
+            for (std::size_t f = 0; f < kept.cashflows.size(); ++f) {
+                CHECK(bracketed.cashflows[f].mean == kept.cashflows[f].mean);
+                CHECK(bracketed.cashflows[f].p5 == kept.cashflows[f].p5);
+                CHECK(bracketed.cashflows[f].p95 == kept.cashflows[f].p95);
+            }
+        }
+    }
+}

@@ -304,3 +304,47 @@ TEST_CASE(
         }
     }
 }
+
+TEST_CASE("RankTally: tallies of parts merge to the exact quantiles; a missed bracket is reported "
+          "and its widening finds the rank") {
+    std::mt19937_64 rng(23);
+    std::lognormal_distribution<double> lognormal(0.0, 1.0);
+    std::vector<double> values(100000);
+    for (double& x : values) x = std::round(lognormal(rng) * 50.0);  // ties, as money has
+    std::vector<double> sample(values.begin(), values.begin() + 16384);  // a pilot: the first
+    std::sort(sample.begin(), sample.end());
+    const std::array<double, 5> expected = summary_of(values);
+    std::vector<double> scratch;
+    for (const double width : {1.0, 0.0}) {
+        CAPTURE(width);
+        const auto brackets =
+            sib::RankBrackets::around(sample, values.size(), sib::kSummaryProbabilities, width);
+        // Three uneven parts, tallied apart and merged in an order unlike the values'.
+        const std::span<const double> all(values);
+        sib::RankTally first, second, third;
+        first.add(brackets, all.subspan(0, 1000));
+        second.add(brackets, all.subspan(1000, 60000));
+        third.add(brackets, all.subspan(61000));
+        third.merge(first);
+        third.merge(second);
+        std::size_t counted = 0;
+        for (const std::size_t c : third.count) counted += c;
+        CHECK(counted == values.size());
+        std::array<double, 5> found{};
+        const bool selected =
+            third.select(brackets, sib::kSummaryProbabilities, found, scratch);
+        if (width == 1.0) {
+            CHECK(selected);
+            CHECK(found == expected);
+            CHECK(third.used < values.size() / 4);  // only values near the ranks are kept
+            continue;
+        }
+        // Zero-width brackets keep no value between boundaries: some rank misses.
+        CHECK(!selected);
+        const auto wider = third.widened(brackets, sib::kSummaryProbabilities);
+        sib::RankTally again;
+        again.add(wider, values);
+        CHECK(again.select(wider, sib::kSummaryProbabilities, found, scratch));
+        CHECK(found == expected);
+    }
+}

@@ -32,8 +32,9 @@ constexpr int kMaxIterations = 200;
 /// nearly right for money drawn early and returned late ((received/drawn)^(1/Δt), Δt the gap
 /// between the flows' weighted mean times), kept inside a sign-change bracket [lo, hi] and
 /// stopped when a step moves v by under 1e-14 relative. Returns false (the caller falls back to
-/// Brent's method) when there is no bracket in (0, 1] or 60 steps do not settle.
-bool newton_in_v(std::span<const double> flows, std::size_t last, double& v_out) {
+/// Brent's method) when there is no bracket in (0, 1] or 60 steps do not settle. `sum` is
+/// Σ f_t, P(1), which the caller has already added up in the same order.
+bool newton_in_v(std::span<const double> flows, std::size_t last, double sum, double& v_out) {
     double drawn = 0, received = 0, drawn_time = 0, received_time = 0;
     for (std::size_t t = 0; t <= last; ++t) {
         const double f = flows[t];
@@ -49,8 +50,7 @@ bool newton_in_v(std::span<const double> flows, std::size_t last, double& v_out)
     if (!(gap > 0)) return false;
     // P(v) runs from flows[0] at v = 0 to Σf at v = 1; for draws-then-receipts it has one root.
     double lo = 0, hi = 1;
-    double p_lo = flows[0], p_hi = 0;
-    for (std::size_t t = 0; t <= last; ++t) p_hi += flows[t];
+    double p_lo = flows[0], p_hi = sum;
     if (!((p_lo < 0 && p_hi > 0) || (p_lo > 0 && p_hi < 0))) return false;
     double v = std::clamp(std::pow(drawn / received, 1.0 / gap), 1e-6, 1.0 - 1e-12);
     for (int iter = 0; iter < 60; ++iter) {
@@ -192,7 +192,7 @@ double irr_annual(std::span<const double> flows, int periods_per_year) {
     if (sum == 0.0) return 0.0;
 
     const double ppy = static_cast<double>(periods_per_year);
-    if (double v = 0; newton_in_v(flows, last, v))
+    if (double v = 0; newton_in_v(flows, last, sum, v))
         return clamp_annual(std::expm1(-ppy * std::log(v)));
     if (sum > 0.0) {
         // Root at r > 0, i.e. v = 1/(1+r) in (0, 1): P(1) = sum > 0 and P(v) < 0 below the root.

@@ -17,6 +17,10 @@ namespace sib {
 /// run.csv rows: key, value. Nothing that varies between identical runs.
 using Provenance = std::vector<std::pair<std::string, std::string>>;
 
+/// How a table shows a metric of this kind: probabilities, rates and relative improvements as
+/// percentages.
+Unit unit_of(MetricKind kind);
+
 /// The unit of each metric, by name, from the metric layouts of the plans behind a result (a
 /// compare has several; metric_layout decides them). With no plan added, every metric is a plain
 /// number: enough for CSV, which carries no units.
@@ -57,7 +61,8 @@ void write_trials(std::ostream& out, const RunResult& result);
 /// run.csv: key,value
 void write_provenance(std::ostream& out, const Provenance& provenance);
 
-/// The summary for a person on stdout: a heading and aligned columns.
+/// The summary for a person on stdout: a heading and aligned columns, each number readable by
+/// its metric's kind (readable.hpp).
 void print_table(std::ostream& out, const Plan& plan, const RunResult& result);
 /// The summary as one JSON object keyed by metric.
 void print_json(std::ostream& out, const RunResult& result);
@@ -70,10 +75,6 @@ void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialSta
 /// The settlement for a person: each payment, then whether each group rule's condition held.
 void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& metrics,
                       const TrialState& state);
-
-/// CSV text (as the writers above produce) as aligned columns for a person: text left, numbers
-/// right, two spaces between columns.
-void print_aligned(std::ostream& out, const std::string& csv);
 
 /// `text` as a JSON string literal.
 std::string json_string(const std::string& text);

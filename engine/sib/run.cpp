@@ -51,14 +51,33 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     result.trials = trials;
     result.seed = options.seed;
     result.parties = parties.names;
-    const size_t kept = options.keep_trial_values ? static_cast<size_t>(trials) : 0;
+    // Exact quantiles come from every value kept in trial order (small runs, trials.csv, paired
+    // comparisons) or, beyond bracket_min_trials without trials.csv, from brackets placed by a
+    // pilot (below), which keep about a sixth of the values; otherwise from the sketch.
+    const bool exact = options.quantiles && (options.keep_trial_values || options.exact_quantiles);
+    const bool bracketing = exact && !options.keep_trial_values && trials >= bracket_min_trials;
+    const size_t kept =
+        options.keep_trial_values || (exact && !bracketing) ? static_cast<size_t>(trials) : 0;
     result.values.resize(metric_count);
     for (auto& v : result.values) v.resize(kept);  // uninitialised: the workers write every value
     std::vector<BlockAccumulators> accumulators(static_cast<size_t>(blocks));
+    const int threads =
+        std::max(1, std::min<int>(options.threads, static_cast<int>(std::max(1LL, blocks))));
 
-    // Without kept values, quantiles come from sketches fed strictly in block order: a finished
-    // block waits in `pending` until every block before it has been added.
-    const bool sketching = options.quantiles && !kept;
+    // Bracketed exact quantiles: the first pilot_trials trials keep their values (metric-major,
+    // pilot_values[m * pilot + trial]); sorted, they place each metric's RankBrackets; then every
+    // trial's values, the pilot's included, are tallied by the thread that ran it. Tallies hold
+    // counts and the values near the wanted ranks, so no page of per-trial memory is touched.
+    const long long pilot = bracketing ? pilot_trials(trials) : 0;
+    std::vector<double> pilot_values(metric_count * static_cast<size_t>(pilot));
+    std::vector<RankBrackets> brackets(bracketing ? metric_count : 0);
+    std::vector<char> tally_metric(metric_count, 1);  // the second look tallies only its misses
+    std::vector<RankTally> tallies(bracketing ? static_cast<size_t>(threads) * metric_count : 0);
+    bool tallying = false;  // blocks tally (true) or fill the pilot (false)
+
+    // Without exact quantiles, quantiles come from sketches fed strictly in block order: a
+    // finished block waits in `pending` until every block before it has been added.
+    const bool sketching = options.quantiles && !exact;
     std::vector<QuantileSketch> sketches(sketching ? metric_count : 0);
     std::map<long long, std::vector<double>> pending;
     long long next_to_sketch = 0;
@@ -119,7 +138,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         }
     };
 
-    auto work = [&] {
+    // Runs blocks until next_block reaches end_block; `thread` picks the tallies it fills.
+    auto work = [&](size_t thread, long long end_block) {
         TrialState state(seeded_plan);
         state.draws.cancel = options.cancel;  // participant-by-participant draws stop early too
         // Without kept values: this block's metric values, metric-major, so each metric's
@@ -132,7 +152,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         for (;;) {
             if (stop_requested()) return;
             const long long block = next_block.fetch_add(1);
-            if (block >= blocks) return;
+            if (block >= end_block) return;
             auto& acc = accumulators[static_cast<size_t>(block)];
             acc.flow_sums.assign(flow_count, 0.0);
             const long long first = block * trials_per_block;
@@ -183,6 +203,15 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 acc.metrics[m] = Moments::of(values);
                 acc.zero_one[m] = std::all_of(values.begin(), values.end(),
                                               [](double x) { return x == 0 || x == 1; });
+                if (!bracketing) continue;
+                if (!tallying) {
+                    std::copy(values.begin(), values.end(),
+                              pilot_values.begin() + static_cast<std::ptrdiff_t>(
+                                                         m * static_cast<size_t>(pilot) +
+                                                         static_cast<size_t>(first)));
+                } else if (tally_metric[m]) {
+                    tallies[thread * metric_count + m].add(brackets[m], values);
+                }
             }
             if (sketching) {
                 // Sorted here, in parallel; added to the sketches in block order by hand_over.
@@ -195,15 +224,50 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 hand_over(block, std::move(sorted));
             }
             const long long done = finished.fetch_add(last - first) + (last - first);
-            if (options.progress) options.progress(done);
+            if (options.progress && done <= trials) options.progress(done);  // not a second look
         }
     };
-    const int threads =
-        std::max(1, std::min<int>(options.threads, static_cast<int>(std::max(1LL, blocks))));
-    {
+    // `task(thread)` on every thread, this one as thread 0, until all return.
+    auto on_threads = [&](auto task) {
         std::vector<std::jthread> pool;
-        for (int i = 1; i < threads; ++i) pool.emplace_back(work);
-        work();
+        for (int i = 1; i < threads; ++i) pool.emplace_back(task, static_cast<size_t>(i));
+        task(size_t{0});
+    };
+    auto run_blocks = [&](long long first_block, long long end_block) {
+        next_block = first_block;
+        on_threads([&](size_t thread) { work(thread, end_block); });
+    };
+    // Each metric's brackets from its sorted pilot values, then the pilot's values tallied
+    // (into thread 0's tally), metrics spread over the threads.
+    auto place_brackets = [&] {
+        std::atomic<size_t> next_metric{0};
+        on_threads([&](size_t) {
+            std::vector<double> sorted(static_cast<size_t>(pilot));
+            for (size_t m = next_metric++; m < metric_count; m = next_metric++) {
+                const std::span<const double> values(pilot_values.data() + m * sorted.size(),
+                                                     sorted.size());
+                std::copy(values.begin(), values.end(), sorted.begin());
+                std::sort(sorted.begin(), sorted.end());
+                brackets[m] = RankBrackets::around(sorted, static_cast<size_t>(trials),
+                                                   kSummaryProbabilities,
+                                                   options.bracket_width_scale);
+                // Room for each thread's share of the values, and some over.
+                for (size_t t = 0; t < static_cast<size_t>(threads); ++t)
+                    tallies[t * metric_count + m].reserve(brackets[m], 1.25 / threads);
+                tallies[m].add(brackets[m], values);
+            }
+        });
+        pilot_values = {};
+    };
+    if (bracketing) {
+        run_blocks(0, pilot / trials_per_block);
+        if (!stopped) {
+            place_brackets();
+            tallying = true;
+            run_blocks(pilot / trials_per_block, blocks);
+        }
+    } else {
+        run_blocks(0, blocks);
     }
     result.cancelled = stopped.load();
     if (result.cancelled) return result;
@@ -225,6 +289,18 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     result.metrics.resize(metric_count);
     result.cashflows.resize(flow_count);
     std::atomic<size_t> next_series{0};
+    // A metric's bracketed quantiles: its threads' tallies joined, each rank found in them;
+    // false when a rank fell outside the brackets (see the second look below).
+    std::vector<char> missed(metric_count, 0);
+    auto select_bracketed = [&](size_t m, std::vector<double>& scratch) {
+        RankTally& tally = tallies[m];
+        for (size_t t = 1; t < static_cast<size_t>(threads); ++t) {
+            tally.merge(tallies[t * metric_count + m]);
+            tallies[t * metric_count + m] = {};
+        }
+        return tally.select(brackets[m], kSummaryProbabilities, result.metrics[m].quantiles,
+                            scratch);
+    };
     auto summarise = [&] {
         std::vector<double> scratch;
         constexpr std::array<double, 2> tails = {0.05, 0.95};
@@ -242,6 +318,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                     // One read pass; the values stay in trial order for trials.csv.
                     select_nearest_ranks_kept(result.values[k], kSummaryProbabilities,
                                               summary.quantiles, scratch);
+                } else if (bracketing) {
+                    if (!select_bracketed(k, scratch)) missed[k] = 1;
                 } else if (sketching) {
                     sketches[k].quantiles(kSummaryProbabilities, summary.quantiles);
                 }
@@ -277,11 +355,28 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             result.cashflows[f] = {mean, tail_values[0], tail_values[1]};
         }
     };
-    {
-        std::vector<std::jthread> pool;
-        for (int i = 1; i < threads; ++i) pool.emplace_back(summarise);
-        summarise();
+    on_threads([&](size_t) { summarise(); });
+    // The second look, when the pilot placed a bracket badly (about once in ten thousand runs):
+    // the trials run again, deterministically the same, tallying only the metrics that missed,
+    // now keeping every region their ranks fell in, so that their selection cannot miss.
+    if (std::find(missed.begin(), missed.end(), 1) != missed.end() && !stopped) {
+        for (size_t m = 0; m < metric_count; ++m) {
+            tally_metric[m] = missed[m];
+            if (!missed[m]) continue;
+            brackets[m] = tallies[m].widened(brackets[m], kSummaryProbabilities);
+            for (size_t t = 0; t < static_cast<size_t>(threads); ++t)
+                tallies[t * metric_count + m] = {};
+        }
+        accumulators.assign(static_cast<size_t>(blocks), {});  // refilled with the same sums
+        run_blocks(0, blocks);
+        std::vector<double> scratch;
+        for (size_t m = 0; m < metric_count && !stopped; ++m)
+            if (missed[m]) {
+                [[maybe_unused]] const bool found = select_bracketed(m, scratch);
+                SIB_ASSERT(found);
+            }
     }
+    result.second_look = std::count(missed.begin(), missed.end(), 1);
     result.cancelled = stopped.load();
     return result;
 }
@@ -289,18 +384,29 @@ RunResult run(const Plan& plan, const RunOptions& options) {
 double estimated_bytes(const Plan& plan, const RunOptions& options) {
     const double metrics = static_cast<double>(metric_layout(plan).names.size());
     const double flows = static_cast<double>(party_layout(plan).names.size()) * plan.horizon;
-    const double trials = static_cast<double>(std::max(0LL, options.trials));
+    const long long trial_count = std::max(0LL, options.trials);
+    const double trials = static_cast<double>(trial_count);
     const double blocks = std::ceil(trials / static_cast<double>(trials_per_block));
-    const double kept = options.keep_trial_values ? trials : 0.0;
-    const double sampled = std::min(trials, static_cast<double>(cashflow_sample_trials));
+    const double threads = std::max(1, options.threads);
+    const bool exact = options.quantiles && (options.keep_trial_values || options.exact_quantiles);
+    const bool bracketing = exact && !options.keep_trial_values && trial_count >= bracket_min_trials;
+    const double kept = options.keep_trial_values || (exact && !bracketing) ? trials : 0.0;
     // Quantile selection per thread: about a quarter of a metric's values (the sample and the
     // brackets' values, select_nearest_ranks_kept); the values stay in trial order.
-    const double copies = kept > 0 ? 0.25 * std::max(1, options.threads) : 0;
-    return 8.0 * metrics * kept     // per-trial values
-           + 8.0 * trials * copies  // bracketed values per thread for quantiles
-           + 8.0 * flows * sampled  // cash-flow sample
+    const double copies = kept > 0 ? 0.25 * threads : 0;
+    // Bracketed quantiles: the pilot's values, then per metric the tallied values near the
+    // ranks, 9 bytes each (value and region): about 15% of the values at the smallest pilot,
+    // shrinking as 1/sqrt(pilot), counted twice over for the room reserved and the joining.
+    const double pilot = bracketing ? static_cast<double>(pilot_trials(trial_count)) : 0.0;
+    const double tallied = bracketing ? 0.15 * std::sqrt(16384.0 / pilot) * trials : 0.0;
+    const double sampled = std::min(trials, static_cast<double>(cashflow_sample_trials));
+    return 8.0 * metrics * kept                     // per-trial values
+           + 8.0 * trials * copies                  // bracketed values per thread for quantiles
+           + 8.0 * metrics * pilot                  // pilot values
+           + 2 * 9.0 * metrics * tallied            // tallied values
+           + 8.0 * flows * sampled                  // cash-flow sample
            + (sizeof(Moments) * metrics + 8.0 * flows) * blocks  // block accumulators
-           + 1e6 * std::max(1, options.threads);                 // scratch per thread (generous)
+           + 1e6 * threads;                                      // scratch per thread (generous)
 }
 
 }  // namespace sib

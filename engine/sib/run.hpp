@@ -2,6 +2,7 @@
 // run(plan, options): trials in fixed blocks on threads; per-block accumulators merged in block
 // order, per-trial values written to their own slots, so every figure is the same whatever the
 // thread count (docs/model.md).
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -21,12 +22,18 @@ struct RunOptions {
     int threads = 1;
     /// Called now and then from worker threads with the number of trials finished; may be empty.
     std::function<void(long long)> progress;
-    /// Keep every trial's metric values (for quantiles, trials.csv and paired comparisons). Off,
-    /// a run keeps only means and standard errors (sweeps), and quantiles are left at 0.
+    /// Keep every trial's metric values in trial order, in RunResult::values (for trials.csv and
+    /// paired comparisons).
     bool keep_trial_values = true;
-    /// Compute the quantiles of summary.csv: exact from the kept values, or, when values are not
-    /// kept, from a QuantileSketch fed in block order (rank error under 0.05%).
+    /// Compute the quantiles of summary.csv (off: left at 0, as sweeps do).
     bool quantiles = true;
+    /// Without values kept in trial order: exact quantiles, from brackets a pilot of the first
+    /// trials places (beyond bracket_min_trials; docs/model.md), or, when false, from a
+    /// QuantileSketch fed in block order (rank error under 0.05%).
+    bool exact_quantiles = true;
+    /// Scales the pilot's bracket half-widths: 1. Tests pass 0, so that brackets miss and the
+    /// run takes its second look.
+    double bracket_width_scale = 1.0;
     /// When set to true by another thread (a signal handler), workers stop before their next
     /// trial and quantile selection before its next series; the result is then `cancelled`.
     const std::atomic<bool>* cancel = nullptr;
@@ -43,6 +50,18 @@ inline constexpr long long exact_quantile_trials = 2000000;
 /// Beyond exact_quantile_trials, values are still kept (exact quantiles) while the run's memory
 /// estimate stays within this many bytes (2 GiB); past it the quantile sketch takes over.
 inline constexpr double exact_quantile_bytes = 2.0 * 1024 * 1024 * 1024;
+
+/// From this many trials, exact quantiles without trials.csv come from a pilot's brackets
+/// (RankBrackets) instead of every value kept: four times the smallest pilot.
+inline constexpr long long bracket_min_trials = 65536;
+
+/// The pilot of bracketed quantiles: 1/64 of the trials, at least 16,384 and at most 2^20, in
+/// whole blocks. A larger pilot places narrower brackets: the values kept near the five summary
+/// ranks are about 15% of all at 16,384, shrinking as 1/sqrt(pilot).
+inline long long pilot_trials(long long trials) {
+    const long long wanted = std::clamp(trials / 64, 16384LL, 1LL << 20);
+    return std::min(trials, (wanted + trials_per_block - 1) / trials_per_block * trials_per_block);
+}
 
 /// Trials whose per-period cash flows are kept for the p5/p95 of cashflows.csv.
 inline constexpr long long cashflow_sample_trials = 100000;
@@ -64,8 +83,11 @@ struct RunResult {
     std::vector<MetricSummary> metrics;
     std::vector<std::string> parties;
     std::vector<CashflowSummary> cashflows;  ///< [party * horizon + period]
-    /// Per-trial metric values, metric-major: values[metric][trial].
+    /// Per-trial metric values, metric-major: values[metric][trial]; empty (size 0) unless
+    /// kept (RunOptions::keep_trial_values, or exact quantiles under bracket_min_trials).
     std::vector<TrialValues> values;
+    /// Metrics whose bracketed quantiles needed the second look (normally 0).
+    long long second_look = 0;
 };
 
 RunResult run(const Plan& plan, const RunOptions& options);

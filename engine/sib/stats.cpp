@@ -198,18 +198,141 @@ namespace {
 constexpr std::size_t bracket_min_values = std::size_t{1} << 16;
 /// Values in the stride sample.
 constexpr std::size_t bracket_sample = 16384;
-/// At most this many boundaries (two per probability): fixed-size arrays, no allocation.
-constexpr std::size_t max_boundaries = 16;
-
-/// Half-width of the bracket of probability p, in sample positions: five standard deviations of
-/// the sample rank, sqrt(16384·p·(1 − p)) (at most 64), plus 8, so that a bracket misses its
-/// rank on values in random order about once in a million.
-std::size_t bracket_half_width(double p) {
-    return static_cast<std::size_t>(
-               5.0 * std::sqrt(static_cast<double>(bracket_sample) * p * (1.0 - p))) +
-           8;
-}
 }  // namespace
+
+RankBrackets RankBrackets::around(std::span<const double> sorted, std::size_t total,
+                                  std::span<const double> probabilities, double width_scale) {
+    SIB_ASSERT(!sorted.empty() && total > 0 && 2 * probabilities.size() <= max_boundaries);
+    const std::size_t s = sorted.size();
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    RankBrackets b;
+    std::array<std::pair<double, double>, max_boundaries / 2> bracket{};
+    for (std::size_t j = 0; j < probabilities.size(); ++j) {
+        const double p = probabilities[j];
+        const std::size_t rank = nearest_rank(p, total) - 1;
+        const std::size_t at = rank * s / total;  // its place in the sample
+        // Five standard deviations of the sample rank, plus 8: a bracket misses its rank on
+        // values in random order about once in a million.
+        const auto half = static_cast<std::size_t>(
+            width_scale *
+            static_cast<double>(
+                static_cast<std::size_t>(5.0 * std::sqrt(static_cast<double>(s) * p * (1.0 - p))) +
+                8));
+        const double lo = at >= half ? sorted[at - half] : -inf;
+        const double hi = at + half < s ? sorted[at + half] : inf;
+        bracket[j] = {lo, hi};
+        if (std::isfinite(lo)) b.boundary[b.boundaries++] = lo;
+        if (std::isfinite(hi)) b.boundary[b.boundaries++] = hi;
+    }
+    const auto used = b.boundary.begin() + static_cast<std::ptrdiff_t>(b.boundaries);
+    std::sort(b.boundary.begin(), used);
+    b.boundaries = static_cast<std::size_t>(std::unique(b.boundary.begin(), used) - b.boundary.begin());
+    for (std::size_t r = 0; r < b.regions(); r += 2) {
+        const double below = r == 0 ? -inf : b.boundary[r / 2 - 1];
+        const double above = r / 2 < b.boundaries ? b.boundary[r / 2] : inf;
+        for (std::size_t j = 0; j < probabilities.size(); ++j)
+            b.keep[r] = b.keep[r] || (bracket[j].first <= below && above <= bracket[j].second);
+        if (!b.keep[r]) continue;
+        const auto first = std::upper_bound(sorted.begin(), sorted.end(), below);
+        const auto last = std::lower_bound(sorted.begin(), sorted.end(), above);
+        const auto in_sample = static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, last - first));
+        b.expected[r] = in_sample * (total / s + 1);
+    }
+    return b;
+}
+
+void RankTally::ensure_room(std::size_t more) {
+    if (kept.size() >= used + more) return;
+    const std::size_t size = std::max(2 * kept.size(), used + more);
+    kept.resize(size);
+    kept_region.resize(size);
+}
+
+void RankTally::reserve(const RankBrackets& brackets, double share) {
+    std::size_t expected = 0;
+    for (std::size_t r = 0; r < brackets.regions(); ++r)
+        if (brackets.keep[r]) expected += brackets.expected[r];
+    ensure_room(static_cast<std::size_t>(share * static_cast<double>(expected)) + 64);
+}
+
+void RankTally::add(const RankBrackets& brackets, std::span<const double> values) {
+    ensure_room(values.size());
+    // Local copies: the byte stores of the regions could alias any member, which would reload
+    // the boundaries and counts for every value.
+    const RankBrackets b = brackets;
+    auto counts = count;
+    double* const to = kept.data();
+    std::uint8_t* const to_region = kept_region.data();
+    std::size_t n = used;
+    for (const double x : values) {
+        const std::size_t r = b.region_of(x);
+        ++counts[r];
+        to[n] = x;  // overwritten by the next value unless its region is kept
+        to_region[n] = static_cast<std::uint8_t>(r);
+        n += static_cast<std::size_t>(b.keep[r]);
+    }
+    count = counts;
+    used = n;
+}
+
+void RankTally::merge(const RankTally& other) {
+    for (std::size_t r = 0; r < count.size(); ++r) count[r] += other.count[r];
+    ensure_room(other.used);
+    std::copy_n(other.kept.begin(), other.used, kept.begin() + static_cast<std::ptrdiff_t>(used));
+    std::copy_n(other.kept_region.begin(), other.used,
+                kept_region.begin() + static_cast<std::ptrdiff_t>(used));
+    used += other.used;
+}
+
+bool RankTally::select(const RankBrackets& brackets, std::span<const double> probabilities,
+                       std::span<double> out, std::vector<double>& scratch) {
+    std::size_t total = 0;
+    for (const std::size_t c : count) total += c;
+    // The kept values grouped by region (a counting sort): region r's are at start[r].
+    std::array<std::size_t, RankBrackets::max_regions + 1> start{};
+    for (std::size_t r = 0; r < brackets.regions(); ++r)
+        start[r + 1] = start[r] + (brackets.keep[r] ? count[r] : 0);
+    SIB_ASSERT(start[brackets.regions()] == used);
+    scratch.resize(used);
+    std::array<std::size_t, RankBrackets::max_regions> next{};
+    std::copy_n(start.begin(), next.size(), next.begin());
+    for (std::size_t i = 0; i < used; ++i) scratch[next[kept_region[i]]++] = kept[i];
+    for (std::size_t j = 0; j < probabilities.size(); ++j) {
+        if (total == 0) {
+            out[j] = 0;
+            continue;
+        }
+        std::size_t rank = nearest_rank(probabilities[j], total) - 1;
+        std::size_t r = 0;
+        while (rank >= count[r]) rank -= count[r++];
+        if (r % 2 == 1) {
+            out[j] = brackets.boundary[r / 2];
+            continue;
+        }
+        if (!brackets.keep[r]) return false;
+        const auto first = scratch.begin() + static_cast<std::ptrdiff_t>(start[r]);
+        std::nth_element(first, first + static_cast<std::ptrdiff_t>(rank),
+                         first + static_cast<std::ptrdiff_t>(count[r]));
+        out[j] = first[static_cast<std::ptrdiff_t>(rank)];
+    }
+    return true;
+}
+
+RankBrackets RankTally::widened(const RankBrackets& brackets,
+                                std::span<const double> probabilities) const {
+    RankBrackets wider = brackets;
+    std::size_t total = 0;
+    for (const std::size_t c : count) total += c;
+    if (total == 0) return wider;
+    for (const double p : probabilities) {
+        std::size_t rank = nearest_rank(p, total) - 1;
+        std::size_t r = 0;
+        while (rank >= count[r]) rank -= count[r++];
+        if (r % 2 == 0) wider.keep[r] = true;
+        wider.expected[r] = count[r];
+    }
+    return wider;
+}
 
 void select_nearest_ranks_kept(std::span<const double> values,
                                std::span<const double> probabilities, std::span<double> out,
@@ -220,91 +343,19 @@ void select_nearest_ranks_kept(std::span<const double> values,
         scratch.assign(values.begin(), values.end());
         select_nearest_ranks(scratch, probabilities, out);
     };
-    if (n < bracket_min_values || k == 0 || 2 * k > max_boundaries) {
+    if (n < bracket_min_values || k == 0 || 2 * k > RankBrackets::max_boundaries) {
         fall_back();
         return;
     }
-    // The boundaries: around each rank's place in the sorted sample, a value below and a value
-    // above, deduplicated and sorted. Ends beyond the sample are left open.
+    // A stride sample places the brackets; one read pass tallies every value.
     scratch.resize(bracket_sample);
     for (std::size_t i = 0; i < bracket_sample; ++i) scratch[i] = values[i * (n / bracket_sample)];
     std::sort(scratch.begin(), scratch.end());
-    std::array<double, max_boundaries> boundary{};  // the first m are used
-    std::array<std::pair<double, double>, max_boundaries / 2> bracket{};
-    std::size_t m = 0;
-    for (std::size_t j = 0; j < k; ++j) {
-        const std::size_t rank = nearest_rank(probabilities[j], n) - 1;
-        const std::size_t at = rank * bracket_sample / n;  // its place in the sample
-        const std::size_t half = bracket_half_width(probabilities[j]);
-        const double lo =
-            at >= half ? scratch[at - half] : -std::numeric_limits<double>::infinity();
-        const double hi = at + half < bracket_sample ? scratch[at + half]
-                                                     : std::numeric_limits<double>::infinity();
-        bracket[j] = {lo, hi};
-        if (std::isfinite(lo)) boundary[m++] = lo;
-        if (std::isfinite(hi)) boundary[m++] = hi;
-    }
-    std::sort(boundary.begin(), boundary.begin() + static_cast<std::ptrdiff_t>(m));
-    m = static_cast<std::size_t>(
-        std::unique(boundary.begin(), boundary.begin() + static_cast<std::ptrdiff_t>(m)) -
-        boundary.begin());
-    // Regions: 2i is strictly between boundaries i − 1 and i (open at the ends), 2i + 1 is equal
-    // to boundary i. Even regions inside a bracket keep their values; each has room for 1.5
-    // times what the sample says it holds, plus 64, and a spare slot an overflow writes into.
-    // Other regions write to one shared slot and are only counted.
-    const std::size_t regions = 2 * m + 1;
-    std::array<std::size_t, 2 * max_boundaries + 1> count{}, base{}, room{};
-    const std::size_t per_sample = n / bracket_sample + 1;
-    const std::size_t dummy = 0;  // the shared slot
-    std::size_t end = 1;
-    for (std::size_t r = 0; r < regions; r += 2) {
-        const double below =
-            r == 0 ? -std::numeric_limits<double>::infinity() : boundary[r / 2 - 1];
-        const double above = r / 2 < m ? boundary[r / 2] : std::numeric_limits<double>::infinity();
-        bool inside = false;
-        for (std::size_t j = 0; j < k; ++j)
-            inside = inside || (bracket[j].first <= below && above <= bracket[j].second);
-        if (!inside) {
-            base[r] = dummy;
-            room[r] = 0;
-            continue;
-        }
-        const auto first = std::upper_bound(scratch.begin(), scratch.end(), below);
-        const auto last = std::lower_bound(scratch.begin(), scratch.end(), above);
-        const auto in_sample = static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, last - first));
-        base[r] = end;
-        room[r] = (3 * in_sample * per_sample) / 2 + 64;
-        end += room[r] + 1;
-    }
-    for (std::size_t r = 1; r < regions; r += 2) base[r] = dummy;
-    const std::size_t sample_end = bracket_sample;
-    scratch.resize(sample_end + end);
-    double* const store = scratch.data() + sample_end;
-    // The pass: no branch on the values (a value's region is a count of comparisons).
-    for (const double x : values) {
-        std::size_t r = 0;
-        for (std::size_t i = 0; i < m; ++i)
-            r += static_cast<std::size_t>(boundary[i] < x) +
-                 static_cast<std::size_t>(boundary[i] <= x);
-        const std::size_t c = count[r]++;
-        store[base[r] + std::min(c, room[r])] = x;
-    }
-    for (std::size_t j = 0; j < k; ++j) {
-        std::size_t rank = nearest_rank(probabilities[j], n) - 1;
-        std::size_t r = 0;
-        while (rank >= count[r]) rank -= count[r++];
-        if (r % 2 == 1) {
-            out[j] = boundary[r / 2];
-            continue;
-        }
-        if (room[r] == 0 || count[r] > room[r]) {
-            fall_back();
-            return;
-        }
-        double* first = store + base[r];
-        std::nth_element(first, first + rank, first + count[r]);
-        out[j] = first[rank];
-    }
+    const RankBrackets brackets = RankBrackets::around(scratch, n, probabilities);
+    RankTally tally;
+    tally.reserve(brackets, 1.5);
+    tally.add(brackets, values);
+    if (!tally.select(brackets, probabilities, out, scratch)) fall_back();
 }
 
 }  // namespace sib

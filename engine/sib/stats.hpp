@@ -67,6 +67,69 @@ void select_nearest_ranks_kept(std::span<const double> values,
                                std::span<const double> probabilities, std::span<double> out,
                                std::vector<double>& scratch);
 
+/// Brackets around nearest ranks, placed from a sample of the values (docs/model.md, section 11):
+/// for each wanted probability, the sample values five standard deviations of the sample rank
+/// (plus 8 places) below and above its rank's place in the sorted sample. Their values, the
+/// boundaries, cut the line into regions: region 2i lies strictly between boundaries i − 1 and i
+/// (open at the ends), region 2i + 1 is boundary i itself. A RankTally that counts every value's
+/// region, and keeps the values of the regions inside a bracket, then finds each rank exactly,
+/// unless the sample was unlike the values (a rank in a region whose values were not kept:
+/// about once in a million brackets for values in random order), which select() reports.
+struct RankBrackets {
+    static constexpr std::size_t max_boundaries = 16;  ///< two per probability: at most 8
+    static constexpr std::size_t max_regions = 2 * max_boundaries + 1;
+    std::array<double, max_boundaries> boundary{};  ///< increasing; the first `boundaries` used
+    std::size_t boundaries = 0;
+    std::array<bool, max_regions> keep{};  ///< the region's values are kept (inside a bracket)
+    /// Values the sample puts in each region, scaled to the whole (a reservation hint).
+    std::array<std::size_t, max_regions> expected{};
+
+    /// From `sorted`, a non-empty sample in increasing order of `total` values, around the
+    /// nearest ranks of increasing `probabilities` (at most 8). `width_scale` scales every
+    /// half-width: 1 normally; tests pass 0 to make brackets miss.
+    static RankBrackets around(std::span<const double> sorted, std::size_t total,
+                               std::span<const double> probabilities, double width_scale = 1.0);
+    std::size_t regions() const { return 2 * boundaries + 1; }
+    /// The region of x: a count of comparisons, with no branch on the value.
+    std::size_t region_of(double x) const {
+        std::size_t r = 0;
+        for (std::size_t i = 0; i < boundaries; ++i)
+            r += static_cast<std::size_t>(boundary[i] < x) +
+                 static_cast<std::size_t>(boundary[i] <= x);
+        return r;
+    }
+};
+
+/// How many values fell in each region of a RankBrackets, and the values of its kept regions.
+/// Every value is written at the end of `kept` with its region, and `used` grows only when the
+/// region is kept, so tallying has no branch on the values. Tallies of disjoint parts merge by adding counts and
+/// joining values; the order of values never matters (select finds order statistics).
+struct RankTally {
+    std::array<std::size_t, RankBrackets::max_regions> count{};
+    /// The first `used`: values of kept regions (uninitialised beyond: bulk_memory.hpp).
+    std::vector<double, BulkAllocator<double>> kept;
+    std::vector<std::uint8_t, BulkAllocator<std::uint8_t>> kept_region;  ///< the region of each
+    std::size_t used = 0;
+
+    /// Makes room for `share` times the expected values of every kept region.
+    void reserve(const RankBrackets& brackets, double share);
+    void add(const RankBrackets& brackets, std::span<const double> values);
+    void merge(const RankTally& other);
+    /// The nearest-rank quantiles of every value tallied at increasing `probabilities`; false
+    /// when a rank falls in a region whose values were not kept (`out` is then incomplete).
+    /// Reorders the kept values; `scratch` holds them grouped by region.
+    bool select(const RankBrackets& brackets, std::span<const double> probabilities,
+                std::span<double> out, std::vector<double>& scratch);
+
+    /// `brackets` keeping also every region a rank of `probabilities` falls in: a tally of the
+    /// same values with them always selects.
+    RankBrackets widened(const RankBrackets& brackets,
+                         std::span<const double> probabilities) const;
+
+  private:
+    void ensure_room(std::size_t more);
+};
+
 /// Every trial's value of one metric, in trial order (uninitialised until written; huge pages:
 /// bulk_memory.hpp).
 using TrialValues = BulkDoubles;

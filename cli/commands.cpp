@@ -31,6 +31,7 @@
 #include "sib/participants.hpp"
 #include "sib/plan.hpp"
 #include "sib/plan_size.hpp"
+#include "sib/report_html.hpp"
 #include "sib/reports.hpp"
 #include "sib/run.hpp"
 #include "sib/settle.hpp"
@@ -59,11 +60,19 @@ struct SimulationOptions {
     std::optional<unsigned long long> seed;
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::string out_dir;
+    std::string report;  ///< --report FILE.html, or empty
     std::vector<std::string> sets;
     std::string format = "table";
     bool quiet = false;
     CLI::Option* out_option = nullptr;
+    CLI::Option* report_option = nullptr;
 };
+
+CLI::Option* add_report_option(CLI::App& cmd, std::string& report) {
+    return cmd.add_option("--report", report,
+                          "Also write a self-contained HTML page with charts (docs/outputs.md, "
+                          "\"report\")");
+}
 
 void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
     cmd.add_option("-n,--trials", o.trials, "Number of trials (default: simulation.trials)")
@@ -82,6 +91,7 @@ void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
     cmd.add_option("-j,--threads", o.threads, "Worker threads (default: all cores)")
         ->check(CLI::Range(1, 1024));
     o.out_option = cmd.add_option("-o,--out", o.out_dir, "Directory for the CSV outputs");
+    o.report_option = add_report_option(cmd, o.report);
     cmd.add_option("--set", o.sets,
                    "Override a scenario value before validation: PATH=VALUE (repeatable)")
         ->take_all()
@@ -268,6 +278,21 @@ RunOptions run_options_of(const Scenario& scenario, const SimulationOptions& o) 
 
 using OutputFiles = std::vector<std::pair<std::string, std::function<void(std::ostream&)>>>;
 
+/// The --report file as an absolute path, checked before any trial runs: its folder must exist
+/// and the name must not be a folder. Absolute, so that OutputFolder::write (which joins names
+/// to its folder) writes it where it was named, with the -o files, all of them or none.
+std::string report_path(const std::string& report) {
+    if (report.empty()) return report;
+    const std::filesystem::path path = std::filesystem::absolute(report);
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored))
+        throw OutputError("cannot write the report '" + report + "': it is a directory");
+    if (!std::filesystem::is_directory(path.parent_path(), ignored))
+        throw OutputError("cannot write the report '" + report + "': no directory '" +
+                          path.parent_path().string() + "'");
+    return path.string();
+}
+
 /// The -o folder of one command, made ready before any trial runs, so that a bad -o is reported
 /// at once: created when missing, and locked (flock on ".sibsim.lock" inside it) for the whole
 /// command, so that two runs never mix their files in one folder; a second run refuses (exit 1)
@@ -395,6 +420,18 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
                          " GiB budget for exact quantiles; use --quantiles sketch (memory stays "
                          "flat, rank error under 0.05%) or fewer trials (-n)");
     options.exact_quantiles = quantiles != "sketch" && within_budget;
+    // The report's fan chart of cumulative cash flows needs the sampled trials' flows. Its
+    // histograms draw every trial's value: kept in trial order (as for --per-trial) while the run
+    // with them stays within 2,000,000 trials or 2 GiB; beyond that the report draws each
+    // distribution from its quantiles (docs/outputs.md, "report").
+    options.keep_cashflow_sample = !o.report.empty();
+    if (!o.report.empty() && options.exact_quantiles && !options.keep_trial_values) {
+        RunOptions keeping = options;
+        keeping.keep_trial_values = true;
+        options.keep_trial_values = options.trials <= exact_quantile_trials ||
+                                    estimated_bytes(plan, keeping) <= exact_quantile_bytes;
+    }
+    const std::string report = report_path(o.report);
     check_memory(estimated_bytes(plan, options),
                  per_trial ? "use fewer trials (-n) or drop --per-trial" : "use fewer trials (-n)");
     Progress progress(options.trials, !o.quiet, err, progress_terminal(err));
@@ -407,17 +444,20 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
         return interrupted_status();
     }
 
+    Provenance provenance = provenance_of(file, text, o.sets, options);
+    provenance.push_back({"quantiles", options.exact_quantiles ? "exact" : "sketch"});
+    OutputFiles files;
     if (!o.out_dir.empty()) {
-        Provenance provenance = provenance_of(file, text, o.sets, options);
-        provenance.push_back({"quantiles", options.exact_quantiles ? "exact" : "sketch"});
-        OutputFiles files = {
-            {"summary.csv", [&](std::ostream& s) { write_summary(s, result); }},
-            {"cashflows.csv", [&](std::ostream& s) { write_cashflows(s, plan, result); }}};
+        files = {{"summary.csv", [&](std::ostream& s) { write_summary(s, result); }},
+                 {"cashflows.csv", [&](std::ostream& s) { write_cashflows(s, plan, result); }}};
         if (per_trial)
             files.push_back({"trials.csv", [&](std::ostream& s) { write_trials(s, result); }});
         files.push_back({"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }});
-        folder.write(files);
     }
+    if (!report.empty())
+        files.push_back(
+            {report, [&](std::ostream& s) { write_run_report(s, plan, result, provenance); }});
+    if (!files.empty()) folder.write(files);
     if (!o.quiet) {
         if (o.format == "json") {
             print_json(out, result);
@@ -501,6 +541,7 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
             }
         if (!unknown.empty()) throw InputError(unknown);
     }
+    const std::string report = report_path(o.report);
 
     // Points in parallel (one thread each) when there are at least as many points as threads;
     // otherwise one point at a time on all threads. Either way every figure is the same.
@@ -545,13 +586,19 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
             return interrupted_status();
         }
 
-    if (!o.out_dir.empty()) {
-        Provenance provenance = provenance_of(file, text, o.sets, options.front());
-        for (const auto& v : varies) provenance.push_back({"vary", v});
-        folder.write({{"sweep.csv",
-                       [&](std::ostream& s) { write_sweep(s, axes, points, results, metrics); }},
-                      {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
-    }
+    Provenance provenance = provenance_of(file, text, o.sets, options.front());
+    for (const auto& v : varies) provenance.push_back({"vary", v});
+    OutputFiles files;
+    if (!o.out_dir.empty())
+        files = {{"sweep.csv",
+                  [&](std::ostream& s) { write_sweep(s, axes, points, results, metrics); }},
+                 {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}};
+    if (!report.empty())
+        files.push_back({report, [&](std::ostream& s) {
+                             write_sweep_report(s, plans.front(), axes, points, results, metrics,
+                                                provenance);
+                         }});
+    if (!files.empty()) folder.write(files);
     if (!o.quiet) {
         if (o.format == "json") {
             out << "[";
@@ -613,6 +660,7 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
         needed += estimated_bytes(plans.back(), options);
     }
     check_memory(needed, "use fewer trials (-n)");
+    const std::string report = report_path(o.report);
     Progress progress(options.trials * static_cast<long long>(scenarios.size()), !o.quiet, err,
                       progress_terminal(err));
     SignalGuard signals;
@@ -634,18 +682,23 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
         names.push_back(name);
     }
     const auto rows = compare_results(results);
-    if (!o.out_dir.empty()) {
-        Provenance provenance = {{"sibsim_version", SIBSIM_VERSION}};
-        for (std::size_t i = 0; i < files.size(); ++i) {
-            provenance.push_back({"scenario", files[i]});
-            provenance.push_back({"scenario_sha256", sha256_hex(texts[i])});
-        }
-        for (const auto& s : o.sets) provenance.push_back({"set", s});
-        provenance.push_back({"seed", std::to_string(options.seed)});
-        provenance.push_back({"trials", std::to_string(options.trials)});
-        folder.write({{"compare.csv", [&](std::ostream& s) { write_compare(s, names, rows); }},
-                      {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
+    Provenance provenance = {{"sibsim_version", SIBSIM_VERSION}};
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        provenance.push_back({"scenario", files[i]});
+        provenance.push_back({"scenario_sha256", sha256_hex(texts[i])});
     }
+    for (const auto& s : o.sets) provenance.push_back({"set", s});
+    provenance.push_back({"seed", std::to_string(options.seed)});
+    provenance.push_back({"trials", std::to_string(options.trials)});
+    OutputFiles outputs;
+    if (!o.out_dir.empty())
+        outputs = {{"compare.csv", [&](std::ostream& s) { write_compare(s, names, rows); }},
+                   {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}};
+    if (!report.empty())
+        outputs.push_back({report, [&](std::ostream& s) {
+                               write_compare_report(s, plans, names, results, rows, provenance);
+                           }});
+    if (!outputs.empty()) folder.write(outputs);
     if (!o.quiet) {
         if (o.format == "json") {
             out << "{";
@@ -711,6 +764,7 @@ int settle_command(const std::string& file, const std::string& observed_file,
         }
     }
     if (!problems.empty()) throw InputError(problems);
+    const std::string report = report_path(o.report);
 
     check_memory(estimated_plan_bytes(*scenario), "use fewer cohorts, rules or periods");
     const Plan plan = compile(*scenario);
@@ -725,24 +779,29 @@ int settle_command(const std::string& file, const std::string& observed_file,
     if (interrupted) throw Interrupted{};
     for (const auto& note : notes) err << "sibsim: note: " << note << "\n";
 
-    if (!o.out_dir.empty()) {
-        Provenance provenance = {{"sibsim_version", SIBSIM_VERSION},
-                                 {"scenario", file},
-                                 {"scenario_sha256", sha256_hex(text)}};
-        if (!observed_file.empty()) {
-            provenance.push_back({"observed", observed_file});
-            provenance.push_back({"observed_sha256", sha256_hex(observed_text)});
-        }
-        if (!participants_file.empty()) {
-            provenance.push_back({"participants", participants_file});
-            provenance.push_back({"participants_sha256", sha256_hex(participants_text)});
-        }
-        for (const auto& s : o.sets) provenance.push_back({"set", s});
-        folder.write(
-            {{"payments.csv", [&](std::ostream& s) { write_payments(s, plan, state); }},
-             {"cashflows.csv", [&](std::ostream& s) { write_settled_cashflows(s, plan, state); }},
-             {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}});
+    Provenance provenance = {{"sibsim_version", SIBSIM_VERSION},
+                             {"scenario", file},
+                             {"scenario_sha256", sha256_hex(text)}};
+    if (!observed_file.empty()) {
+        provenance.push_back({"observed", observed_file});
+        provenance.push_back({"observed_sha256", sha256_hex(observed_text)});
     }
+    if (!participants_file.empty()) {
+        provenance.push_back({"participants", participants_file});
+        provenance.push_back({"participants_sha256", sha256_hex(participants_text)});
+    }
+    for (const auto& s : o.sets) provenance.push_back({"set", s});
+    OutputFiles files;
+    if (!o.out_dir.empty())
+        files = {
+            {"payments.csv", [&](std::ostream& s) { write_payments(s, plan, state); }},
+            {"cashflows.csv", [&](std::ostream& s) { write_settled_cashflows(s, plan, state); }},
+            {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}};
+    if (!report.empty())
+        files.push_back({report, [&](std::ostream& s) {
+                             write_settle_report(s, plan, metrics, state, provenance);
+                         }});
+    if (!files.empty()) folder.write(files);
     if (!o.quiet) {
         if (o.format == "csv") {
             write_payments(out, plan, state);
@@ -847,6 +906,7 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
                          "are not assessed");
     settle_options.out_option = settle_cmd->add_option(
         "-o,--out", settle_options.out_dir, "Directory for payments.csv, cashflows.csv, run.csv");
+    settle_options.report_option = add_report_option(*settle_cmd, settle_options.report);
     settle_cmd
         ->add_option("--set", settle_options.sets,
                      "Override a scenario value: PATH=VALUE (repeatable)")
@@ -880,6 +940,10 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
          {&run_options, &sweep_options, &compare_options, &settle_options}) {
         if (o->out_option != nullptr && o->out_option->count() > 0 && o->out_dir.empty()) {
             err << "sibsim: error: -o/--out: the directory name is empty\n";
+            return exit_invalid;
+        }
+        if (o->report_option != nullptr && o->report_option->count() > 0 && o->report.empty()) {
+            err << "sibsim: error: --report: the file name is empty\n";
             return exit_invalid;
         }
     }

@@ -169,10 +169,16 @@ const Element& chart(const Element& root, const std::string& id) {
 /// How many drawn marks (bars, lines, bands) of this class a chart holds.
 int marks(const Element& svg, const std::string& element, const std::string& css_class) {
     int n = 0;
-    for (const Element* e : all_elements(svg))
-        if (e->name == element && (" " + e->attribute("class") + " ").find(" " + css_class + " ") !=
-                                      std::string::npos)
-            ++n;
+    for (const Element* e : all_elements(svg)) {
+        // Class lists are space-separated; padded with spaces so that a whole word matches.
+        std::string classes = " ";
+        classes += e->attribute("class");
+        classes += ' ';
+        std::string word = " ";
+        word += css_class;
+        word += ' ';
+        if (e->name == element && classes.find(word) != std::string::npos) ++n;
+    }
     return n;
 }
 

@@ -606,8 +606,15 @@ void write_sweep_report(std::ostream& out, const Plan& plan, const std::vector<V
     const bool numeric = std::all_of(first.values.begin(), first.values.end(),
                                      [](const std::string& v) { return looks_like_number(v); });
     std::vector<double> x;
-    for (std::size_t i = 0; i < first.values.size(); ++i)
-        x.push_back(numeric ? std::stod(first.values[i]) : static_cast<double>(i));
+    for (std::size_t i = 0; i < first.values.size(); ++i) {
+        double v = static_cast<double>(i);
+        if (numeric) {
+            const std::string& text = first.values[i];
+            const char* begin = text.data() + (text.starts_with('+') ? 1 : 0);
+            std::from_chars(begin, text.data() + text.size(), v);
+        }
+        x.push_back(v);
+    }
     if (numeric && !std::is_sorted(x.begin(), x.end())) {
         // Values listed out of order: evenly spaced in the order given.
         for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<double>(i);

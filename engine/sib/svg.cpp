@@ -311,8 +311,8 @@ std::string bars(const std::string& id, const std::string& description,
     Canvas c(id, chart_width, height, description);
     double lo = 0, hi = 0;
     for (const auto& r : rows) {
-        lo = std::min({lo, r.value, r.interval ? r.interval->first : 0.0});
-        hi = std::max({hi, r.value, r.interval ? r.interval->second : 0.0});
+        lo = std::min({lo, r.from, r.value, r.interval ? r.interval->first : 0.0});
+        hi = std::max({hi, r.from, r.value, r.interval ? r.interval->second : 0.0});
     }
     std::tie(lo, hi) = padded(lo, hi);
     const Scale x{lo, hi, label_room, chart_width - right - 70};
@@ -323,7 +323,7 @@ std::string bars(const std::string& id, const std::string& description,
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto& r = rows[i];
         const double y0 = top + row_height * static_cast<double>(i);
-        const double from = x(std::min(0.0, r.value)), to = x(std::max(0.0, r.value));
+        const double from = x(std::min(r.from, r.value)), to = x(std::max(r.from, r.value));
         c.rect(from, y0 + 6, std::max(1.0, to - from), row_height - 12,
                "bar " + series_class(i));
         if (r.interval) {

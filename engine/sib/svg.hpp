@@ -78,15 +78,16 @@ struct Distribution {
 std::string overlaid_histograms(const std::string& id, const std::string& description,
                                 const std::vector<Distribution>& series, const Format& format);
 
-/// One horizontal bar from 0 to `value`, with an optional interval drawn as a whisker.
+/// One horizontal bar from `from` to `value`, with an optional interval drawn as a whisker.
 struct Bar {
     std::string label;
     double value = 0;
     std::optional<std::pair<double, double>> interval;
+    /// Where the bar starts: 0 for amounts; a tornado chart's bars start at the base value.
+    double from = 0;
 };
 
-/// Horizontal bars on one axis that includes 0, each labelled with format(value). A tornado
-/// chart is this shape with bars from a base value instead of 0 (not needed yet).
+/// Horizontal bars on one axis that includes 0, each labelled with format(value).
 std::string bars(const std::string& id, const std::string& description,
                  const std::vector<Bar>& rows, const Format& format);
 

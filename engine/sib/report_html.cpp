@@ -122,7 +122,10 @@ figcaption{font-size:13px;color:#4a5568;margin-top:4px}
 figcaption strong{color:#1d2430}
 table{border-collapse:collapse;margin:8px 0 16px;font-size:13px;width:100%}
 th,td{border-bottom:1px solid #e2e6eb;padding:3px 8px;text-align:left;vertical-align:top}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+th{white-space:normal}
+table.metrics{font-size:12px}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+th.num{text-align:right}
 code{font-size:12px;word-break:break-all}
 .note{font-size:13px;color:#4a5568}
 .chart{display:block;max-width:100%;height:auto;background:#fff}
@@ -697,14 +700,14 @@ void write_settle_report(std::ostream& out, const Plan& plan, const MetricLayout
         running += v;
         cumulative.middle.push_back(running);
     }
-    const std::string who = parties.investors >= 0 ? "investors" : "provider";
-    out << "<h2 id=\"investor-flows\">The " << who << "' flows</h2>\n";
-    figure(out, "settle-flows", "The " + who + "' cash flow by period.",
+    const std::string whose = parties.investors >= 0 ? "The investors'" : "The provider's";
+    out << "<h2 id=\"investor-flows\">" << whose << " flows</h2>\n";
+    figure(out, "settle-flows", whose + " cash flow by period.",
            svg::stacked_columns("settle-flows", "Cash flow by period", labels, {flows}, money),
            "Positive: received; negative: drawn (investors) or costs not covered.");
     std::vector<std::string> x_labels;
     const auto x = period_axis(plan, x_labels);
-    figure(out, "settle-cumulative", "The " + who + "' cumulative cash flow.",
+    figure(out, "settle-cumulative", whose + " cumulative cash flow.",
            svg::lines("settle-cumulative", "Cumulative cash flow", x, x_labels, {cumulative}, money),
            "Running total; above zero, they have got back more than they put in.");
 

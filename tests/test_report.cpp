@@ -455,6 +455,7 @@ TEST_CASE("report numbers for people") {
     CHECK(sib::format_percent(0.3737) == "37.4%");
     CHECK(sib::format_percent(-0.2293130133) == "−22.9%");
     CHECK(sib::format_percent(0) == "0.0%");
+    CHECK(sib::format_percent(-0.0004) == "0.0%");  // no sign on what rounds to zero
     CHECK(sib::svg::escape("a<b & \"c\" 'd'\x01") == "a&lt;b &amp; &quot;c&quot; &#39;d&#39;");
     CHECK(sib::svg::nice_ticks(0, 10, 5) == std::vector<double>{0, 2, 4, 6, 8, 10});
 }

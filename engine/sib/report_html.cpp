@@ -72,7 +72,8 @@ std::vector<ValueKind> kinds_of(const Plan& plan, const MetricLayout& layout) {
 }
 
 std::string format_multiple(double v) {
-    return fixed(v, 2) + "\xC3\x97";  // ×
+    const std::string digits = fixed(std::abs(v), 2);
+    return (v < 0 && digits != "0.00" ? sign_of(v) : "") + digits + "\xC3\x97";  // ×
 }
 
 std::string format_count(double v) {

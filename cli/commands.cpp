@@ -71,7 +71,8 @@ struct SimulationOptions {
 CLI::Option* add_report_option(CLI::App& cmd, std::string& report) {
     return cmd.add_option("--report", report,
                           "Also write a self-contained HTML page with charts (docs/outputs.md, "
-                          "\"report\")");
+                          "\"report\")")
+        ->type_name("FILE.html");
 }
 
 void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {

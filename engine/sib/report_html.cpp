@@ -428,9 +428,9 @@ void write_run_report(std::ostream& out, const Plan& plan, const RunResult& resu
                               result, layout.payments_total, money, {}, "", true),
            exact ? "Share of trials in each band of total payments, after caps; dashed lines: "
                    "P5, median, mean and P95."
-                 : "Beyond the exact-quantile budget the run keeps no per-trial values: the box "
-                   "spans P25 to P75, the whiskers P5 to P95, the line is the median (from the "
-                   "quantile sketch).");
+                 : "This run kept no per-trial values (beyond 2,000,000 trials and 2 GiB, or "
+                   "with the quantile sketch), so the distribution is drawn from its quantiles: "
+                   "the box spans P25 to P75, the whiskers P5 to P95, the line is the median.");
     std::vector<svg::Bar> net;
     for (std::size_t p = 0; p < plan.payers.size(); ++p) {
         const auto& s = result.metrics[static_cast<std::size_t>(layout.first_payer) + 3 * p + 2];

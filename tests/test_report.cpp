@@ -274,8 +274,8 @@ TEST_CASE("run --report: XHTML with every chart, figures as in summary.csv") {
 TEST_CASE("run --report: without -o, and with the quantile sketch") {
     TempDir dir;
     const std::string page = dir / "r.html";
-    const Cli r = sibsim({"run", peterborough, "-n", "2000", "--quantiles", "sketch", "--report",
-                          page, "--quiet"});
+    const Cli r = sibsim(
+        {"run", peterborough, "-n", "2000", "--quantiles", "sketch", "--report", page, "--quiet"});
     REQUIRE(r.status == 0);
     CHECK(entries_of(dir.path()) == std::vector<std::string>{"r.html"});
     const auto root = read_page(page);
@@ -298,8 +298,8 @@ TEST_CASE("report: names with markup and accents are escaped, not interpreted") 
     text = replace_once(text, "- name: Ministry of Justice", "- name: \"Ministère <de> & Co\"");
     write_file(dir.path() / "hostile.yaml", text);
     const std::string page = dir / "hostile.html";
-    const Cli r = sibsim(
-        {"run", dir / "hostile.yaml", "-n", "1000", "-o", dir / "out", "--report", page, "--quiet"});
+    const Cli r = sibsim({"run", dir / "hostile.yaml", "-n", "1000", "-o", dir / "out", "--report",
+                          page, "--quiet"});
     REQUIRE(r.status == 0);
     const auto root = read_page(page);
     check_self_contained(*root);  // no <script> element came through
@@ -346,11 +346,10 @@ TEST_CASE("compare --report: overlaid distributions and paired differences as in
 TEST_CASE("sweep --report: one chart per metric, one line per level of the second axis") {
     TempDir dir;
     const std::string page = dir / "sweep.html";
-    const Cli r = sibsim({"sweep", peterborough, "--vary",
-                          "payments.cohort-trigger.threshold=0.05:0.15:0.05", "--vary",
-                          "payments.final-pooled.threshold=0.05,0.1", "--metrics",
-                          "payments.total,investors.irr", "-n", "1000", "--report", page,
-                          "--quiet"});
+    const Cli r =
+        sibsim({"sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.05:0.15:0.05",
+                "--vary", "payments.final-pooled.threshold=0.05,0.1", "--metrics",
+                "payments.total,investors.irr", "-n", "1000", "--report", page, "--quiet"});
     REQUIRE(r.status == 0);
     const auto root = read_page(page);
     check_self_contained(*root);
@@ -366,8 +365,8 @@ TEST_CASE("sweep --report: one chart per metric, one line per level of the secon
 TEST_CASE("settle --report: the bill by period and payer, the investors' flows") {
     TempDir dir;
     const std::string page = dir / "settle.html";
-    const Cli r = sibsim({"settle", augsburg, "--observed", observed_path("augsburg-20.yaml"),
-                          "-o", dir / "out", "--report", page, "--quiet"});
+    const Cli r = sibsim({"settle", augsburg, "--observed", observed_path("augsburg-20.yaml"), "-o",
+                          dir / "out", "--report", page, "--quiet"});
     REQUIRE(r.status == 0);
     const auto root = read_page(page);
     check_self_contained(*root);

@@ -20,7 +20,8 @@ using svg::escape;
 /// A number with a fixed count of decimals, locale-independent.
 std::string fixed(double v, int decimals) {
     char buf[64];
-    const auto end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals).ptr;
+    const auto end =
+        std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals).ptr;
     return std::string(buf, end);
 }
 
@@ -82,12 +83,16 @@ std::string format_count(double v) {
 
 svg::Format formatter(ValueKind kind, const std::string& currency) {
     switch (kind) {
-        case ValueKind::money: return [currency](double v) { return format_money(v, currency); };
+        case ValueKind::money:
+            return [currency](double v) { return format_money(v, currency); };
         case ValueKind::probability:
         case ValueKind::rate:
-        case ValueKind::relative: return format_percent;
-        case ValueKind::multiple: return format_multiple;
-        case ValueKind::count: return format_count;
+        case ValueKind::relative:
+            return format_percent;
+        case ValueKind::multiple:
+            return format_multiple;
+        case ValueKind::count:
+            return format_count;
     }
     return format_count;
 }
@@ -184,8 +189,9 @@ void end_page(std::ostream& out, const Provenance& provenance) {
 /// A chart with its caption, in a <figure> whose id is "fig-" and the chart's id.
 void figure(std::ostream& out, const std::string& id, const std::string& title,
             const std::string& chart, const std::string& caption) {
-    out << "<figure id=\"fig-" << escape(id) << "\">\n" << chart << "\n<figcaption><strong>"
-        << escape(title) << "</strong> " << escape(caption) << "</figcaption>\n</figure>\n";
+    out << "<figure id=\"fig-" << escape(id) << "\">\n"
+        << chart << "\n<figcaption><strong>" << escape(title) << "</strong> " << escape(caption)
+        << "</figcaption>\n</figure>\n";
 }
 
 /// A table cell showing `text` for a figure whose CSV text is format_number(value), tagged with
@@ -231,20 +237,20 @@ std::string plain(double v) {
 void key_terms(std::ostream& out, const Plan& plan) {
     const auto money = [&](double v) { return format_money(v, plan.currency); };
     std::vector<std::pair<std::string, std::string>> rows;
-    const char* unit = plan.periods_per_year == 12 ? "months"
+    const char* unit = plan.periods_per_year == 12  ? "months"
                        : plan.periods_per_year == 4 ? "quarters"
                                                     : "years";
     std::string timing = std::to_string(plan.horizon) + " " + unit;
     if (plan.start)
         timing += ", " + period_label(plan, 0) + " to " + period_label(plan, plan.horizon - 1);
-    rows.push_back({"contract", timing + "; money in " + plan.currency +
-                                    "; discount rate " + format_percent(plan.discount_rate)});
+    rows.push_back({"contract", timing + "; money in " + plan.currency + "; discount rate " +
+                                    format_percent(plan.discount_rate)});
     for (const auto& c : plan.cohorts)
-        rows.push_back({"cohort " + c.name,
-                        describe(plan.parameters[static_cast<std::size_t>(c.size_parameter)].dist,
-                                 plain) +
-                            " participants, enrolled in periods " + std::to_string(c.enrol_first) +
-                            " to " + std::to_string(c.enrol_first + c.batches - 1)});
+        rows.push_back(
+            {"cohort " + c.name,
+             describe(plan.parameters[static_cast<std::size_t>(c.size_parameter)].dist, plain) +
+                 " participants, enrolled in periods " + std::to_string(c.enrol_first) + " to " +
+                 std::to_string(c.enrol_first + c.batches - 1)});
     for (const auto& r : plan.rules) {
         const std::string& outcome = plan.outcomes[static_cast<std::size_t>(r.outcome)].name;
         std::string text;
@@ -270,14 +276,16 @@ void key_terms(std::ostream& out, const Plan& plan) {
         if (r.net_of >= 0)
             text += ", net of " + plan.rules[static_cast<std::size_t>(r.net_of)].name;
         if (r.payment_lag > 0) text += ", paid " + std::to_string(r.payment_lag) + " periods later";
-        if (r.cap_units != no_cap_units) text += ", cap " + money(money_of(r.cap_units, plan.minor_unit));
+        if (r.cap_units != no_cap_units)
+            text += ", cap " + money(money_of(r.cap_units, plan.minor_unit));
         rows.push_back({"rule " + r.name, text});
     }
     if (plan.per_participant_cap != no_limit)
         rows.push_back({"cap per participant", money(plan.per_participant_cap)});
     if (plan.total_cap_units != no_cap_units)
         rows.push_back({"total cap", money(money_of(plan.total_cap_units, plan.minor_unit))});
-    for (const auto& p : plan.payers) rows.push_back({"payer " + p.name, format_percent(p.share) + " of payments"});
+    for (const auto& p : plan.payers)
+        rows.push_back({"payer " + p.name, format_percent(p.share) + " of payments"});
     if (plan.investors) {
         rows.push_back({"investors' capital", money(plan.investors->capital)});
         if (plan.investors->tranches_given)
@@ -292,7 +300,8 @@ void key_terms(std::ostream& out, const Plan& plan) {
                             money(plan.investors->guarantee)});
     }
     for (const auto& p : plan.parameters)
-        if (!std::holds_alternative<Fixed>(p.dist)) rows.push_back({p.path, describe(p.dist, plain)});
+        if (!std::holds_alternative<Fixed>(p.dist))
+            rows.push_back({p.path, describe(p.dist, plain)});
     out << "<h2 id=\"terms\">Key terms</h2>\n<table class=\"terms\">\n";
     for (const auto& [term, value] : rows)
         out << "<tr><th>" << escape(term) << "</th><td>" << escape(value) << "</td></tr>\n";
@@ -300,8 +309,8 @@ void key_terms(std::ostream& out, const Plan& plan) {
 }
 
 /// Every metric of a run: mean, se, P5, median, P95 for people, with the CSV values tagged.
-void metrics_table(std::ostream& out, const RunResult& result,
-                   const std::vector<ValueKind>& kinds, const std::string& currency) {
+void metrics_table(std::ostream& out, const RunResult& result, const std::vector<ValueKind>& kinds,
+                   const std::string& currency) {
     out << "<h2 id=\"metrics\">Every metric</h2>\n<table class=\"metrics\">\n<tr><th>metric</th>"
            "<th class=\"num\">mean</th><th class=\"num\">se</th><th class=\"num\">P5</th>"
            "<th class=\"num\">median</th><th class=\"num\">P95</th></tr>\n";
@@ -388,7 +397,7 @@ std::string format_percent(double share) {
 
 std::string format_money(double amount, const std::string& currency) {
     static const std::map<std::string, std::string> symbols = {
-        {"GBP", "\xC2\xA3"}, {"USD", "$"},   {"EUR", "\xE2\x82\xAC"},
+        {"GBP", "\xC2\xA3"}, {"USD", "$"},  {"EUR", "\xE2\x82\xAC"},
         {"AUD", "A$"},       {"CAD", "C$"}, {"NZD", "NZ$"}};
     const auto it = symbols.find(currency);
     const std::string symbol = it != symbols.end() ? it->second : currency + " ";
@@ -424,8 +433,8 @@ void write_run_report(std::ostream& out, const Plan& plan, const RunResult& resu
 
     out << "<h2 id=\"payments\">What the payers pay</h2>\n";
     figure(out, "payments-histogram", "Total outcome payments.",
-           distribution_chart("payments-histogram", "Histogram of total outcome payments",
-                              result, layout.payments_total, money, {}, "", true),
+           distribution_chart("payments-histogram", "Histogram of total outcome payments", result,
+                              layout.payments_total, money, {}, "", true),
            exact ? "Share of trials in each band of total payments, after caps; dashed lines: "
                    "P5, median, mean and P95."
                  : "This run kept no per-trial values (beyond 2,000,000 trials and 2 GiB, or "
@@ -434,7 +443,8 @@ void write_run_report(std::ostream& out, const Plan& plan, const RunResult& resu
     std::vector<svg::Bar> net;
     for (std::size_t p = 0; p < plan.payers.size(); ++p) {
         const auto& s = result.metrics[static_cast<std::size_t>(layout.first_payer) + 3 * p + 2];
-        net.push_back({plan.payers[p].name, s.moments.mean, std::pair(s.quantiles[0], s.quantiles[4])});
+        net.push_back(
+            {plan.payers[p].name, s.moments.mean, std::pair(s.quantiles[0], s.quantiles[4])});
     }
     figure(out, "payer-net-cost", "Each payer's net cost.",
            svg::bars("payer-net-cost", "Net cost to each payer, present value", net, money),
@@ -446,16 +456,17 @@ void write_run_report(std::ostream& out, const Plan& plan, const RunResult& resu
             result.metrics[static_cast<std::size_t>(layout.investors + 5)].moments.mean;
         const std::string loss_label = "loss: " + format_percent(loss) + " of trials";
         out << "<h2 id=\"investors\">What the investors get</h2>\n";
-        figure(out, "investors-multiple", "Investors' multiple (received / drawn).",
-               distribution_chart("investors-multiple", "Histogram of the investors' multiple",
-                                  result, layout.investors + 2, format_multiple, 1.0, loss_label,
-                                  true),
-               "Shaded: below 1, the investors get back less than they put in (P(loss) " +
-                   format_percent(loss) + ").");
+        figure(
+            out, "investors-multiple", "Investors' multiple (received / drawn).",
+            distribution_chart("investors-multiple", "Histogram of the investors' multiple", result,
+                               layout.investors + 2, format_multiple, 1.0, loss_label, true),
+            "Shaded: below 1, the investors get back less than they put in (P(loss) " +
+                format_percent(loss) + ").");
         figure(out, "investors-irr", "Investors' IRR (a year).",
                distribution_chart("investors-irr", "Histogram of the investors' IRR", result,
                                   layout.investors + 3, format_percent, 0.0, loss_label, true),
-               "Shaded: a negative return; \xE2\x88\x92" "100% when nothing comes back.");
+               "Shaded: a negative return; \xE2\x88\x92"
+               "100% when nothing comes back.");
     }
 
     out << "<h2 id=\"cashflows\">Cash over time</h2>\n";
@@ -464,12 +475,14 @@ void write_run_report(std::ostream& out, const Plan& plan, const RunResult& resu
     const auto fans = cumulative_fans(plan, result);
     std::string sampled = "every trial";
     if (result.sampled_trials < result.trials)
-        sampled = "the first " + std::to_string(result.sampled_trials) + " trials (as cashflows.csv's P5/P95)";
+        sampled = "the first " + std::to_string(result.sampled_trials) +
+                  " trials (as cashflows.csv's P5/P95)";
     figure(out, "cumulative-cashflows", "Cumulative cash flows by party.",
            svg::lines("cumulative-cashflows", "Fan chart of cumulative cash flows by party", x,
                       labels, fans, money),
            "Running total of each party's cash flow (positive: it receives); line: median, "
-           "band: P5 to P95, over " + sampled + ". Parties with no flows are left out.");
+           "band: P5 to P95, over " +
+               sampled + ". Parties with no flows are left out.");
 
     std::vector<svg::Bar> triggers;
     for (std::size_t r = 0; r < plan.rules.size(); ++r) {
@@ -481,16 +494,19 @@ void write_run_report(std::ostream& out, const Plan& plan, const RunResult& resu
             triggers.push_back(
                 {plan.rules[r].name + (scopes > 1 ? ", " + plan.cohorts[c].name : ""),
                  s.moments.mean,
-                 std::pair(std::max(0.0, s.moments.mean - half), std::min(1.0, s.moments.mean + half))});
+                 std::pair(std::max(0.0, s.moments.mean - half),
+                           std::min(1.0, s.moments.mean + half))});
         }
     }
     if (!triggers.empty()) {
         out << "<h2 id=\"triggers\">How often each condition holds</h2>\n";
-        figure(out, "trigger-probability", "Trigger probability of each group rule.",
-               svg::bars("trigger-probability", "Probability that each group rule's condition holds",
-                         triggers, format_percent),
-               "Share of trials in which the rule's condition held (per cohort for per-cohort "
-               "rules); whisker: \xC2\xB1" "1.96 standard errors.");
+        figure(
+            out, "trigger-probability", "Trigger probability of each group rule.",
+            svg::bars("trigger-probability", "Probability that each group rule's condition holds",
+                      triggers, format_percent),
+            "Share of trials in which the rule's condition held (per cohort for per-cohort "
+            "rules); whisker: \xC2\xB1"
+            "1.96 standard errors.");
     }
     key_terms(out, plan);
     metrics_table(out, result, kinds, plan.currency);
@@ -507,19 +523,21 @@ void write_compare_report(std::ostream& out, const std::vector<Plan>& plans,
                        std::to_string(results.front().seed) +
                        ", the same random numbers for every scenario; differences are to " +
                        names.front() + ".";
-    begin_page(out, "Comparison: " + names.front() + " and " + std::to_string(names.size() - 1) +
-                        " other" + (names.size() > 2 ? "s" : ""),
+    begin_page(out,
+               "Comparison: " + names.front() + " and " + std::to_string(names.size() - 1) +
+                   " other" + (names.size() > 2 ? "s" : ""),
                lead);
     out << "<h2 id=\"distributions\">Distributions</h2>\n";
-    auto overlaid = [&](const std::string& metric, const std::string& id,
-                        const std::string& title, const svg::Format& f) {
+    auto overlaid = [&](const std::string& metric, const std::string& id, const std::string& title,
+                        const svg::Format& f) {
         std::vector<svg::Distribution> series;
         for (std::size_t k = 0; k < results.size(); ++k) {
             const auto values = trial_values(results[k], metric_index(results[k], metric));
             if (values.empty()) return;
             series.push_back({names[k], values});
         }
-        figure(out, id, title, svg::overlaid_histograms(id, "Distributions of " + metric, series, f),
+        figure(out, id, title,
+               svg::overlaid_histograms(id, "Distributions of " + metric, series, f),
                "Share of trials in each band, one outline per scenario.");
     };
     overlaid("payments.total", "compare-payments", "Total outcome payments.", money);
@@ -530,7 +548,8 @@ void write_compare_report(std::ostream& out, const std::vector<Plan>& plans,
     for (const auto& plan : plans) {
         const MetricLayout layout = metric_layout(plan);
         const auto kinds = kinds_of(plan, layout);
-        for (std::size_t m = 0; m < layout.names.size(); ++m) kind_of.emplace(layout.names[m], kinds[m]);
+        for (std::size_t m = 0; m < layout.names.size(); ++m)
+            kind_of.emplace(layout.names[m], kinds[m]);
     }
     out << "<h2 id=\"differences\">Paired differences</h2>\n";
     for (std::size_t k = 1; k < names.size(); ++k) {
@@ -549,34 +568,40 @@ void write_compare_report(std::ostream& out, const std::vector<Plan>& plans,
         const std::string suffix = std::to_string(k);
         const std::string caption = names[k] + " minus " + names.front() +
                                     ", mean over paired trials; whisker: 95% interval "
-                                    "(\xC2\xB1" "1.96 paired standard errors). Metrics that do "
+                                    "(\xC2\xB1"
+                                    "1.96 paired standard errors). Metrics that do "
                                     "not differ are left out.";
         if (!money_rows.empty())
-            figure(out, "diff-money-" + suffix, "Differences in money: " + names[k] + ".",
-                   svg::bars("diff-money-" + suffix, "Paired differences in money", money_rows, money),
-                   caption);
+            figure(
+                out, "diff-money-" + suffix, "Differences in money: " + names[k] + ".",
+                svg::bars("diff-money-" + suffix, "Paired differences in money", money_rows, money),
+                caption);
         if (!share_rows.empty())
-            figure(out, "diff-share-" + suffix,
-                   "Differences in probabilities and rates: " + names[k] + ".",
-                   svg::bars("diff-share-" + suffix, "Paired differences in probabilities and rates",
-                             share_rows, format_percent),
-                   caption + " In percentage points.");
+            figure(
+                out, "diff-share-" + suffix,
+                "Differences in probabilities and rates: " + names[k] + ".",
+                svg::bars("diff-share-" + suffix, "Paired differences in probabilities and rates",
+                          share_rows, format_percent),
+                caption + " In percentage points.");
         if (money_rows.empty() && share_rows.empty())
             out << "<p>" << escape(names[k]) << " gives the same figures as "
                 << escape(names.front()) << " in every trial.</p>\n";
     }
-    out << "<h2 id=\"compare-table\">Every metric</h2>\n<table class=\"metrics\">\n<tr><th>metric</th>";
+    out << "<h2 id=\"compare-table\">Every metric</h2>\n<table "
+           "class=\"metrics\">\n<tr><th>metric</th>";
     for (const auto& n : names) out << "<th class=\"num\">" << escape(n) << "</th>";
     for (std::size_t k = 1; k < names.size(); ++k)
-        out << "<th class=\"num\">difference, " << escape(names[k]) << "</th><th class=\"num\">95% interval</th>";
+        out << "<th class=\"num\">difference, " << escape(names[k])
+            << "</th><th class=\"num\">95% interval</th>";
     out << "</tr>\n";
     for (const auto& r : rows) {
         const ValueKind kind = kind_of.count(r.metric) ? kind_of[r.metric] : ValueKind::money;
         const auto f = formatter(kind, currency);
         out << "<tr><td>" << escape(r.metric) << "</td>";
         for (std::size_t k = 0; k < r.means.size(); ++k)
-            out << (r.means[k] ? value_cell(r.metric, "mean." + names[k], *r.means[k], f(*r.means[k]))
-                               : "<td></td>");
+            out << (r.means[k]
+                        ? value_cell(r.metric, "mean." + names[k], *r.means[k], f(*r.means[k]))
+                        : "<td></td>");
         for (std::size_t k = 0; k < r.diffs.size(); ++k) {
             if (!r.diffs[k] || !r.diff_ses[k]) {
                 out << "<td></td><td></td>";
@@ -604,7 +629,8 @@ void write_sweep_report(std::ostream& out, const Plan& plan, const std::vector<V
     begin_page(out, "Sweep: " + plan.name,
                std::to_string(points.size()) + " points over " + varied + "; " +
                    std::to_string(results.front().trials) + " trials each, seed " +
-                   std::to_string(results.front().seed) + ", the same random numbers at every point.");
+                   std::to_string(results.front().seed) +
+                   ", the same random numbers at every point.");
     // x: the first axis' values (as numbers when all are numbers, else evenly spaced).
     const VaryAxis& first = axes.front();
     const bool numeric = std::all_of(first.values.begin(), first.values.end(),
@@ -662,7 +688,9 @@ void write_sweep_report(std::ostream& out, const Plan& plan, const std::vector<V
         figure(out, id, chosen[c] + ".",
                svg::lines(id, chosen[c] + " against " + first.path, x, first.values, series,
                           formatter(kind, plan.currency)),
-               "Mean at each value of " + first.path + "; band: \xC2\xB1" "1.96 standard errors" +
+               "Mean at each value of " + first.path +
+                   "; band: \xC2\xB1"
+                   "1.96 standard errors" +
                    (axes.size() > 1 ? "; one line per value of the other varied paths." : "."));
     }
     key_terms(out, plan);
@@ -683,7 +711,8 @@ void write_settle_report(std::ostream& out, const Plan& plan, const MetricLayout
     for (std::size_t p = 0; p < plan.payers.size(); ++p) {
         svg::Columns c{plan.payers[p].name, {}};
         const auto row = static_cast<std::size_t>(parties.first_payer) + p;
-        for (std::size_t t = 0; t < horizon; ++t) c.values.push_back(-state.flows[row * horizon + t] + 0.0);
+        for (std::size_t t = 0; t < horizon; ++t)
+            c.values.push_back(-state.flows[row * horizon + t] + 0.0);
         bill.push_back(std::move(c));
     }
     out << "<h2 id=\"bill\">The bill</h2>\n";
@@ -708,9 +737,10 @@ void write_settle_report(std::ostream& out, const Plan& plan, const MetricLayout
            "Positive: received; negative: drawn (investors) or costs not covered.");
     std::vector<std::string> x_labels;
     const auto x = period_axis(plan, x_labels);
-    figure(out, "settle-cumulative", whose + " cumulative cash flow.",
-           svg::lines("settle-cumulative", "Cumulative cash flow", x, x_labels, {cumulative}, money),
-           "Running total; above zero, they have got back more than they put in.");
+    figure(
+        out, "settle-cumulative", whose + " cumulative cash flow.",
+        svg::lines("settle-cumulative", "Cumulative cash flow", x, x_labels, {cumulative}, money),
+        "Running total; above zero, they have got back more than they put in.");
 
     out << "<h2 id=\"payments-table\">Payments</h2>\n<table class=\"payments\">\n<tr><th>rule</th>"
            "<th>cohort</th><th>period</th><th class=\"num\">amount</th>";
@@ -744,7 +774,9 @@ void write_settle_report(std::ostream& out, const Plan& plan, const MetricLayout
             const auto m = static_cast<std::size_t>(metrics.rule_met[r]) + c;
             const bool assessed = state.settlement.assessed[r * cohorts + c] != 0;
             out << "<tr><td>" << escape(metrics.names[m]) << "</td><td>"
-                << (!assessed ? "not assessed" : state.metrics[m] > 0 ? "met" : "not met")
+                << (!assessed              ? "not assessed"
+                    : state.metrics[m] > 0 ? "met"
+                                           : "not met")
                 << "</td></tr>\n";
         }
     }

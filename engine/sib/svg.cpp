@@ -106,8 +106,9 @@ std::vector<double> bin_shares(std::span<const double> values, double lo, double
     if (values.empty()) return counts;
     for (double v : values) {
         if (!std::isfinite(v)) continue;
-        auto b = hi > lo ? static_cast<std::size_t>((v - lo) / (hi - lo) * static_cast<double>(bins))
-                         : 0;
+        auto b = hi > lo
+                     ? static_cast<std::size_t>((v - lo) / (hi - lo) * static_cast<double>(bins))
+                     : 0;
         counts[std::min(b, bins - 1)] += 1;
     }
     for (double& n : counts) n /= static_cast<double>(values.size());
@@ -141,14 +142,23 @@ std::string escape(std::string_view text) {
     out.reserve(text.size());
     for (char ch : text) {
         switch (ch) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
             default:
-                if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t' && ch != '\n' &&
-                    ch != '\r')
+                if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
                     break;
                 out += ch;
         }
@@ -237,8 +247,8 @@ std::string histogram(const std::string& id, const std::string& description,
         if (shares[b] <= 0) continue;
         const double bin_end = lo + (hi - lo) * static_cast<double>(b + 1) / histogram_bins;
         const bool loss = shade_below && bin_end <= *shade_below;
-        c.rect(x.p0 + width * static_cast<double>(b), y(shares[b]), width - 1,
-               y.p0 - y(shares[b]), loss ? "bar loss" : "bar");
+        c.rect(x.p0 + width * static_cast<double>(b), y(shares[b]), width - 1, y.p0 - y(shares[b]),
+               loss ? "bar loss" : "bar");
     }
     draw_markers(c, x, markers);
     x_axis(c, x, format);
@@ -277,8 +287,8 @@ std::string overlaid_histograms(const std::string& id, const std::string& descri
     double top_share = 1e-12;
     for (const auto& s : series) {
         shares.push_back(bin_shares(s.values, lo, hi, histogram_bins));
-        top_share = std::max(top_share, *std::max_element(shares.back().begin(),
-                                                          shares.back().end()));
+        top_share =
+            std::max(top_share, *std::max_element(shares.back().begin(), shares.back().end()));
     }
     const Scale x{lo, hi, left, chart_width - right};
     const Scale y{0, top_share * 1.1, chart_height - bottom, top};
@@ -324,8 +334,7 @@ std::string bars(const std::string& id, const std::string& description,
         const auto& r = rows[i];
         const double y0 = top + row_height * static_cast<double>(i);
         const double from = x(std::min(r.from, r.value)), to = x(std::max(r.from, r.value));
-        c.rect(from, y0 + 6, std::max(1.0, to - from), row_height - 12,
-               "bar " + series_class(i));
+        c.rect(from, y0 + 6, std::max(1.0, to - from), row_height - 12, "bar " + series_class(i));
         if (r.interval) {
             const double mid = y0 + row_height / 2;
             c.line(x(r.interval->first), mid, x(r.interval->second), mid, "whisker");
@@ -373,7 +382,8 @@ std::string lines(const std::string& id, const std::string& description,
         names.push_back(b.name);
         if (b.low.size() == xs.size() && b.high.size() == xs.size()) {
             std::vector<double> xy;
-            for (std::size_t i = 0; i < xs.size(); ++i) xy.insert(xy.end(), {x(xs[i]), y(b.high[i])});
+            for (std::size_t i = 0; i < xs.size(); ++i)
+                xy.insert(xy.end(), {x(xs[i]), y(b.high[i])});
             for (std::size_t i = xs.size(); i-- > 0;) xy.insert(xy.end(), {x(xs[i]), y(b.low[i])});
             c.polygon(xy, "band " + cls);
         }
@@ -382,7 +392,8 @@ std::string lines(const std::string& id, const std::string& description,
             xy.insert(xy.end(), {x(xs[i]), y(b.middle[i])});
         c.polyline(xy, "line " + cls);
         if (xs.size() <= 24)
-            for (std::size_t i = 0; i + 1 < xy.size(); i += 2) c.rect(xy[i] - 2, xy[i + 1] - 2, 4, 4, "dot " + cls);
+            for (std::size_t i = 0; i + 1 < xy.size(); i += 2)
+                c.rect(xy[i] - 2, xy[i + 1] - 2, 4, 4, "dot " + cls);
     }
     if (lo < 0 && hi > 0) c.line(left, y(0), chart_width - right, y(0), "axis");
     legend(c, names);
@@ -406,7 +417,8 @@ std::string stacked_columns(const std::string& id, const std::string& descriptio
     std::tie(lo, hi) = padded(lo, hi);
     const Scale y{lo, hi, chart_height - bottom, top};
     y_axis(c, y, format);
-    const double slot = (chart_width - right - left) / static_cast<double>(std::max<std::size_t>(n, 1));
+    const double slot =
+        (chart_width - right - left) / static_cast<double>(std::max<std::size_t>(n, 1));
     std::fill(up.begin(), up.end(), 0.0);
     std::fill(down.begin(), down.end(), 0.0);
     std::vector<std::string> names;

@@ -69,9 +69,10 @@ struct SimulationOptions {
 };
 
 CLI::Option* add_report_option(CLI::App& cmd, std::string& report) {
-    return cmd.add_option("--report", report,
-                          "Also write a self-contained HTML page with charts (docs/outputs.md, "
-                          "\"report\")")
+    return cmd
+        .add_option("--report", report,
+                    "Also write a self-contained HTML page with charts (docs/outputs.md, "
+                    "\"report\")")
         ->type_name("FILE.html");
 }
 
@@ -591,9 +592,9 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
     for (const auto& v : varies) provenance.push_back({"vary", v});
     OutputFiles files;
     if (!o.out_dir.empty())
-        files = {{"sweep.csv",
-                  [&](std::ostream& s) { write_sweep(s, axes, points, results, metrics); }},
-                 {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}};
+        files = {
+            {"sweep.csv", [&](std::ostream& s) { write_sweep(s, axes, points, results, metrics); }},
+            {"run.csv", [&](std::ostream& s) { write_provenance(s, provenance); }}};
     if (!report.empty())
         files.push_back({report, [&](std::ostream& s) {
                              write_sweep_report(s, plans.front(), axes, points, results, metrics,

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli_helpers.hpp"
+#include "sib/csv.hpp"
 #include "sib/load.hpp"
 #include "sib/report_html.hpp"
 #include "sib/stats.hpp"
@@ -442,6 +443,25 @@ TEST_CASE("run keeps its cash-flow sample on request, every trial's flows in pla
     // The summary is the same with or without the sample kept.
     for (std::size_t f = 0; f < result.cashflows.size(); ++f)
         CHECK(result.cashflows[f].p95 == without.cashflows[f].p95);
+}
+
+TEST_CASE("svg bars start where told: the shape of a tornado chart") {
+    // Two bars from a base value of 5: one down to 3, one up to 8.
+    const std::string chart =
+        sib::svg::bars("tornado", "a tornado", {{"low", 3, {}, 5}, {"high", 8, {}, 5}},
+                       [](double v) { return sib::format_number(v); });
+    const auto root = XmlReader(chart).document();
+    std::vector<const Element*> bars;
+    for (const Element* e : all_elements(*root))
+        if (e->name == "rect" && e->attribute("class").substr(0, 4) == "bar ") bars.push_back(e);
+    REQUIRE(bars.size() == 2);
+    const double low_x = number(bars[0]->attribute("x"));
+    const double low_end = low_x + number(bars[0]->attribute("width"));
+    const double high_x = number(bars[1]->attribute("x"));
+    const double high_end = high_x + number(bars[1]->attribute("width"));
+    // The low bar ends where the high bar starts (the base), and 3 → 5 is 2/3 of 5 → 8.
+    CHECK(low_end == doctest::Approx(high_x).epsilon(0.001));
+    CHECK((low_end - low_x) / (high_end - high_x) == doctest::Approx(2.0 / 3).epsilon(0.01));
 }
 
 TEST_CASE("report numbers for people") {

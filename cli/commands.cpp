@@ -31,6 +31,7 @@
 #include "sib/participants.hpp"
 #include "sib/plan.hpp"
 #include "sib/plan_size.hpp"
+#include "sib/readable.hpp"
 #include "sib/report_html.hpp"
 #include "sib/reports.hpp"
 #include "sib/run.hpp"
@@ -98,15 +99,10 @@ void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
                    "Override a scenario value before validation: PATH=VALUE (repeatable)")
         ->take_all()
         ->expected(1);
-    cmd.add_option("--format", o.format, "Summary on stdout: table, csv or json")
+    cmd.add_option("--format", o.format,
+                   "Summary on stdout: table (rounded for reading), csv or json (in full)")
         ->check(CLI::IsMember({"table", "csv", "json"}));
     cmd.add_flag("--quiet", o.quiet, "Print nothing on stdout and no progress");
-}
-
-/// Progress goes to the terminal only: not when stderr is redirected, nor when the caller (a
-/// test) passed its own stream.
-bool progress_terminal(const std::ostream& err) {
-    return &err == &std::cerr && isatty(STDERR_FILENO);
 }
 
 /// The whole file, read once: the text that is loaded is the text that run.csv hashes, also when
@@ -436,11 +432,12 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     const std::string report = report_path(o.report);
     check_memory(estimated_bytes(plan, options),
                  per_trial ? "use fewer trials (-n) or drop --per-trial" : "use fewer trials (-n)");
-    Progress progress(options.trials, !o.quiet, err, progress_terminal(err));
+    Progress progress(options.trials, !o.quiet, err, stderr_is_terminal(err));
     options.progress = [&](long long done) { progress.update(done); };
     SignalGuard signals;
     OutputFolder folder(o.out_dir);  // checked and locked before any trial
     const RunResult result = run(plan, options);
+    progress.finish();  // the line is cleared before anything else is printed
     if (result.cancelled) {
         err << "sibsim: interrupted; no output written\n";
         return interrupted_status();
@@ -499,6 +496,32 @@ void check_grid_size(const std::vector<VaryAxis>& axes, const std::optional<long
         refuse_grid_trials(points * static_cast<double>(*trials));
 }
 
+/// `--metrics a,b,...` as a list of names, each checked against `known` (every bad name reported
+/// at once); empty when the option is not given.
+std::vector<std::string> parse_metrics(const std::string& metrics_arg,
+                                       const std::vector<std::string>& known) {
+    std::vector<std::string> metrics;
+    if (metrics_arg.empty()) return metrics;
+    std::stringstream list(metrics_arg);
+    for (std::string m; std::getline(list, m, ',');) metrics.push_back(m);
+    std::vector<Diagnostic> unknown;
+    for (const auto& m : metrics)
+        if (std::find(known.begin(), known.end(), m) == known.end())
+            unknown.push_back(
+                {"--metrics", {}, "", "no metric '" + m + "'" + did_you_mean(m, known)});
+    if (!unknown.empty()) throw InputError(unknown);
+    return metrics;
+}
+
+/// The line under a sweep or compare table that shows the key metrics only.
+void print_key_metrics_note(std::ostream& out, std::size_t shown, std::size_t all,
+                            const std::string& file, const char* csv) {
+    if (shown >= all) return;
+    out << "\n" << shown << " key metrics of " << all << " shown; " << csv
+        << " and --format csv have all.\nOthers: --metrics NAME,...; sibsim metrics " << file
+        << " lists them.\n";
+}
+
 int sweep_command(const std::string& file, const std::vector<std::string>& varies,
                   const std::string& metrics_arg, const SimulationOptions& o, std::ostream& out,
                   std::ostream& err) {
@@ -530,19 +553,8 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         if (static_cast<double>(total_trials) > max_sweep_trials)
             refuse_grid_trials(static_cast<double>(total_trials));
     }
-    std::vector<std::string> metrics;
-    if (!metrics_arg.empty()) {
-        std::stringstream list(metrics_arg);
-        for (std::string m; std::getline(list, m, ',');) metrics.push_back(m);
-        const auto known = metric_layout(plans.front()).names;
-        std::vector<Diagnostic> unknown;
-        for (const auto& m : metrics)
-            if (std::find(known.begin(), known.end(), m) == known.end()) {
-                unknown.push_back(
-                    {"--metrics", {}, "", "no metric '" + m + "'" + did_you_mean(m, known)});
-            }
-        if (!unknown.empty()) throw InputError(unknown);
-    }
+    const std::vector<std::string> metrics =
+        parse_metrics(metrics_arg, metric_layout(plans.front()).names);
     const std::string report = report_path(o.report);
 
     // Points in parallel (one thread each) when there are at least as many points as threads;
@@ -555,7 +567,7 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         needed = std::max(needed, estimated_bytes(plans[p], opt) * (by_point ? o.threads : 1));
     }
     check_memory(needed, "use fewer trials (-n) or fewer threads (-j)");
-    Progress progress(total_trials, !o.quiet, err, progress_terminal(err));
+    Progress progress(total_trials, !o.quiet, err, stderr_is_terminal(err));
     std::atomic<long long> finished_trials{0};
     std::vector<RunResult> results(points.size());
     std::atomic<std::size_t> next{0};
@@ -582,6 +594,7 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         for (int t = 1; by_point && t < o.threads; ++t) pool.emplace_back(work);
         work();
     }
+    progress.finish();
     for (const auto& r : results)
         if (r.cancelled) {
             err << "sibsim: interrupted; no output written\n";
@@ -626,9 +639,15 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         } else if (o.format == "csv") {
             write_sweep(out, axes, points, results, metrics);
         } else {
-            std::ostringstream csv;
-            write_sweep(csv, axes, points, results, metrics);
-            print_aligned(out, csv.str());
+            const MetricLayout layout = metric_layout(plans.front());
+            const auto shown = metrics.empty() ? key_metrics(layout) : metrics;
+            out << printable(plans.front().name) << ": " << points.size() << " points, "
+                << options.front().trials << " trials each, seed " << options.front().seed
+                << ", money in " << printable(plans.front().currency) << "\n\n";
+            print_sweep(out, axes, points, results, plans, shown);
+            if (metrics.empty())
+                print_key_metrics_note(out, shown.size(), layout.names.size(), file,
+                                       "sweep.csv");
         }
     }
     return exit_ok;
@@ -638,8 +657,8 @@ std::string stem_of(const std::string& file) {
     return std::filesystem::path(file).stem().string();
 }
 
-int compare_command(const std::vector<std::string>& files, const SimulationOptions& o,
-                    std::ostream& out, std::ostream& err) {
+int compare_command(const std::vector<std::string>& files, const std::string& metrics_arg,
+                    const SimulationOptions& o, std::ostream& out, std::ostream& err) {
     const auto overrides = parse_overrides(o.sets);
     std::vector<std::string> texts;  // read once: hashed in run.csv as loaded
     const std::vector<Scenario> scenarios = parse_all(files, [&](const std::string& file) {
@@ -661,10 +680,29 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
         plans.push_back(compile(scenario));
         needed += estimated_bytes(plans.back(), options);
     }
+    std::vector<std::string> known;  // every metric of any scenario, in first-seen order
+    std::vector<std::string> key_names;  // and the key ones
+    for (const auto& plan : plans) {
+        const MetricLayout layout = metric_layout(plan);
+        for (const auto& m : layout.names)
+            if (std::find(known.begin(), known.end(), m) == known.end()) known.push_back(m);
+        for (const auto& m : key_metrics(layout))
+            if (std::find(key_names.begin(), key_names.end(), m) == key_names.end())
+                key_names.push_back(m);
+    }
+    const std::vector<std::string> chosen = parse_metrics(metrics_arg, known);
+    // --metrics chooses the rows of compare.csv and of every format, in its order.
+    auto rows_of = [&](const std::vector<ComparisonRow>& all, const std::vector<std::string>& names) {
+        std::vector<ComparisonRow> picked;
+        for (const auto& name : names)
+            for (const auto& row : all)
+                if (row.metric == name) picked.push_back(row);
+        return picked;
+    };
     check_memory(needed, "use fewer trials (-n)");
     const std::string report = report_path(o.report);
     Progress progress(options.trials * static_cast<long long>(scenarios.size()), !o.quiet, err,
-                      progress_terminal(err));
+                      stderr_is_terminal(err));
     SignalGuard signals;
     OutputFolder folder(o.out_dir);  // checked and locked before any trial
     std::vector<RunResult> results;
@@ -674,6 +712,7 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
         options.progress = [&](long long done) { progress.update(before + done); };
         results.push_back(run(plans[i], options));
         if (results.back().cancelled) {
+            progress.finish();
             err << "sibsim: interrupted; no output written\n";
             return interrupted_status();
         }
@@ -683,7 +722,9 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
             name = stem_of(files[i]) + "-" + std::to_string(k);
         names.push_back(name);
     }
-    const auto rows = compare_results(results);
+    progress.finish();
+    const auto all_rows = compare_results(results);
+    const auto rows = chosen.empty() ? all_rows : rows_of(all_rows, chosen);
     Provenance provenance = {{"sibsim_version", SIBSIM_VERSION}};
     for (std::size_t i = 0; i < files.size(); ++i) {
         provenance.push_back({"scenario", files[i]});
@@ -723,11 +764,61 @@ int compare_command(const std::vector<std::string>& files, const SimulationOptio
         } else if (o.format == "csv") {
             write_compare(out, names, rows);
         } else {
-            std::ostringstream csv;
-            write_compare(csv, names, rows);
-            print_aligned(out, csv.str());
+            const std::string first = printable(names.front());
+            out << "Compared with " << first << " on common random numbers: " << options.trials
+                << " trials, seed " << options.seed << ", money in "
+                << printable(plans.front().currency) << "\ndiff: the scenario's mean less "
+                << first << "'s; se: the standard error of diff, from paired trials\n\n";
+            print_compare(out, names, chosen.empty() ? rows_of(all_rows, key_names) : rows, plans);
+            if (chosen.empty())
+                print_key_metrics_note(out, key_names.size(), known.size(), files.front(),
+                                       "compare.csv");
         }
     }
+    return exit_ok;
+}
+
+/// The name of a metric kind, as `sibsim metrics` and docs/outputs.md write it.
+const char* kind_name(MetricKind kind) {
+    switch (kind) {
+        case MetricKind::money: return "money";
+        case MetricKind::probability: return "probability";
+        case MetricKind::rate: return "annual rate";
+        case MetricKind::relative: return "relative";
+        case MetricKind::ratio: return "ratio";
+        case MetricKind::count: return "count";
+    }
+    return "";
+}
+
+/// `sibsim metrics SCENARIO`: every metric the scenario produces, in summary.csv's order, with
+/// its kind and a one-line meaning.
+int metrics_command(const std::string& file, const SimulationOptions& o, std::ostream& out) {
+    const auto overrides = parse_overrides(o.sets);
+    const Scenario scenario = load_scenario(read_input(file), file, overrides);
+    check_memory(estimated_plan_bytes(scenario), "use fewer cohorts, rules or periods");
+    const MetricLayout layout = metric_layout(compile(scenario));
+    if (o.format == "csv") {
+        CsvWriter csv(out, {"metric", "unit", "meaning"});
+        for (std::size_t m = 0; m < layout.names.size(); ++m) {
+            csv.add(layout.names[m]);
+            csv.add(layout.kinds[m] == MetricKind::money ? std::string("money (") +
+                                                               scenario.currency + ")"
+                                                         : std::string(kind_name(layout.kinds[m])));
+            csv.add(layout.meanings[m]);
+            csv.end_row();
+        }
+        return exit_ok;
+    }
+    TextTable table{{"metric", "unit", "meaning"}, {0, 0, 0}, {}};
+    for (std::size_t m = 0; m < layout.names.size(); ++m)
+        table.rows.push_back({layout.names[m],
+                              layout.kinds[m] == MetricKind::money
+                                  ? std::string("money (") + scenario.currency + ")"
+                                  : std::string(kind_name(layout.kinds[m])),
+                              layout.meanings[m]});
+    // One block: the meanings are the last column and may run past any width.
+    print_text_table(out, table, std::numeric_limits<std::size_t>::max());
     return exit_ok;
 }
 
@@ -867,7 +958,8 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
         ->take_all()
         ->expected(1);
     sweep_cmd->add_option("--metrics", sweep_metrics,
-                          "Comma-separated metrics for sweep.csv (default: all)");
+                          "Comma-separated metrics for sweep.csv and stdout (default: all in "
+                          "sweep.csv, csv and json; the key metrics in the table)");
     add_simulation_options(*sweep_cmd, sweep_options);
     // sweep and compare compute no quantiles: --quantiles is accepted (hidden) only to explain.
     std::string sweep_quantiles, compare_quantiles;
@@ -878,6 +970,7 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
         "--metrics payments.total,investors.irr -o out/");
 
     std::vector<std::string> compare_files;
+    std::string compare_metrics;
     SimulationOptions compare_options;
     auto* compare_cmd =
         app.add_subcommand("compare", "Run scenarios on common random numbers; write compare.csv");
@@ -886,11 +979,28 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
                      "Two or more scenario files; the first is the reference")
         ->required()
         ->expected(2, 1000);
+    compare_cmd->add_option("--metrics", compare_metrics,
+                            "Comma-separated metrics for compare.csv and stdout (default: all "
+                            "in compare.csv, csv and json; the key metrics in the table)");
     add_simulation_options(*compare_cmd, compare_options);
     auto* compare_quantiles_option =
         compare_cmd->add_option("--quantiles", compare_quantiles)->group("");
     compare_cmd->footer(
         "Example: sibsim compare scenarios/peterborough.yaml alternative.yaml -n 100000 -o out/");
+
+    std::string metrics_file;
+    SimulationOptions metrics_options;
+    auto* metrics_cmd = app.add_subcommand(
+        "metrics", "List every metric a scenario produces, with its unit and meaning");
+    metrics_cmd->add_option("SCENARIO", metrics_file, "Scenario file")->required();
+    metrics_cmd
+        ->add_option("--set", metrics_options.sets,
+                     "Override a scenario value: PATH=VALUE (repeatable)")
+        ->take_all()
+        ->expected(1);
+    metrics_cmd->add_option("--format", metrics_options.format, "stdout: table or csv")
+        ->check(CLI::IsMember({"table", "csv"}));
+    metrics_cmd->footer("Example: sibsim metrics scenarios/peterborough.yaml");
 
     std::string settle_file, observed_file, participants_file;
     bool settle_partial = false;
@@ -967,7 +1077,10 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
         if (*sweep_cmd)
             return flushed(
                 sweep_command(sweep_file, varies, sweep_metrics, sweep_options, out, err));
-        if (*compare_cmd) return flushed(compare_command(compare_files, compare_options, out, err));
+        if (*metrics_cmd) return flushed(metrics_command(metrics_file, metrics_options, out));
+        if (*compare_cmd)
+            return flushed(
+                compare_command(compare_files, compare_metrics, compare_options, out, err));
         if (*settle_cmd && observed_file.empty() && participants_file.empty()) {
             err << "sibsim: error: settle needs observed results: --observed FILE.yaml, "
                    "--participants FILE.csv, or both\n";

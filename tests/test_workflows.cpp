@@ -463,7 +463,11 @@ TEST_CASE("settle Augsburg: 20 sustained placements pay EUR 250,000") {
 
     const Cli table = sibsim({"settle", augsburg, "--observed", observed_path("augsburg-20.yaml")});
     CHECK(table.status == 0);
-    CHECK(table.out.find("250000") != std::string::npos);
+    // The table shows the exact amounts with the currency (docs/outputs.md, "stdout formats").
+    CHECK(table.out.find("  placements, cohort all, period 11 (2016-06-01): €250,000 (Bavarian "
+                         "State Ministry of Labour and Social Affairs €250,000)\n") !=
+          std::string::npos);
+    CHECK(table.out.ends_with("\ntotal paid: €250,000\n"));
 }
 
 TEST_CASE("settle Augsburg: 19 sustained placements pay nothing and investors lose all") {

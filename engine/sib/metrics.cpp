@@ -1,5 +1,6 @@
 #include "sib/metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <span>
@@ -39,48 +40,73 @@ void fill_investor_metrics(double drawn, double received, std::span<const double
 
 MetricLayout metric_layout(const Plan& plan) {
     MetricLayout m;
-    auto add = [&](std::string name) {
+    using K = MetricKind;
+    auto add = [&](std::string name, MetricKind kind, std::string meaning) {
         m.names.push_back(std::move(name));
+        m.kinds.push_back(kind);
+        m.meanings.push_back(std::move(meaning));
         return static_cast<int>(m.names.size()) - 1;
     };
-    m.payments_total = add("payments.total");
+    m.payments_total = add("payments.total", K::money, "all outcome payments, after all caps");
     m.first_rule_payment = static_cast<int>(m.names.size());
-    for (const auto& r : plan.rules) add("payments." + r.name);
+    for (const auto& r : plan.rules)
+        add("payments." + r.name, K::money, "what rule '" + r.name + "' paid, after caps");
     m.first_payer = static_cast<int>(m.names.size());
+    m.payers = static_cast<int>(plan.payers.size());
     for (const auto& p : plan.payers) {
-        add("payer." + p.name + ".paid");
-        add("payer." + p.name + ".savings");
-        add("payer." + p.name + ".net_cost_pv");
+        add("payer." + p.name + ".paid", K::money, "what " + p.name + " paid");
+        add("payer." + p.name + ".savings", K::money,
+            "units truly caused times " + p.name + "'s value per unit, undiscounted");
+        add("payer." + p.name + ".net_cost_pv", K::money,
+            "present value of " + p.name + "'s payments less its savings; positive = net cost");
     }
     if (plan.investors) {
-        m.investors = add("investors.drawn");
-        for (const char* name : {"received", "multiple", "irr", "loss", "any_loss"})
-            add(std::string("investors.") + name);
+        m.investors = add("investors.drawn", K::money, "capital drawn for provider costs");
+        add("investors.received", K::money, "distributions and guarantee received");
+        add("investors.multiple", K::ratio, "received / drawn (0 when nothing is drawn)");
+        add("investors.irr", K::rate, "annual IRR of the investors' flows; -100% = nothing back");
+        add("investors.loss", K::money, "drawn - received when positive, else 0");
+        add("investors.any_loss", K::probability, "the investors lose money; mean = P(loss)");
         if (plan.investors->tranches_given) {
             m.first_tranche = static_cast<int>(m.names.size());
             for (const auto& t : plan.investors->tranches) {
-                add("tranche." + t.name + ".drawn");
-                add("tranche." + t.name + ".received");
-                add("tranche." + t.name + ".irr");
+                add("tranche." + t.name + ".drawn", K::money,
+                    "capital drawn from tranche '" + t.name + "'");
+                add("tranche." + t.name + ".received", K::money,
+                    "what tranche '" + t.name + "' received");
+                add("tranche." + t.name + ".irr", K::rate,
+                    "annual IRR of the flows of tranche '" + t.name + "'");
             }
         }
-        if (plan.investors->has_guarantee) m.guarantee_paid = add("guarantee.paid");
-        if (plan.investors->yield_payer >= 0) m.minimum_yield_paid = add("minimum_yield.paid");
+        if (plan.investors->has_guarantee)
+            m.guarantee_paid =
+                add("guarantee.paid", K::money, "what the guarantor paid in the last period");
+        if (plan.investors->yield_payer >= 0)
+            m.minimum_yield_paid = add("minimum_yield.paid", K::money,
+                                       "minimum-yield top-ups paid to the investors");
         if (plan.investors->redemption_payer >= 0) {
-            m.redemption = add("redemption.redeemed");
-            add("redemption.paid");
+            m.redemption = add("redemption.redeemed", K::probability,
+                               "the investors were redeemed early; mean = P(redeemed)");
+            add("redemption.paid", K::money, "what the early redemption paid the investors");
         }
     }
-    m.provider_costs = add("provider.costs");
-    if (plan.investors) m.provider_unfunded = add("provider.unfunded");
+    m.provider_costs =
+        add("provider.costs", K::money, "all provider costs, fixed and per participant");
+    if (plan.investors)
+        m.provider_unfunded = add("provider.unfunded", K::money,
+                                  "costs beyond the committed capital, borne by the provider");
     for (const auto& r : plan.rules) {
         if (r.basis == Basis::rate_card) {
             m.rule_met.push_back(-1);
         } else if (r.per == Scope::all) {
-            m.rule_met.push_back(add("rule." + r.name + ".met"));
+            m.rule_met.push_back(add("rule." + r.name + ".met", K::probability,
+                                     "the condition of rule '" + r.name + "' held; mean = P(met)"));
         } else {
             m.rule_met.push_back(static_cast<int>(m.names.size()));
-            for (const auto& c : plan.cohorts) add("rule." + r.name + "." + c.name + ".met");
+            for (const auto& c : plan.cohorts)
+                add("rule." + r.name + "." + c.name + ".met", K::probability,
+                    "the condition of rule '" + r.name + "' held for cohort '" + c.name +
+                        "'; mean = P(met)");
         }
     }
     for (const auto& o : plan.outcomes) {
@@ -88,12 +114,35 @@ MetricLayout metric_layout(const Plan& plan) {
             m.improvement.push_back(-1);
             continue;
         }
-        m.improvement.push_back(add("outcome." + o.name + ".improvement"));
-        for (const auto& c : plan.cohorts) add("outcome." + o.name + "." + c.name + ".improvement");
+        m.improvement.push_back(
+            add("outcome." + o.name + ".improvement", K::relative,
+                "measured improvement in '" + o.name + "' against the comparison, cohorts pooled"));
+        for (const auto& c : plan.cohorts)
+            add("outcome." + o.name + "." + c.name + ".improvement", K::relative,
+                "measured improvement in '" + o.name + "' against the comparison, cohort '" +
+                    c.name + "'");
     }
     m.first_caused = static_cast<int>(m.names.size());
-    for (const auto& o : plan.outcomes) add("outcome." + o.name + ".caused");
+    for (const auto& o : plan.outcomes)
+        add("outcome." + o.name + ".caused", K::count,
+            "units of '" + o.name + "' truly caused, against the drawn baseline");
     return m;
+}
+
+int metric_index(const MetricLayout& layout, std::string_view name) {
+    const auto it = std::find(layout.names.begin(), layout.names.end(), name);
+    return it == layout.names.end() ? -1 : static_cast<int>(it - layout.names.begin());
+}
+
+std::vector<std::string> key_metrics(const MetricLayout& layout) {
+    std::vector<int> keys = {layout.payments_total};
+    for (int p = 0; p < layout.payers; ++p)
+        keys.push_back(layout.first_payer + 3 * p + 2);  // paid, savings, net_cost_pv
+    if (layout.investors >= 0)
+        for (int offset : {2, 3, 5}) keys.push_back(layout.investors + offset);
+    std::vector<std::string> names;
+    for (int k : keys) names.push_back(layout.names[at(k)]);
+    return names;
 }
 
 PartyLayout party_layout(const Plan& plan) {

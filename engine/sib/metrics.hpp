@@ -2,6 +2,7 @@
 // Metrics and cash flows of one trial (docs/outputs.md, "Metrics"), derived from its Outcomes and
 // Settlement. Where each metric and party sits is decided once per plan by the layouts.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sib/outcomes.hpp"
@@ -10,12 +11,26 @@
 
 namespace sib {
 
-/// Where each metric sits in a trial's metric array, in output order.
+/// What kind of number a metric is, which decides how a table shows it (docs/outputs.md,
+/// "Metrics", the unit column): CSV and JSON print every kind in full alike.
+enum class MetricKind {
+    money,        ///< in the scenario's currency
+    probability,  ///< 0 or 1 in each trial; its mean is a probability
+    rate,         ///< an annual rate such as an IRR, 0.05 = 5% a year
+    relative,     ///< a relative improvement, 0.1 = 10% better than the comparison
+    ratio,        ///< a multiple such as received / drawn
+    count,        ///< successes or events
+};
+
+/// Where each metric sits in a trial's metric array, in output order, with what each one is.
 struct MetricLayout {
     std::vector<std::string> names;
+    std::vector<MetricKind> kinds;      ///< one per name
+    std::vector<std::string> meanings;  ///< one per name: a one-line meaning for `sibsim metrics`
     int payments_total = 0;
     int first_rule_payment = 0;  ///< payments.RULE, one per rule
     int first_payer = 0;         ///< payer.NAME.paid, .savings, .net_cost_pv per payer
+    int payers = 0;              ///< how many payers, three metrics each from first_payer
     int investors = -1;          ///< drawn, received, multiple, irr, loss, any_loss
     int first_tranche = -1;      ///< tranche.NAME.drawn, .received, .irr per tranche
     int guarantee_paid = -1;
@@ -39,6 +54,13 @@ struct PartyLayout {
 };
 
 MetricLayout metric_layout(const Plan& plan);
+
+/// The position of metric `name` in `layout`, or -1 when the layout has no such metric.
+int metric_index(const MetricLayout& layout, std::string_view name);
+
+/// The metrics a table shows first, and by default alone, for sweep and compare: payments.total,
+/// each payer's net_cost_pv, then investors.multiple, .irr and .any_loss when there are investors.
+std::vector<std::string> key_metrics(const MetricLayout& layout);
 PartyLayout party_layout(const Plan& plan);
 
 /// What a `rule.*.met` metric holds for a scope that was not assessed: 0 in simulation (a scope

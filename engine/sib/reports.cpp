@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <sstream>
 
 #include "sib/csv.hpp"
+#include "sib/diagnostics.hpp"
+#include "sib/readable.hpp"
 
 namespace sib {
 
@@ -81,82 +84,22 @@ void write_provenance(std::ostream& out, const Provenance& provenance) {
 }
 
 void print_table(std::ostream& out, const Plan& plan, const RunResult& result) {
-    out << plan.name << ": " << result.trials << " trials, seed " << result.seed << ", money in "
-        << plan.currency << "\n\n";
-    std::ostringstream csv;
-    CsvWriter table(csv, {"metric", "mean", "se", "p5", "p50", "p95"});
+    out << printable(plan.name) << ": " << result.trials << " trials, seed " << result.seed
+        << ", money in " << printable(plan.currency) << "\n\n";
+    const MetricLayout layout = metric_layout(plan);
+    TextTable table{{"metric", "mean", "se", "p5", "p50", "p95"}, {0, 1, 1, 1, 1, 1}, {}};
     for (const auto& m : result.metrics) {
-        table.add(m.name);
-        for (double v :
-             {m.moments.mean, m.moments.se(), m.quantiles[0], m.quantiles[2], m.quantiles[4]})
-            table.add(v);
-        table.end_row();
+        const int index = metric_index(layout, m.name);
+        SIB_ASSERT(index >= 0);  // the run's metrics come from this plan's layout
+        const MetricKind kind = layout.kinds[static_cast<std::size_t>(index)];
+        auto value = [&](double v) { return readable_value(v, kind, plan.currency, true); };
+        table.rows.push_back({m.name, readable_value(m.moments.mean, kind, plan.currency),
+                              readable_error(m.moments.se(), kind, plan.currency),
+                              value(m.quantiles[0]), value(m.quantiles[2]),
+                              value(m.quantiles[4])});
     }
-    print_aligned(out, csv.str());
-}
-
-namespace {
-std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
-    std::vector<std::vector<std::string>> rows(1);
-    std::string field;
-    bool quoted = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-                field += '"';
-                ++i;
-            } else if (c == '"') {
-                quoted = false;
-            } else {
-                field += c;
-            }
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == ',') {
-            rows.back().push_back(std::move(field));
-            field.clear();
-        } else if (c == '\n') {
-            rows.back().push_back(std::move(field));
-            field.clear();
-            rows.emplace_back();
-        } else {
-            field += c;
-        }
-    }
-    if (rows.back().empty()) rows.pop_back();
-    return rows;
-}
-
-bool looks_numeric(const std::string& s) {
-    return !s.empty() && s.find_first_not_of("0123456789.-+e") == std::string::npos;
-}
-}  // namespace
-
-void print_aligned(std::ostream& out, const std::string& csv) {
-    const auto rows = parse_csv(csv);
-    std::vector<std::size_t> widths;
-    for (const auto& row : rows)
-        for (std::size_t c = 0; c < row.size(); ++c) {
-            if (widths.size() <= c) widths.push_back(0);
-            widths[c] = std::max(widths[c], row[c].size());
-        }
-    // A column is right-aligned, header included, when its first data row is a number.
-    std::vector<char> numeric(widths.size(), 0);
-    if (rows.size() > 1)
-        for (std::size_t c = 0; c < rows[1].size(); ++c) numeric[c] = looks_numeric(rows[1][c]);
-    for (const auto& row : rows) {
-        for (std::size_t c = 0; c < row.size(); ++c) {
-            const std::string pad(widths[c] - row[c].size(), ' ');
-            if (c) out << "  ";
-            if (numeric[c] || looks_numeric(row[c])) {
-                out << pad << row[c];
-            } else {
-                out << row[c] << (c + 1 < row.size() ? pad : "");
-            }
-        }
-        out << '\n';
-    }
+    // One block: the run table is as wide as its longest metric name and five numbers.
+    print_text_table(out, table, std::numeric_limits<std::size_t>::max());
 }
 
 namespace {
@@ -206,8 +149,10 @@ void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialSta
     }
 }
 
-void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& metrics,
+void print_settlement(std::ostream& screen, const Plan& plan, const MetricLayout& metrics,
                       const TrialState& state) {
+    // Built whole, then printed line by line through printable(): names come from the scenario.
+    std::ostringstream out;
     out << plan.name << ": settlement on observed results, money in " << plan.currency << "\n\n";
     bool any = false;
     for (std::size_t i = 0; i < plan.slots.size(); ++i) {
@@ -219,13 +164,16 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
         out << "  " << rule.name << ", cohort " << cohort_label(plan, slot.cohort) << ", period "
             << slot.period;
         if (plan.start) out << " (" << date_of(plan, slot.period) << ")";
-        out << ": " << format_number(money_of(paid, plan.minor_unit));
+        auto amount = [&](long long minor_units) {
+            return readable_amount(money_of(minor_units, plan.minor_unit), plan.minor_unit,
+                                   plan.currency);
+        };
+        out << ": " << amount(paid);
         const char* separator = " (";
         const auto parts = payer_parts(plan, state, i);
         for (std::size_t p = 0; p < plan.payers.size(); ++p) {
             if (parts[p] == 0) continue;
-            out << separator << plan.payers[p].name << " "
-                << format_number(money_of(parts[p], plan.minor_unit));
+            out << separator << plan.payers[p].name << " " << amount(parts[p]);
             separator = ", ";
         }
         out << ")\n";
@@ -252,13 +200,20 @@ void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& m
         for (std::size_t c = 0; c <= cohorts; ++c) {
             const auto m = static_cast<std::size_t>(metrics.improvement[o]) + c;
             out << "  " << metrics.names[m] << ": "
-                << (std::isnan(state.metrics[m]) ? std::string("not assessed")
-                                                 : format_number(state.metrics[m]))
+                << (std::isnan(state.metrics[m])
+                        ? std::string("not assessed")
+                        // Two decimals: the decision above uses the exact value, which
+                        // --format json gives in full.
+                        : with_thousands(100 * state.metrics[m], 2) + "%")
                 << "\n";
         }
     }
     out << "\ntotal paid: "
-        << format_number(state.metrics[static_cast<std::size_t>(metrics.payments_total)]) << "\n";
+        << readable_amount(state.metrics[static_cast<std::size_t>(metrics.payments_total)],
+                           plan.minor_unit, plan.currency)
+        << "\n";
+    std::istringstream lines(out.str());
+    for (std::string line; std::getline(lines, line);) screen << printable(line) << '\n';
 }
 
 std::string json_string(const std::string& text) {

@@ -23,7 +23,8 @@ void write_trials(std::ostream& out, const RunResult& result);
 /// run.csv: key,value
 void write_provenance(std::ostream& out, const Provenance& provenance);
 
-/// The summary for a person on stdout: a heading and aligned columns.
+/// The summary for a person on stdout: a heading and aligned columns, each number readable by
+/// its metric's kind (readable.hpp).
 void print_table(std::ostream& out, const Plan& plan, const RunResult& result);
 /// The summary as one JSON object keyed by metric.
 void print_json(std::ostream& out, const RunResult& result);
@@ -36,10 +37,6 @@ void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialSta
 /// The settlement for a person: each payment, then whether each group rule's condition held.
 void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& metrics,
                       const TrialState& state);
-
-/// CSV text (as the writers above produce) as aligned columns for a person: text left, numbers
-/// right, two spaces between columns.
-void print_aligned(std::ostream& out, const std::string& csv);
 
 /// `text` as a JSON string literal.
 std::string json_string(const std::string& text);

@@ -7,6 +7,8 @@
 
 #include "sib/csv.hpp"
 #include "sib/diagnostics.hpp"
+#include "sib/metrics.hpp"
+#include "sib/readable.hpp"
 
 namespace sib {
 
@@ -193,6 +195,86 @@ void write_sweep(std::ostream& out, const std::vector<VaryAxis>& axes,
         }
         csv.end_row();
     }
+}
+
+namespace {
+/// The kind of metric `name` in the first of `layouts` that has it; every metric shown comes
+/// from one of them.
+MetricKind kind_in(const std::vector<MetricLayout>& layouts, const std::string& name) {
+    for (const auto& layout : layouts) {
+        const int i = metric_index(layout, name);
+        if (i >= 0) return layout.kinds[static_cast<std::size_t>(i)];
+    }
+    assertion_failed("the metric comes from one of the layouts", __FILE__, __LINE__);
+}
+}  // namespace
+
+void print_sweep(std::ostream& out, const std::vector<VaryAxis>& axes,
+                 const std::vector<std::vector<std::string>>& points,
+                 const std::vector<RunResult>& results, const std::vector<Plan>& plans,
+                 const std::vector<std::string>& metrics) {
+    const std::vector<MetricLayout> layouts = {metric_layout(plans.front())};
+    TextTable table;
+    table.leading = axes.size();
+    table.group = 2;
+    for (std::size_t a = 0; a < axes.size(); ++a) {
+        table.header.push_back(axes[a].path);
+        // Varied numbers line up on the right; varied text (names, YAML lists) on the left.
+        table.right_aligned.push_back(looks_like_number(points.front()[a]));
+    }
+    for (const auto& name : metrics) {
+        table.header.insert(table.header.end(), {name, "se"});
+        table.right_aligned.insert(table.right_aligned.end(), {1, 1});
+    }
+    for (std::size_t p = 0; p < points.size(); ++p) {
+        std::vector<std::string> row = points[p];
+        for (const auto& name : metrics) {
+            const MetricSummary* found = nullptr;
+            for (const auto& m : results[p].metrics)
+                if (m.name == name) found = &m;
+            if (!found) {
+                row.insert(row.end(), {"", ""});  // a metric this point lacks
+                continue;
+            }
+            const MetricKind kind = kind_in(layouts, name);
+            row.push_back(readable_value(found->moments.mean, kind, plans[p].currency));
+            row.push_back(readable_error(found->moments.se(), kind, plans[p].currency));
+        }
+        table.rows.push_back(std::move(row));
+    }
+    print_text_table(out, table, table_width);
+}
+
+void print_compare(std::ostream& out, const std::vector<std::string>& names,
+                   const std::vector<ComparisonRow>& rows, const std::vector<Plan>& plans) {
+    std::vector<MetricLayout> layouts;
+    for (const auto& plan : plans) layouts.push_back(metric_layout(plan));
+    TextTable table;
+    table.leading = 2;
+    table.group = 3;
+    table.header = {"metric", names.front()};
+    table.right_aligned = {0, 1};
+    for (std::size_t k = 1; k < names.size(); ++k) {
+        table.header.insert(table.header.end(), {names[k], "diff", "se"});
+        table.right_aligned.insert(table.right_aligned.end(), {1, 1, 1});
+    }
+    for (const auto& r : rows) {
+        const MetricKind kind = kind_in(layouts, r.metric);
+        auto value = [&](const std::optional<double>& v, const std::string& currency) {
+            return v ? readable_value(*v, kind, currency) : std::string();
+        };
+        std::vector<std::string> row = {r.metric, value(r.means[0], plans[0].currency)};
+        for (std::size_t k = 1; k < names.size(); ++k) {
+            row.push_back(value(r.means[k], plans[k].currency));
+            // A difference is in the first scenario's units.
+            row.push_back(value(r.diffs[k - 1], plans[0].currency));
+            row.push_back(r.diff_ses[k - 1]
+                              ? readable_error(*r.diff_ses[k - 1], kind, plans[0].currency)
+                              : std::string());
+        }
+        table.rows.push_back(std::move(row));
+    }
+    print_text_table(out, table, table_width);
 }
 
 std::vector<ComparisonRow> compare_results(const std::vector<RunResult>& results) {

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sib/plan.hpp"
 #include "sib/run.hpp"
 
 namespace sib {
@@ -31,6 +32,15 @@ void write_sweep(std::ostream& out, const std::vector<VaryAxis>& axes,
                  const std::vector<std::vector<std::string>>& points,
                  const std::vector<RunResult>& results, const std::vector<std::string>& metrics);
 
+/// The sweep for a person (docs/outputs.md, "stdout formats"): one row per point, the varied
+/// values, then each of `metrics` as a readable mean and standard error (readable.hpp), in blocks
+/// of at most `table_width` columns. `plans[p]` is point p's plan (its currency, and the first
+/// plan's metric layout says what kind of number each metric is).
+void print_sweep(std::ostream& out, const std::vector<VaryAxis>& axes,
+                 const std::vector<std::vector<std::string>>& points,
+                 const std::vector<RunResult>& results, const std::vector<Plan>& plans,
+                 const std::vector<std::string>& metrics);
+
 /// One row of a paired comparison.
 struct ComparisonRow {
     std::string metric;
@@ -47,5 +57,12 @@ std::vector<ComparisonRow> compare_results(const std::vector<RunResult>& results
 /// diff_se.NAME for each later scenario.
 void write_compare(std::ostream& out, const std::vector<std::string>& names,
                    const std::vector<ComparisonRow>& rows);
+
+/// The comparison for a person: one row per metric, the first scenario's mean, then for each
+/// later scenario its mean, its difference to the first and that difference's paired standard
+/// error, readable (readable.hpp) in each scenario's currency, in blocks of at most `table_width`
+/// columns. `plans` are the compared scenarios' plans, in order.
+void print_compare(std::ostream& out, const std::vector<std::string>& names,
+                   const std::vector<ComparisonRow>& rows, const std::vector<Plan>& plans);
 
 }  // namespace sib

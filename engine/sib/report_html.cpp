@@ -41,37 +41,6 @@ std::string sign_of(double v) {
     return v < 0 ? "\xE2\x88\x92" : "";
 }
 
-/// Whether a value is drawn as money, a percentage, a multiple or a count.
-enum class ValueKind { money, probability, rate, relative, multiple, count };
-
-/// The kind of each metric of `layout` (docs/outputs.md, "Metrics").
-std::vector<ValueKind> kinds_of(const Plan& plan, const MetricLayout& layout) {
-    std::vector<ValueKind> kinds(layout.names.size(), ValueKind::money);
-    auto set = [&](int index, ValueKind kind) {
-        if (index >= 0) kinds[static_cast<std::size_t>(index)] = kind;
-    };
-    const int cohorts = static_cast<int>(plan.cohorts.size());
-    for (std::size_t r = 0; r < plan.rules.size(); ++r) {
-        const int scopes = plan.rules[r].per == Scope::all ? 1 : cohorts;
-        for (int c = 0; c < scopes && layout.rule_met[r] >= 0; ++c)
-            set(layout.rule_met[r] + c, ValueKind::probability);
-    }
-    for (int first : layout.improvement)
-        for (int c = 0; first >= 0 && c <= cohorts; ++c) set(first + c, ValueKind::relative);
-    if (layout.investors >= 0) {
-        set(layout.investors + 2, ValueKind::multiple);
-        set(layout.investors + 3, ValueKind::rate);
-        set(layout.investors + 5, ValueKind::probability);
-    }
-    if (layout.first_tranche >= 0 && plan.investors)
-        for (std::size_t t = 0; t < plan.investors->tranches.size(); ++t)
-            set(layout.first_tranche + 3 * static_cast<int>(t) + 2, ValueKind::rate);
-    set(layout.redemption, ValueKind::probability);
-    for (std::size_t o = 0; o < plan.outcomes.size(); ++o)
-        set(layout.first_caused + static_cast<int>(o), ValueKind::count);
-    return kinds;
-}
-
 std::string format_multiple(double v) {
     const std::string digits = fixed(std::abs(v), 2);
     return (v < 0 && digits != "0.00" ? sign_of(v) : "") + digits + "\xC3\x97";  // ×
@@ -81,17 +50,17 @@ std::string format_count(double v) {
     return sign_of(v) + grouped(fixed(std::abs(v), std::abs(v) < 1000 ? 1 : 0));
 }
 
-svg::Format formatter(ValueKind kind, const std::string& currency) {
+svg::Format formatter(MetricKind kind, const std::string& currency) {
     switch (kind) {
-        case ValueKind::money:
+        case MetricKind::money:
             return [currency](double v) { return format_money(v, currency); };
-        case ValueKind::probability:
-        case ValueKind::rate:
-        case ValueKind::relative:
+        case MetricKind::probability:
+        case MetricKind::rate:
+        case MetricKind::relative:
             return format_percent;
-        case ValueKind::multiple:
+        case MetricKind::ratio:
             return format_multiple;
-        case ValueKind::count:
+        case MetricKind::count:
             return format_count;
     }
     return format_count;
@@ -309,7 +278,7 @@ void key_terms(std::ostream& out, const Plan& plan) {
 }
 
 /// Every metric of a run: mean, se, P5, median, P95 for people, with the CSV values tagged.
-void metrics_table(std::ostream& out, const RunResult& result, const std::vector<ValueKind>& kinds,
+void metrics_table(std::ostream& out, const RunResult& result, const std::vector<MetricKind>& kinds,
                    const std::string& currency) {
     out << "<h2 id=\"metrics\">Every metric</h2>\n<table class=\"metrics\">\n<tr><th>metric</th>"
            "<th class=\"num\">mean</th><th class=\"num\">se</th><th class=\"num\">P5</th>"
@@ -421,8 +390,8 @@ std::string format_money(double amount, const std::string& currency) {
 void write_run_report(std::ostream& out, const Plan& plan, const RunResult& result,
                       const Provenance& provenance) {
     const MetricLayout layout = metric_layout(plan);
-    const auto kinds = kinds_of(plan, layout);
-    const auto money = formatter(ValueKind::money, plan.currency);
+    const auto kinds = layout.kinds;
+    const auto money = formatter(MetricKind::money, plan.currency);
     const auto& total = result.metrics[static_cast<std::size_t>(layout.payments_total)];
     const bool exact = !trial_values(result, layout.payments_total).empty();
     begin_page(out, plan.name,
@@ -518,7 +487,7 @@ void write_compare_report(std::ostream& out, const std::vector<Plan>& plans,
                           const std::vector<RunResult>& results,
                           const std::vector<ComparisonRow>& rows, const Provenance& provenance) {
     const std::string& currency = plans.front().currency;
-    const auto money = formatter(ValueKind::money, currency);
+    const auto money = formatter(MetricKind::money, currency);
     std::string lead = std::to_string(results.front().trials) + " trials, seed " +
                        std::to_string(results.front().seed) +
                        ", the same random numbers for every scenario; differences are to " +
@@ -544,10 +513,10 @@ void write_compare_report(std::ostream& out, const std::vector<Plan>& plans,
     overlaid("investors.irr", "compare-irr", "Investors' IRR (a year).", format_percent);
 
     // Kinds by metric name, from each scenario's own layout.
-    std::map<std::string, ValueKind> kind_of;
+    std::map<std::string, MetricKind> kind_of;
     for (const auto& plan : plans) {
         const MetricLayout layout = metric_layout(plan);
-        const auto kinds = kinds_of(plan, layout);
+        const auto kinds = layout.kinds;
         for (std::size_t m = 0; m < layout.names.size(); ++m)
             kind_of.emplace(layout.names[m], kinds[m]);
     }
@@ -558,11 +527,11 @@ void write_compare_report(std::ostream& out, const std::vector<Plan>& plans,
             if (!r.diffs[k - 1] || !r.diff_ses[k - 1]) continue;
             const double d = *r.diffs[k - 1], half = 1.96 * *r.diff_ses[k - 1];
             if (d == 0 && half == 0) continue;
-            const ValueKind kind = kind_of.count(r.metric) ? kind_of[r.metric] : ValueKind::money;
+            const MetricKind kind = kind_of.count(r.metric) ? kind_of[r.metric] : MetricKind::money;
             svg::Bar bar{r.metric, d, std::pair(d - half, d + half)};
-            if (kind == ValueKind::money) money_rows.push_back(bar);
-            if (kind == ValueKind::probability || kind == ValueKind::rate ||
-                kind == ValueKind::relative)
+            if (kind == MetricKind::money) money_rows.push_back(bar);
+            if (kind == MetricKind::probability || kind == MetricKind::rate ||
+                kind == MetricKind::relative)
                 share_rows.push_back(bar);
         }
         const std::string suffix = std::to_string(k);
@@ -595,7 +564,7 @@ void write_compare_report(std::ostream& out, const std::vector<Plan>& plans,
             << "</th><th class=\"num\">95% interval</th>";
     out << "</tr>\n";
     for (const auto& r : rows) {
-        const ValueKind kind = kind_of.count(r.metric) ? kind_of[r.metric] : ValueKind::money;
+        const MetricKind kind = kind_of.count(r.metric) ? kind_of[r.metric] : MetricKind::money;
         const auto f = formatter(kind, currency);
         out << "<tr><td>" << escape(r.metric) << "</td>";
         for (std::size_t k = 0; k < r.means.size(); ++k)
@@ -623,7 +592,7 @@ void write_sweep_report(std::ostream& out, const Plan& plan, const std::vector<V
                         const std::vector<RunResult>& results,
                         const std::vector<std::string>& metrics, const Provenance& provenance) {
     const MetricLayout layout = metric_layout(plan);
-    const auto kinds = kinds_of(plan, layout);
+    const auto kinds = layout.kinds;
     std::string varied;
     for (const auto& a : axes) varied += (varied.empty() ? "" : ", ") + a.path;
     begin_page(out, "Sweep: " + plan.name,
@@ -657,8 +626,8 @@ void write_sweep_report(std::ostream& out, const Plan& plan, const std::vector<V
     out << "<h2 id=\"sweep\">Each metric against " << escape(first.path) << "</h2>\n";
     for (std::size_t c = 0; c < chosen.size(); ++c) {
         const auto it = std::find(layout.names.begin(), layout.names.end(), chosen[c]);
-        const ValueKind kind = it == layout.names.end()
-                                   ? ValueKind::money
+        const MetricKind kind = it == layout.names.end()
+                                   ? MetricKind::money
                                    : kinds[static_cast<std::size_t>(it - layout.names.begin())];
         std::vector<svg::Band> series(lines_per_x);
         bool complete = true;
@@ -699,7 +668,7 @@ void write_sweep_report(std::ostream& out, const Plan& plan, const std::vector<V
 
 void write_settle_report(std::ostream& out, const Plan& plan, const MetricLayout& metrics,
                          const TrialState& state, const Provenance& provenance) {
-    const auto money = formatter(ValueKind::money, plan.currency);
+    const auto money = formatter(MetricKind::money, plan.currency);
     const double total = state.metrics[static_cast<std::size_t>(metrics.payments_total)];
     begin_page(out, "Settlement: " + plan.name,
                "On observed results, no randomness. Total paid " + money(total) + ".");

@@ -627,8 +627,8 @@ void write_sweep_report(std::ostream& out, const Plan& plan, const std::vector<V
     for (std::size_t c = 0; c < chosen.size(); ++c) {
         const auto it = std::find(layout.names.begin(), layout.names.end(), chosen[c]);
         const MetricKind kind = it == layout.names.end()
-                                   ? MetricKind::money
-                                   : kinds[static_cast<std::size_t>(it - layout.names.begin())];
+                                    ? MetricKind::money
+                                    : kinds[static_cast<std::size_t>(it - layout.names.begin())];
         std::vector<svg::Band> series(lines_per_x);
         bool complete = true;
         for (std::size_t p = 0; p < points.size(); ++p) {

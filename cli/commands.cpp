@@ -32,6 +32,7 @@
 #include "sib/plan.hpp"
 #include "sib/plan_size.hpp"
 #include "sib/readable.hpp"
+#include "sib/report_html.hpp"
 #include "sib/reports.hpp"
 #include "sib/run.hpp"
 #include "sib/settle.hpp"
@@ -62,17 +63,27 @@ struct SimulationOptions {
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::string out_dir;
     std::string xlsx;  ///< --xlsx: the workbook's path, or empty
+    std::string report;  ///< --report FILE.html, or empty
     std::vector<std::string> sets;
     std::string format = "table";
     bool quiet = false;
     CLI::Option* out_option = nullptr;
     CLI::Option* xlsx_option = nullptr;
+    CLI::Option* report_option = nullptr;
 };
 
 void add_xlsx_option(CLI::App& cmd, SimulationOptions& o) {
     o.xlsx_option = cmd.add_option(
         "--xlsx", o.xlsx,
         "Also write the outputs as one .xlsx workbook, a sheet per CSV file (with or without -o)");
+}
+
+CLI::Option* add_report_option(CLI::App& cmd, std::string& report) {
+    return cmd
+        .add_option("--report", report,
+                    "Also write a self-contained HTML page with charts (docs/outputs.md, "
+                    "\"report\")")
+        ->type_name("FILE.html");
 }
 
 void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
@@ -92,6 +103,7 @@ void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
     cmd.add_option("-j,--threads", o.threads, "Worker threads (default: all cores)")
         ->check(CLI::Range(1, 1024));
     o.out_option = cmd.add_option("-o,--out", o.out_dir, "Directory for the CSV outputs");
+    o.report_option = add_report_option(cmd, o.report);
     cmd.add_option("--set", o.sets,
                    "Override a scenario value before validation: PATH=VALUE (repeatable)")
         ->take_all()
@@ -326,6 +338,21 @@ void check_sheet_fits(const SimulationOptions& o, const std::string& sheet, doub
                          format_number(static_cast<double>(xlsx_max_columns)) + "; " + advice);
 }
 
+/// The --report file as an absolute path, checked before any trial runs: its folder must exist
+/// and the name must not be a folder. Absolute, so that OutputFolder::write (which joins names
+/// to its folder) writes it where it was named, with the -o files, all of them or none.
+std::string report_path(const std::string& report) {
+    if (report.empty()) return report;
+    const std::filesystem::path path = std::filesystem::absolute(report);
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored))
+        throw OutputError("cannot write the report '" + report + "': it is a directory");
+    if (!std::filesystem::is_directory(path.parent_path(), ignored))
+        throw OutputError("cannot write the report '" + report + "': no directory '" +
+                          path.parent_path().string() + "'");
+    return path.string();
+}
+
 /// The -o folder of one command, made ready before any trial runs, so that a bad -o is reported
 /// at once: created when missing, and locked (flock on ".sibsim.lock" inside it) for the whole
 /// command, so that two runs never mix their files in one folder; a second run refuses (exit 1)
@@ -459,6 +486,18 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
                          " GiB budget for exact quantiles; use --quantiles sketch (memory stays "
                          "flat, rank error under 0.05%) or fewer trials (-n)");
     options.exact_quantiles = quantiles != "sketch" && within_budget;
+    // The report's fan chart of cumulative cash flows needs the sampled trials' flows. Its
+    // histograms draw every trial's value: kept in trial order (as for --per-trial) while the run
+    // with them stays within 2,000,000 trials or 2 GiB; beyond that the report draws each
+    // distribution from its quantiles (docs/outputs.md, "report").
+    options.keep_cashflow_sample = !o.report.empty();
+    if (!o.report.empty() && options.exact_quantiles && !options.keep_trial_values) {
+        RunOptions keeping = options;
+        keeping.keep_trial_values = true;
+        options.keep_trial_values = options.trials <= exact_quantile_trials ||
+                                    estimated_bytes(plan, keeping) <= exact_quantile_bytes;
+    }
+    const std::string report = report_path(o.report);
     check_memory(estimated_bytes(plan, options),
                  per_trial ? "use fewer trials (-n) or drop --per-trial" : "use fewer trials (-n)");
     Progress progress(options.trials, !o.quiet, err, stderr_is_terminal(err));
@@ -485,7 +524,12 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
         tables.push_back({"run", [&](TableSink& t) { provenance_table(t, provenance); }});
         WorkbookStyle style = workbook_style(plan);
         style.large = per_trial;
-        folder.write(output_files(tables, o, style));
+        OutputFiles files = output_files(tables, o, style);
+        if (!report.empty())
+            files.push_back({report, [&](std::ostream& s) {
+                                 write_run_report(s, plan, result, provenance);
+                             }});
+        folder.write(files);
     }
     if (!o.quiet) {
         if (o.format == "json") {
@@ -590,6 +634,7 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
     check_sheet_fits(o, "sweep", static_cast<double>(points.size()) + 1,
                      static_cast<double>(axes.size()) + 2 * sweep_metrics_count,
                      "choose fewer metrics (--metrics)");
+    const std::string report = report_path(o.report);
 
     // Points in parallel (one thread each) when there are at least as many points as threads;
     // otherwise one point at a time on all threads. Either way every figure is the same.
@@ -645,7 +690,13 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
             {"sweep",
              [&](TableSink& t) { sweep_table(t, axes, points, results, metrics, units); }},
             {"run", [&](TableSink& t) { provenance_table(t, provenance); }}};
-        folder.write(output_files(tables, o, workbook_style(plans.front())));
+        OutputFiles files = output_files(tables, o, workbook_style(plans.front()));
+        if (!report.empty())
+            files.push_back({report, [&](std::ostream& s) {
+                                 write_sweep_report(s, plans.front(), axes, points, results,
+                                                    metrics, provenance);
+                             }});
+        folder.write(files);
     }
     if (!o.quiet) {
         if (o.format == "json") {
@@ -743,6 +794,7 @@ int compare_command(const std::vector<std::string>& files, const std::string& me
     }
     check_sheet_fits(o, "compare", static_cast<double>(all_metrics.size()) + 1,
                      3.0 * static_cast<double>(plans.size()) - 1, "compare fewer scenarios");
+    const std::string report = report_path(o.report);
     Progress progress(options.trials * static_cast<long long>(scenarios.size()), !o.quiet, err,
                       stderr_is_terminal(err));
     SignalGuard signals;
@@ -780,7 +832,13 @@ int compare_command(const std::vector<std::string>& files, const std::string& me
         const std::vector<Table> tables = {
             {"compare", [&](TableSink& t) { compare_table(t, names, rows, units); }},
             {"run", [&](TableSink& t) { provenance_table(t, provenance); }}};
-        folder.write(output_files(tables, o, workbook_style(plans.front())));
+        OutputFiles outputs = output_files(tables, o, workbook_style(plans.front()));
+        if (!report.empty())
+            outputs.push_back({report, [&](std::ostream& s) {
+                                   write_compare_report(s, plans, names, results, rows,
+                                                        provenance);
+                               }});
+        folder.write(outputs);
     }
     if (!o.quiet) {
         if (o.format == "json") {
@@ -897,6 +955,7 @@ int settle_command(const std::string& file, const std::string& observed_file,
         }
     }
     if (!problems.empty()) throw InputError(problems);
+    const std::string report = report_path(o.report);
 
     check_memory(estimated_plan_bytes(*scenario), "use fewer cohorts, rules or periods");
     const Plan plan = compile(*scenario);
@@ -929,7 +988,12 @@ int settle_command(const std::string& file, const std::string& observed_file,
             {"payments", [&](TableSink& t) { payments_table(t, plan, state); }},
             {"cashflows", [&](TableSink& t) { settled_cashflows_table(t, plan, state); }},
             {"run", [&](TableSink& t) { provenance_table(t, provenance); }}};
-        folder.write(output_files(tables, o, workbook_style(plan)));
+        OutputFiles files = output_files(tables, o, workbook_style(plan));
+        if (!report.empty())
+            files.push_back({report, [&](std::ostream& s) {
+                                 write_settle_report(s, plan, metrics, state, provenance);
+                             }});
+        folder.write(files);
     }
     if (!o.quiet) {
         if (o.format == "csv") {
@@ -1054,6 +1118,7 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
                          "are not assessed");
     settle_options.out_option = settle_cmd->add_option(
         "-o,--out", settle_options.out_dir, "Directory for payments.csv, cashflows.csv, run.csv");
+    settle_options.report_option = add_report_option(*settle_cmd, settle_options.report);
     settle_cmd
         ->add_option("--set", settle_options.sets,
                      "Override a scenario value: PATH=VALUE (repeatable)")
@@ -1088,6 +1153,10 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
          {&run_options, &sweep_options, &compare_options, &settle_options}) {
         if (o->out_option != nullptr && o->out_option->count() > 0 && o->out_dir.empty()) {
             err << "sibsim: error: -o/--out: the directory name is empty\n";
+            return exit_invalid;
+        }
+        if (o->report_option != nullptr && o->report_option->count() > 0 && o->report.empty()) {
+            err << "sibsim: error: --report: the file name is empty\n";
             return exit_invalid;
         }
         if (o->xlsx_option != nullptr && o->xlsx_option->count() > 0) {

@@ -377,6 +377,21 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             }
     }
     result.second_look = std::count(missed.begin(), missed.end(), 1);
+    if (options.keep_cashflow_sample) {
+        // Every block of every flow in place: the summary filled in only the constant blocks of
+        // the flows that vary, and left flows the same everywhere untouched.
+        for (size_t f = 0; f < flow_count; ++f)
+            for (size_t b = 0; b < sampled_blocks; ++b) {
+                if (block_varies[b * flow_count + f]) continue;
+                const size_t from = b * static_cast<size_t>(trials_per_block);
+                const size_t to = std::min(static_cast<size_t>(sampled),
+                                           from + static_cast<size_t>(trials_per_block));
+                double* values = flow_samples.data() + f * static_cast<size_t>(sampled);
+                std::fill(values + from, values + to, block_constant[b * flow_count + f]);
+            }
+        result.cashflow_sample = std::move(flow_samples);
+        result.sampled_trials = sampled;
+    }
     result.cancelled = stopped.load();
     return result;
 }

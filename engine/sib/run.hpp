@@ -34,6 +34,9 @@ struct RunOptions {
     /// Scales the pilot's bracket half-widths: 1. Tests pass 0, so that brackets miss and the
     /// run takes its second look.
     double bracket_width_scale = 1.0;
+    /// Keep the sampled trials' cash flows in RunResult::cashflow_sample (for the HTML report's
+    /// fan chart of cumulative flows). Off, the sample is freed once p5/p95 are selected.
+    bool keep_cashflow_sample = false;
     /// When set to true by another thread (a signal handler), workers stop before their next
     /// trial and quantile selection before its next series; the result is then `cancelled`.
     const std::atomic<bool>* cancel = nullptr;
@@ -88,6 +91,10 @@ struct RunResult {
     std::vector<TrialValues> values;
     /// Metrics whose bracketed quantiles needed the second look (normally 0).
     long long second_look = 0;
+    /// With RunOptions::keep_cashflow_sample: the first `sampled_trials` trials' cash flows,
+    /// flow-major: cashflow_sample[(party * horizon + period) * sampled_trials + trial].
+    BulkDoubles cashflow_sample;
+    long long sampled_trials = 0;
 };
 
 RunResult run(const Plan& plan, const RunOptions& options);

@@ -311,8 +311,13 @@ PageRun check_page(const std::string& page) {
             continue;
         }
         ++result.run;
+        // The README's quick start runs its scenario after `scripts/setup.sh &&`: here the
+        // suite's own build stands for the set-up, and the rest of the command is run.
+        const std::string setup = "scripts/setup.sh && ";
+        const std::string command =
+            starts_with(shown.command, setup) ? shown.command.substr(setup.size()) : shown.command;
         write_file(scratch.path() / "command.sh",
-                   "(exit " + std::to_string(status) + ")\n" + shown.command + "\n");
+                   "(exit " + std::to_string(status) + ")\n" + command + "\n");
         const std::string shell = "cd '" + work.string() + "' && LC_ALL=C bash '" +
                                   (scratch.path() / "command.sh").string() + "' > '" +
                                   (scratch.path() / "printed.txt").string() + "' 2>&1";

@@ -20,6 +20,26 @@ struct BlockAccumulators {
     std::vector<double> flow_sums;
 };
 
+/// Where a run's quantiles come from (docs/model.md §11): exact from every value kept in trial
+/// order (small runs, trials.csv, paired comparisons), exact from a pilot's brackets
+/// (`bracketing`, beyond bracket_min_trials without values in trial order), or from the sketch.
+/// run() and estimated_bytes() both decide by this.
+struct QuantileSource {
+    bool exact = false;
+    bool bracketing = false;
+    bool keep_all = false;  ///< every value kept in trial order
+    bool sketching = false;
+};
+
+QuantileSource quantile_source(const RunOptions& options, long long trials) {
+    QuantileSource q;
+    q.exact = options.quantiles && (options.keep_trial_values || options.exact_quantiles);
+    q.bracketing = q.exact && !options.keep_trial_values && trials >= bracket_min_trials;
+    q.keep_all = options.keep_trial_values || (q.exact && !q.bracketing);
+    q.sketching = options.quantiles && !q.exact;
+    return q;
+}
+
 /// Quantiles without selection when a metric's values allow: all equal, or all 0 or 1 (then the
 /// count of ones gives every rank). Returns false when the values are needed.
 bool quantiles_from_moments(const Moments& m, bool zero_one, std::array<double, 5>& out) {
@@ -51,13 +71,9 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     result.trials = trials;
     result.seed = options.seed;
     result.parties = parties.names;
-    // Exact quantiles come from every value kept in trial order (small runs, trials.csv, paired
-    // comparisons) or, beyond bracket_min_trials without trials.csv, from brackets placed by a
-    // pilot (below), which keep about a sixth of the values; otherwise from the sketch.
-    const bool exact = options.quantiles && (options.keep_trial_values || options.exact_quantiles);
-    const bool bracketing = exact && !options.keep_trial_values && trials >= bracket_min_trials;
-    const size_t kept =
-        options.keep_trial_values || (exact && !bracketing) ? static_cast<size_t>(trials) : 0;
+    const QuantileSource source = quantile_source(options, trials);
+    const bool bracketing = source.bracketing;
+    const size_t kept = source.keep_all ? static_cast<size_t>(trials) : 0;
     result.values.resize(metric_count);
     for (auto& v : result.values) v.resize(kept);  // uninitialised: the workers write every value
     std::vector<BlockAccumulators> accumulators(static_cast<size_t>(blocks));
@@ -77,7 +93,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
 
     // Without exact quantiles, quantiles come from sketches fed strictly in block order: a
     // finished block waits in `pending` until every block before it has been added.
-    const bool sketching = options.quantiles && !exact;
+    const bool sketching = source.sketching;
     std::vector<QuantileSketch> sketches(sketching ? metric_count : 0);
     std::map<long long, std::vector<double>> pending;
     long long next_to_sketch = 0;
@@ -206,9 +222,9 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 if (!bracketing) continue;
                 if (!tallying) {
                     std::copy(values.begin(), values.end(),
-                              pilot_values.begin() + static_cast<std::ptrdiff_t>(
-                                                         m * static_cast<size_t>(pilot) +
-                                                         static_cast<size_t>(first)));
+                              pilot_values.begin() +
+                                  static_cast<std::ptrdiff_t>(m * static_cast<size_t>(pilot) +
+                                                              static_cast<size_t>(first)));
                 } else if (tally_metric[m]) {
                     tallies[thread * metric_count + m].add(brackets[m], values);
                 }
@@ -248,9 +264,9 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                                                      sorted.size());
                 std::copy(values.begin(), values.end(), sorted.begin());
                 std::sort(sorted.begin(), sorted.end());
-                brackets[m] = RankBrackets::around(sorted, static_cast<size_t>(trials),
-                                                   kSummaryProbabilities,
-                                                   options.bracket_width_scale);
+                brackets[m] =
+                    RankBrackets::around(sorted, static_cast<size_t>(trials), kSummaryProbabilities,
+                                         options.bracket_width_scale);
                 // Room for each thread's share of the values, and some over.
                 for (size_t t = 0; t < static_cast<size_t>(threads); ++t)
                     tallies[t * metric_count + m].reserve(brackets[m], 1.25 / threads);
@@ -403,9 +419,9 @@ double estimated_bytes(const Plan& plan, const RunOptions& options) {
     const double trials = static_cast<double>(trial_count);
     const double blocks = std::ceil(trials / static_cast<double>(trials_per_block));
     const double threads = std::max(1, options.threads);
-    const bool exact = options.quantiles && (options.keep_trial_values || options.exact_quantiles);
-    const bool bracketing = exact && !options.keep_trial_values && trial_count >= bracket_min_trials;
-    const double kept = options.keep_trial_values || (exact && !bracketing) ? trials : 0.0;
+    const QuantileSource source = quantile_source(options, trial_count);
+    const bool bracketing = source.bracketing;
+    const double kept = source.keep_all ? trials : 0.0;
     // Quantile selection per thread: about a quarter of a metric's values (the sample and the
     // brackets' values, select_nearest_ranks_kept); the values stay in trial order.
     const double copies = kept > 0 ? 0.25 * threads : 0;
@@ -415,11 +431,11 @@ double estimated_bytes(const Plan& plan, const RunOptions& options) {
     const double pilot = bracketing ? static_cast<double>(pilot_trials(trial_count)) : 0.0;
     const double tallied = bracketing ? 0.15 * std::sqrt(16384.0 / pilot) * trials : 0.0;
     const double sampled = std::min(trials, static_cast<double>(cashflow_sample_trials));
-    return 8.0 * metrics * kept                     // per-trial values
-           + 8.0 * trials * copies                  // bracketed values per thread for quantiles
-           + 8.0 * metrics * pilot                  // pilot values
-           + 2 * 9.0 * metrics * tallied            // tallied values
-           + 8.0 * flows * sampled                  // cash-flow sample
+    return 8.0 * metrics * kept           // per-trial values
+           + 8.0 * trials * copies        // bracketed values per thread for quantiles
+           + 8.0 * metrics * pilot        // pilot values
+           + 2 * 9.0 * metrics * tallied  // tallied values
+           + 8.0 * flows * sampled        // cash-flow sample
            + (sizeof(Moments) * metrics + 8.0 * flows) * blocks  // block accumulators
            + 1e6 * threads;                                      // scratch per thread (generous)
 }

@@ -226,7 +226,8 @@ RankBrackets RankBrackets::around(std::span<const double> sorted, std::size_t to
     }
     const auto used = b.boundary.begin() + static_cast<std::ptrdiff_t>(b.boundaries);
     std::sort(b.boundary.begin(), used);
-    b.boundaries = static_cast<std::size_t>(std::unique(b.boundary.begin(), used) - b.boundary.begin());
+    b.boundaries =
+        static_cast<std::size_t>(std::unique(b.boundary.begin(), used) - b.boundary.begin());
     for (std::size_t r = 0; r < b.regions(); r += 2) {
         const double below = r == 0 ? -inf : b.boundary[r / 2 - 1];
         const double above = r / 2 < b.boundaries ? b.boundary[r / 2] : inf;
@@ -284,6 +285,12 @@ void RankTally::merge(const RankTally& other) {
     used += other.used;
 }
 
+std::pair<std::size_t, std::size_t> RankTally::place_of_rank(std::size_t rank) const {
+    std::size_t r = 0;
+    while (rank >= count[r]) rank -= count[r++];
+    return {r, rank};
+}
+
 bool RankTally::select(const RankBrackets& brackets, std::span<const double> probabilities,
                        std::span<double> out, std::vector<double>& scratch) {
     std::size_t total = 0;
@@ -302,9 +309,7 @@ bool RankTally::select(const RankBrackets& brackets, std::span<const double> pro
             out[j] = 0;
             continue;
         }
-        std::size_t rank = nearest_rank(probabilities[j], total) - 1;
-        std::size_t r = 0;
-        while (rank >= count[r]) rank -= count[r++];
+        auto [r, rank] = place_of_rank(nearest_rank(probabilities[j], total) - 1);
         if (r % 2 == 1) {
             out[j] = brackets.boundary[r / 2];
             continue;
@@ -325,9 +330,7 @@ RankBrackets RankTally::widened(const RankBrackets& brackets,
     for (const std::size_t c : count) total += c;
     if (total == 0) return wider;
     for (const double p : probabilities) {
-        std::size_t rank = nearest_rank(p, total) - 1;
-        std::size_t r = 0;
-        while (rank >= count[r]) rank -= count[r++];
+        const std::size_t r = place_of_rank(nearest_rank(p, total) - 1).first;
         if (r % 2 == 0) wider.keep[r] = true;
         wider.expected[r] = count[r];
     }

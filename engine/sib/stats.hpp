@@ -102,8 +102,9 @@ struct RankBrackets {
 
 /// How many values fell in each region of a RankBrackets, and the values of its kept regions.
 /// Every value is written at the end of `kept` with its region, and `used` grows only when the
-/// region is kept, so tallying has no branch on the values. Tallies of disjoint parts merge by adding counts and
-/// joining values; the order of values never matters (select finds order statistics).
+/// region is kept, so tallying has no branch on the values. Tallies of disjoint parts merge by
+/// adding counts and joining values; the order of values never matters (select finds order
+/// statistics).
 struct RankTally {
     std::array<std::size_t, RankBrackets::max_regions> count{};
     /// The first `used`: values of kept regions (uninitialised beyond: bulk_memory.hpp).
@@ -123,11 +124,12 @@ struct RankTally {
 
     /// `brackets` keeping also every region a rank of `probabilities` falls in: a tally of the
     /// same values with them always selects.
-    RankBrackets widened(const RankBrackets& brackets,
-                         std::span<const double> probabilities) const;
+    RankBrackets widened(const RankBrackets& brackets, std::span<const double> probabilities) const;
 
   private:
     void ensure_room(std::size_t more);
+    /// The region holding 0-based `rank` of all values tallied, and the rank within it.
+    std::pair<std::size_t, std::size_t> place_of_rank(std::size_t rank) const;
 };
 
 /// Every trial's value of one metric, in trial order (uninitialised until written; huge pages:

@@ -62,7 +62,7 @@ struct SimulationOptions {
     std::optional<unsigned long long> seed;
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::string out_dir;
-    std::string xlsx;  ///< --xlsx: the workbook's path, or empty
+    std::string xlsx;    ///< --xlsx: the workbook's path, or empty
     std::string report;  ///< --report FILE.html, or empty
     std::vector<std::string> sets;
     std::string format = "table";
@@ -481,8 +481,8 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
                                estimated_bytes(plan, options) <= exact_quantile_bytes;
     if (quantiles == "exact" && !within_budget)
         throw RefusedRun("--quantiles exact would need about " +
-                         gib_text(estimated_bytes(plan, options)) + " GiB for this run, beyond the " +
-                         gib_text(exact_quantile_bytes) +
+                         gib_text(estimated_bytes(plan, options)) +
+                         " GiB for this run, beyond the " + gib_text(exact_quantile_bytes) +
                          " GiB budget for exact quantiles; use --quantiles sketch (memory stays "
                          "flat, rank error under 0.05%) or fewer trials (-n)");
     options.exact_quantiles = quantiles != "sketch" && within_budget;
@@ -504,7 +504,7 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     options.progress = [&](long long done) { progress.update(done); };
     SignalGuard signals;
     OutputFolder folder(o.out_dir);  // checked and locked before any trial
-    check_workbook_directory(o);  // after -o, which may create it
+    check_workbook_directory(o);     // after -o, which may create it
     const RunResult result = run(plan, options);
     progress.finish();  // the line is cleared before anything else is printed
     if (result.cancelled) {
@@ -526,9 +526,8 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
         style.large = per_trial;
         OutputFiles files = output_files(tables, o, style);
         if (!report.empty())
-            files.push_back({report, [&](std::ostream& s) {
-                                 write_run_report(s, plan, result, provenance);
-                             }});
+            files.push_back(
+                {report, [&](std::ostream& s) { write_run_report(s, plan, result, provenance); }});
         folder.write(files);
     }
     if (!o.quiet) {
@@ -591,7 +590,8 @@ std::vector<std::string> parse_metrics(const std::string& metrics_arg,
 void print_key_metrics_note(std::ostream& out, std::size_t shown, std::size_t all,
                             const std::string& file, const char* csv) {
     if (shown >= all) return;
-    out << "\n" << shown << " key metrics of " << all << " shown; " << csv
+    out << "\n"
+        << shown << " key metrics of " << all << " shown; " << csv
         << " and --format csv have all.\nOthers: --metrics NAME,...; sibsim metrics " << file
         << " lists them.\n";
 }
@@ -652,7 +652,7 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
     std::atomic<std::size_t> next{0};
     SignalGuard signals;
     OutputFolder folder(o.out_dir);  // checked and locked before any point runs
-    check_workbook_directory(o);  // after -o, which may create it
+    check_workbook_directory(o);     // after -o, which may create it
     auto work = [&] {
         for (std::size_t p = next++; p < points.size(); p = next++) {
             RunOptions opt = options[p];
@@ -687,8 +687,7 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         MetricUnits units;
         for (const auto& plan : plans) units.add(plan);
         const std::vector<Table> tables = {
-            {"sweep",
-             [&](TableSink& t) { sweep_table(t, axes, points, results, metrics, units); }},
+            {"sweep", [&](TableSink& t) { sweep_table(t, axes, points, results, metrics, units); }},
             {"run", [&](TableSink& t) { provenance_table(t, provenance); }}};
         OutputFiles files = output_files(tables, o, workbook_style(plans.front()));
         if (!report.empty())
@@ -730,8 +729,7 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
                 << ", money in " << printable(plans.front().currency) << "\n\n";
             print_sweep(out, axes, points, results, plans, shown);
             if (metrics.empty())
-                print_key_metrics_note(out, shown.size(), layout.names.size(), file,
-                                       "sweep.csv");
+                print_key_metrics_note(out, shown.size(), layout.names.size(), file, "sweep.csv");
         }
     }
     return exit_ok;
@@ -764,7 +762,7 @@ int compare_command(const std::vector<std::string>& files, const std::string& me
         plans.push_back(compile(scenario));
         needed += estimated_bytes(plans.back(), options);
     }
-    std::vector<std::string> known;  // every metric of any scenario, in first-seen order
+    std::vector<std::string> known;      // every metric of any scenario, in first-seen order
     std::vector<std::string> key_names;  // and the key ones
     for (const auto& plan : plans) {
         const MetricLayout layout = metric_layout(plan);
@@ -776,7 +774,8 @@ int compare_command(const std::vector<std::string>& files, const std::string& me
     }
     const std::vector<std::string> chosen = parse_metrics(metrics_arg, known);
     // --metrics chooses the rows of compare.csv and of every format, in its order.
-    auto rows_of = [&](const std::vector<ComparisonRow>& all, const std::vector<std::string>& names) {
+    auto rows_of = [&](const std::vector<ComparisonRow>& all,
+                       const std::vector<std::string>& names) {
         std::vector<ComparisonRow> picked;
         for (const auto& name : names)
             for (const auto& row : all)
@@ -799,7 +798,7 @@ int compare_command(const std::vector<std::string>& files, const std::string& me
                       stderr_is_terminal(err));
     SignalGuard signals;
     OutputFolder folder(o.out_dir);  // checked and locked before any trial
-    check_workbook_directory(o);  // after -o, which may create it
+    check_workbook_directory(o);     // after -o, which may create it
     std::vector<RunResult> results;
     std::vector<std::string> names;
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
@@ -835,8 +834,7 @@ int compare_command(const std::vector<std::string>& files, const std::string& me
         OutputFiles outputs = output_files(tables, o, workbook_style(plans.front()));
         if (!report.empty())
             outputs.push_back({report, [&](std::ostream& s) {
-                                   write_compare_report(s, plans, names, results, rows,
-                                                        provenance);
+                                   write_compare_report(s, plans, names, results, rows, provenance);
                                }});
         folder.write(outputs);
     }
@@ -865,8 +863,8 @@ int compare_command(const std::vector<std::string>& files, const std::string& me
             const std::string first = printable(names.front());
             out << "Compared with " << first << " on common random numbers: " << options.trials
                 << " trials, seed " << options.seed << ", money in "
-                << printable(plans.front().currency) << "\ndiff: the scenario's mean less "
-                << first << "'s; se: the standard error of diff, from paired trials\n\n";
+                << printable(plans.front().currency) << "\ndiff: the scenario's mean less " << first
+                << "'s; se: the standard error of diff, from paired trials\n\n";
             print_compare(out, names, chosen.empty() ? rows_of(all_rows, key_names) : rows, plans);
             if (chosen.empty())
                 print_key_metrics_note(out, key_names.size(), known.size(), files.front(),
@@ -879,12 +877,18 @@ int compare_command(const std::vector<std::string>& files, const std::string& me
 /// The name of a metric kind, as `sibsim metrics` and docs/outputs.md write it.
 const char* kind_name(MetricKind kind) {
     switch (kind) {
-        case MetricKind::money: return "money";
-        case MetricKind::probability: return "probability";
-        case MetricKind::rate: return "annual rate";
-        case MetricKind::relative: return "relative";
-        case MetricKind::ratio: return "ratio";
-        case MetricKind::count: return "count";
+        case MetricKind::money:
+            return "money";
+        case MetricKind::probability:
+            return "probability";
+        case MetricKind::rate:
+            return "annual rate";
+        case MetricKind::relative:
+            return "relative";
+        case MetricKind::ratio:
+            return "ratio";
+        case MetricKind::count:
+            return "count";
     }
     return "";
 }
@@ -900,9 +904,9 @@ int metrics_command(const std::string& file, const SimulationOptions& o, std::os
         CsvWriter csv(out, {"metric", "unit", "meaning"});
         for (std::size_t m = 0; m < layout.names.size(); ++m) {
             csv.add(layout.names[m]);
-            csv.add(layout.kinds[m] == MetricKind::money ? std::string("money (") +
-                                                               scenario.currency + ")"
-                                                         : std::string(kind_name(layout.kinds[m])));
+            csv.add(layout.kinds[m] == MetricKind::money
+                        ? std::string("money (") + scenario.currency + ")"
+                        : std::string(kind_name(layout.kinds[m])));
             csv.add(layout.meanings[m]);
             csv.end_row();
         }

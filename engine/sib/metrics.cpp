@@ -82,8 +82,8 @@ MetricLayout metric_layout(const Plan& plan) {
             m.guarantee_paid =
                 add("guarantee.paid", K::money, "what the guarantor paid in the last period");
         if (plan.investors->yield_payer >= 0)
-            m.minimum_yield_paid = add("minimum_yield.paid", K::money,
-                                       "minimum-yield top-ups paid to the investors");
+            m.minimum_yield_paid =
+                add("minimum_yield.paid", K::money, "minimum-yield top-ups paid to the investors");
         if (plan.investors->redemption_payer >= 0) {
             m.redemption = add("redemption.redeemed", K::probability,
                                "the investors were redeemed early; mean = P(redeemed)");

@@ -29,13 +29,12 @@ std::string group_digits(std::string_view fixed) {
 /// `x` in fixed notation with `decimals` places, locale-independent.
 std::string fixed_text(double x, int decimals) {
     std::array<char, 400> buf{};  // up to 309 digits of a double's whole part, and the decimals
-    const auto [end, error] = std::to_chars(buf.data(), buf.data() + buf.size(), x,
-                                            std::chars_format::fixed, decimals);
+    const auto [end, error] =
+        std::to_chars(buf.data(), buf.data() + buf.size(), x, std::chars_format::fixed, decimals);
     if (error != std::errc()) std::abort();  // cannot happen: the buffer holds any double
     std::string text(buf.data(), end);
     // A value that rounds to zero is shown without a sign: "-0.0" would say less than nothing.
-    if (text.front() == '-' && text.find_first_not_of("-0.") == std::string::npos)
-        text.erase(0, 1);
+    if (text.front() == '-' && text.find_first_not_of("-0.") == std::string::npos) text.erase(0, 1);
     return text;
 }
 
@@ -74,8 +73,8 @@ std::string two_significant(double x) {
     // Scientific with one decimal rounds to two significant figures once, with the exponent
     // of the rounded value (9.96 gives "1.0e+01").
     std::array<char, 32> buf{};
-    const auto [end, error] = std::to_chars(buf.data(), buf.data() + buf.size(), x,
-                                            std::chars_format::scientific, 1);
+    const auto [end, error] =
+        std::to_chars(buf.data(), buf.data() + buf.size(), x, std::chars_format::scientific, 1);
     if (error != std::errc()) std::abort();  // cannot happen: 32 characters hold any double
     const std::string_view text(buf.data(), static_cast<std::size_t>(end - buf.data()));
     const auto e = text.find('e');
@@ -87,8 +86,7 @@ std::string two_significant(double x) {
     return with_thousands(rounded, std::max(0, 1 - exponent));
 }
 
-std::string readable_value(double x, MetricKind kind, const std::string& currency,
-                           bool per_trial) {
+std::string readable_value(double x, MetricKind kind, const std::string& currency, bool per_trial) {
     if (!std::isfinite(x)) return "n/a";
     switch (kind) {
         case MetricKind::money:

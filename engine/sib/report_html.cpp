@@ -735,20 +735,12 @@ void write_settle_report(std::ostream& out, const Plan& plan, const MetricLayout
     out << "</table>\n<p>Total paid: <span data-metric=\"payments.total\" data-value=\""
         << format_number(total) << "\">" << escape(money(total)) << "</span></p>\n";
     out << "<h2 id=\"conditions\">Conditions</h2>\n<table class=\"conditions\">\n";
-    const std::size_t cohorts = plan.cohorts.size();
-    for (std::size_t r = 0; r < plan.rules.size(); ++r) {
-        if (metrics.rule_met[r] < 0) continue;
-        const std::size_t scopes = plan.rules[r].per == Scope::all ? 1 : cohorts;
-        for (std::size_t c = 0; c < scopes; ++c) {
-            const auto m = static_cast<std::size_t>(metrics.rule_met[r]) + c;
-            const bool assessed = state.settlement.assessed[r * cohorts + c] != 0;
-            out << "<tr><td>" << escape(metrics.names[m]) << "</td><td>"
-                << (!assessed              ? "not assessed"
-                    : state.metrics[m] > 0 ? "met"
-                                           : "not met")
-                << "</td></tr>\n";
-        }
-    }
+    for (const SettledCondition& condition : settled_conditions(plan, metrics, state))
+        out << "<tr><td>" << escape(metrics.names[condition.metric]) << "</td><td>"
+            << (!condition.assessed ? "not assessed"
+                : condition.met     ? "met"
+                                    : "not met")
+            << "</td></tr>\n";
     out << "</table>\n";
     key_terms(out, plan);
     end_page(out, provenance);

@@ -37,12 +37,16 @@ std::vector<double> summary_values(const MetricSummary& m) {
 
 Unit unit_of(MetricKind kind) {
     switch (kind) {
-        case MetricKind::money: return Unit::money;
+        case MetricKind::money:
+            return Unit::money;
         case MetricKind::probability:
         case MetricKind::rate:
-        case MetricKind::relative: return Unit::percent;
-        case MetricKind::ratio: return Unit::multiple;
-        case MetricKind::count: return Unit::count;
+        case MetricKind::relative:
+            return Unit::percent;
+        case MetricKind::ratio:
+            return Unit::multiple;
+        case MetricKind::count:
+            return Unit::count;
     }
     return Unit::number;
 }
@@ -147,8 +151,7 @@ void print_table(std::ostream& out, const Plan& plan, const RunResult& result) {
         auto value = [&](double v) { return readable_value(v, kind, plan.currency, true); };
         table.rows.push_back({m.name, readable_value(m.moments.mean, kind, plan.currency),
                               readable_error(m.moments.se(), kind, plan.currency),
-                              value(m.quantiles[0]), value(m.quantiles[2]),
-                              value(m.quantiles[4])});
+                              value(m.quantiles[0]), value(m.quantiles[2]), value(m.quantiles[4])});
     }
     // One block: the run table is as wide as its longest metric name and five numbers.
     print_text_table(out, table, std::numeric_limits<std::size_t>::max());
@@ -212,6 +215,22 @@ void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialSta
     settled_cashflows_table(csv, plan, state);
 }
 
+std::vector<SettledCondition> settled_conditions(const Plan& plan, const MetricLayout& metrics,
+                                                 const TrialState& state) {
+    std::vector<SettledCondition> conditions;
+    const std::size_t cohorts = plan.cohorts.size();
+    for (std::size_t r = 0; r < plan.rules.size(); ++r) {
+        if (metrics.rule_met[r] < 0) continue;
+        const std::size_t scopes = plan.rules[r].per == Scope::all ? 1 : cohorts;
+        for (std::size_t c = 0; c < scopes; ++c) {
+            const auto m = static_cast<std::size_t>(metrics.rule_met[r]) + c;
+            conditions.push_back(
+                {m, state.settlement.assessed[r * cohorts + c] != 0, state.metrics[m] > 0});
+        }
+    }
+    return conditions;
+}
+
 void print_settlement(std::ostream& screen, const Plan& plan, const MetricLayout& metrics,
                       const TrialState& state) {
     // Built whole, then printed line by line through printable(): names come from the scenario.
@@ -244,18 +263,13 @@ void print_settlement(std::ostream& screen, const Plan& plan, const MetricLayout
     if (!any) out << "  no payments\n";
     out << "\nconditions:\n";
     const std::size_t cohorts = plan.cohorts.size();
-    for (std::size_t r = 0; r < plan.rules.size(); ++r) {
-        if (metrics.rule_met[r] < 0) continue;
-        const std::size_t scopes = plan.rules[r].per == Scope::all ? 1 : cohorts;
-        for (std::size_t c = 0; c < scopes; ++c) {
-            const auto m = static_cast<std::size_t>(metrics.rule_met[r]) + c;
-            out << "  " << metrics.names[m] << ": ";
-            if (!state.settlement.assessed[r * cohorts + c]) {
-                out << "not assessed (a cohort in scope was not observed, or the scope has no "
-                       "participants)\n";
-            } else {
-                out << (state.metrics[m] > 0 ? "met" : "not met") << "\n";
-            }
+    for (const SettledCondition& condition : settled_conditions(plan, metrics, state)) {
+        out << "  " << metrics.names[condition.metric] << ": ";
+        if (!condition.assessed) {
+            out << "not assessed (a cohort in scope was not observed, or the scope has no "
+                   "participants)\n";
+        } else {
+            out << (condition.met ? "met" : "not met") << "\n";
         }
     }
     for (std::size_t o = 0; o < plan.outcomes.size(); ++o) {

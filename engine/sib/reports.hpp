@@ -72,6 +72,17 @@ void print_json(std::ostream& out, const RunResult& result);
 void write_payments(std::ostream& out, const Plan& plan, const TrialState& state);
 /// cashflows.csv of `settle`: period,date, then one column per party.
 void write_settled_cashflows(std::ostream& out, const Plan& plan, const TrialState& state);
+/// Whether one group rule's condition held in a settlement (one per cohort for `per: cohort`).
+struct SettledCondition {
+    std::size_t metric = 0;  ///< its `rule.*.met` metric
+    bool assessed = false;   ///< false: a cohort in scope was not observed, or has no participants
+    bool met = false;
+};
+/// Every group rule's condition in a settlement, in metric order: the settle text and its report
+/// list the same.
+std::vector<SettledCondition> settled_conditions(const Plan& plan, const MetricLayout& metrics,
+                                                 const TrialState& state);
+
 /// The settlement for a person: each payment, then whether each group rule's condition held.
 void print_settlement(std::ostream& out, const Plan& plan, const MetricLayout& metrics,
                       const TrialState& state);

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "sib/reports.hpp"
 #include "sib/plan.hpp"
+#include "sib/reports.hpp"
 #include "sib/run.hpp"
 #include "sib/table.hpp"
 

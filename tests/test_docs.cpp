@@ -594,10 +594,10 @@ TEST_CASE("docs: figures quoted in the prose of README.md and guide.md match the
                  "saves the payers £" +
                      thousands(-mean_of(c, "payments.total", "diff.peterborough-pooled-only")) +
                      " on average");
-    check_quoted("docs/guide.md", guide,
-                 "compare.csv has it in full, " +
-                     printed("%.10g",
-                             mean_of(c, "payments.total", "diff_se.peterborough-pooled-only")));
+    check_quoted(
+        "docs/guide.md", guide,
+        "compare.csv has it in full, " +
+            printed("%.10g", mean_of(c, "payments.total", "diff_se.peterborough-pooled-only")));
 }
 
 namespace {

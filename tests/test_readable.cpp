@@ -52,7 +52,7 @@ TEST_CASE("readable: two significant figures, written out") {
     CHECK(two_significant(37964.88094) == "38,000");
     CHECK(two_significant(3.8449) == "3.8");
     CHECK(two_significant(0.004838095877) == "0.0048");
-    CHECK(two_significant(9.96) == "10");       // rounding carries into the next power of ten
+    CHECK(two_significant(9.96) == "10");          // rounding carries into the next power of ten
     CHECK(two_significant(0.000996) == "0.0010");  // the trailing 0 is significant
     CHECK(two_significant(3.0) == "3.0");
     CHECK(two_significant(150) == "150");

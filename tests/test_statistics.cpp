@@ -317,8 +317,9 @@ TEST_CASE("cashflows.csv p5 and p95 are the nearest ranks over every sampled tri
     CHECK(mixed_flows > 0);
 }
 
-TEST_CASE("bracketed exact quantiles: the values every-value-kept gives, for any thread count, "
-          "and after a second look when the pilot's brackets miss") {
+TEST_CASE(
+    "bracketed exact quantiles: the values every-value-kept gives, for any thread count, "
+    "and after a second look when the pilot's brackets miss") {
     // 70,000 trials: beyond bracket_min_trials, so a run without trials.csv keeps no values but
     // a pilot of 16,384 trials and the values its brackets hold.
     for (const std::string name : {"peterborough", "rikers"}) {

@@ -305,12 +305,13 @@ TEST_CASE(
     }
 }
 
-TEST_CASE("RankTally: tallies of parts merge to the exact quantiles; a missed bracket is reported "
-          "and its widening finds the rank") {
+TEST_CASE(
+    "RankTally: tallies of parts merge to the exact quantiles; a missed bracket is reported "
+    "and its widening finds the rank") {
     std::mt19937_64 rng(23);
     std::lognormal_distribution<double> lognormal(0.0, 1.0);
     std::vector<double> values(100000);
-    for (double& x : values) x = std::round(lognormal(rng) * 50.0);  // ties, as money has
+    for (double& x : values) x = std::round(lognormal(rng) * 50.0);      // ties, as money has
     std::vector<double> sample(values.begin(), values.begin() + 16384);  // a pilot: the first
     std::sort(sample.begin(), sample.end());
     const std::array<double, 5> expected = summary_of(values);
@@ -331,8 +332,7 @@ TEST_CASE("RankTally: tallies of parts merge to the exact quantiles; a missed br
         for (const std::size_t c : third.count) counted += c;
         CHECK(counted == values.size());
         std::array<double, 5> found{};
-        const bool selected =
-            third.select(brackets, sib::kSummaryProbabilities, found, scratch);
+        const bool selected = third.select(brackets, sib::kSummaryProbabilities, found, scratch);
         if (width == 1.0) {
             CHECK(selected);
             CHECK(found == expected);

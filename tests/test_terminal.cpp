@@ -81,8 +81,8 @@ TEST_CASE("terminal: --metrics chooses the table's metrics; csv and json keep ev
     CHECK(table[1][column_of(table, "payments.total.mean")].find(',') == std::string::npos);
     CHECK(csv.out.find("£") == std::string::npos);
 
-    const auto compare = sibsim({"compare", peterborough, pooled_only, "-n", "500", "--format",
-                                 "csv"});
+    const auto compare =
+        sibsim({"compare", peterborough, pooled_only, "-n", "500", "--format", "csv"});
     REQUIRE(compare.status == 0);
     CHECK(parse_csv(compare.out).size() == 1 + 24);  // every metric of either scenario
 }

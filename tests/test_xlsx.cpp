@@ -105,7 +105,9 @@ const std::vector<XlsxCell>& sheet_row(const XlsxSheet& sheet, const std::string
 
 }  // namespace
 
-TEST_CASE("run --xlsx: every sheet matches its CSV file and money, percentages and counts are formatted") {
+TEST_CASE(
+    "run --xlsx: every sheet matches its CSV file and money, percentages and counts are "
+    "formatted") {
     TempDir dir;
     const Cli r = sibsim({"run", peterborough, "-n", "2000", "-j", "2", "--per-trial", "-o",
                           dir / "out", "--xlsx", dir / "book.xlsx", "--quiet"});
@@ -139,7 +141,8 @@ TEST_CASE("run --xlsx: every sheet matches its CSV file and money, percentages a
     const XlsxSheet& cashflows = sheet_named(sheets, "cashflows");
     CHECK(cashflows.at(1, 1).format == "yyyy-mm-dd");  // a date cell
     CHECK(cashflows.at(1, 0).kind == XlsxCell::Kind::number);
-    for (std::size_t c = 2; c < cashflows.rows[1].size(); ++c) CHECK(cashflows.at(1, c).format == money);
+    for (std::size_t c = 2; c < cashflows.rows[1].size(); ++c)
+        CHECK(cashflows.at(1, c).format == money);
 
     // Provenance as text: the seed keeps every digit whatever its size.
     const XlsxSheet& run = sheet_named(sheets, "run");
@@ -147,10 +150,12 @@ TEST_CASE("run --xlsx: every sheet matches its CSV file and money, percentages a
     CHECK(sheet_row(run, "seed")[1].text == "1");
 }
 
-TEST_CASE("run --xlsx without -o writes the workbook alone and identical runs give identical bytes") {
+TEST_CASE(
+    "run --xlsx without -o writes the workbook alone and identical runs give identical bytes") {
     TempDir dir;
     for (const char* name : {"a.xlsx", "b.xlsx"}) {
-        const Cli r = sibsim({"run", augsburg, "-n", "500", "-j", "2", "--xlsx", dir / name, "--quiet"});
+        const Cli r =
+            sibsim({"run", augsburg, "-n", "500", "-j", "2", "--xlsx", dir / name, "--quiet"});
         REQUIRE_MESSAGE(r.status == 0, r.err);
     }
     CHECK(entries_of(dir.path()) == std::vector<std::string>{"a.xlsx", "b.xlsx"});
@@ -158,17 +163,16 @@ TEST_CASE("run --xlsx without -o writes the workbook alone and identical runs gi
     const auto sheets = read_xlsx(dir / "a.xlsx");
     CHECK(names_of(sheets) == std::vector<std::string>{"summary", "cashflows", "run"});
     // Augsburg pays in euros.
-    CHECK(sheet_row(sheet_named(sheets, "summary"), "payments.total")[1].format ==
-          "\"€\"#,##0.00");
+    CHECK(sheet_row(sheet_named(sheets, "summary"), "payments.total")[1].format == "\"€\"#,##0.00");
 }
 
 TEST_CASE("compare, sweep and settle --xlsx: their sheets match their CSV files") {
     TempDir dir;
     SUBCASE("compare") {
-        const Cli r = sibsim({"compare", peterborough,
-                              std::string(SIBSIM_SOURCE_DIR) + "/docs/examples/peterborough-pooled-only.yaml",
-                              "-n", "1000", "-j", "2", "-o", dir / "out", "--xlsx", dir / "c.xlsx",
-                              "--quiet"});
+        const Cli r = sibsim(
+            {"compare", peterborough,
+             std::string(SIBSIM_SOURCE_DIR) + "/docs/examples/peterborough-pooled-only.yaml", "-n",
+             "1000", "-j", "2", "-o", dir / "out", "--xlsx", dir / "c.xlsx", "--quiet"});
         REQUIRE_MESSAGE(r.status == 0, r.err);
         const auto sheets = read_xlsx(dir / "c.xlsx");
         CHECK(names_of(sheets) == std::vector<std::string>{"compare", "run"});
@@ -181,10 +185,10 @@ TEST_CASE("compare, sweep and settle --xlsx: their sheets match their CSV files"
         for (std::size_t c = 1; c < irr.size(); ++c) CHECK(irr[c].format == "0.00%");
     }
     SUBCASE("sweep") {
-        const Cli r = sibsim({"sweep", peterborough, "--vary",
-                              "payments.cohort-trigger.threshold=0.05,0.15", "--metrics",
-                              "payments.total,investors.irr", "-n", "500", "-j", "2", "-o",
-                              dir / "out", "--xlsx", dir / "s.xlsx", "--quiet"});
+        const Cli r =
+            sibsim({"sweep", peterborough, "--vary", "payments.cohort-trigger.threshold=0.05,0.15",
+                    "--metrics", "payments.total,investors.irr", "-n", "500", "-j", "2", "-o",
+                    dir / "out", "--xlsx", dir / "s.xlsx", "--quiet"});
         REQUIRE_MESSAGE(r.status == 0, r.err);
         const auto sheets = read_xlsx(dir / "s.xlsx");
         CHECK(names_of(sheets) == std::vector<std::string>{"sweep", "run"});
@@ -225,8 +229,8 @@ TEST_CASE("--xlsx: names that look like formulas are text cells, never formulas"
     text = replace_once(text, "name: Big Lottery Fund", "name: \"@SUM(A1)\"");
     write_file(dir / "formulas.yaml", text);
     const Cli r = sibsim({"settle", dir / "formulas.yaml", "--observed",
-                          observed_path("peterborough-cohort-1.yaml"), "--partial", "-o", dir / "out",
-                          "--xlsx", dir / "f.xlsx", "--quiet"});
+                          observed_path("peterborough-cohort-1.yaml"), "--partial", "-o",
+                          dir / "out", "--xlsx", dir / "f.xlsx", "--quiet"});
     REQUIRE_MESSAGE(r.status == 0, r.err);
     const auto sheets = read_xlsx(dir / "f.xlsx");
     const XlsxSheet& payments = sheet_named(sheets, "payments");
@@ -298,8 +302,8 @@ TEST_CASE("--xlsx: usage errors and invalid input leave no file") {
 
 TEST_CASE("write_workbook: numbers to 16 significant digits, Excel's limits, a stop request") {
     TempDir dir;
-    const std::array<double, 7> values = {1.0 / 3, 0.1 + 0.2, 1e-300, -4798802.8,
-                                          9007199254740993.0, 123456789.05, -0.2293130133};
+    const std::array<double, 7> values = {
+        1.0 / 3, 0.1 + 0.2, 1e-300, -4798802.8, 9007199254740993.0, 123456789.05, -0.2293130133};
     const std::vector<sib::Table> tables = {{"numbers", [&](sib::TableSink& t) {
                                                  t.header({"x"});
                                                  for (double v : values) {
@@ -333,17 +337,18 @@ TEST_CASE("write_workbook: numbers to 16 significant digits, Excel's limits, a s
             CHECK(std::string(e.what()) == message);
         }
     };
-    fails_with({{"wide", [](sib::TableSink& t) {
-                     t.header(std::vector<std::string>(16385, "c"));
-                 }}},
-               "sheet 'wide' would have 16385 columns, more than Excel's 16384");
-    fails_with({{"long", [](sib::TableSink& t) {
+    fails_with(
+        {{"wide", [](sib::TableSink& t) { t.header(std::vector<std::string>(16385, "c")); }}},
+        "sheet 'wide' would have 16385 columns, more than Excel's 16384");
+    fails_with({{"long",
+                 [](sib::TableSink& t) {
                      t.header({"a"});
                      t.text(std::string(32768, 'x'));
                  }}},
                "a text of 32768 characters in sheet 'long' is longer than Excel's 32767 per cell");
     const std::atomic<bool> stop{true};
-    fails_with({{"t", [](sib::TableSink& t) {
+    fails_with({{"t",
+                 [](sib::TableSink& t) {
                      t.header({"a"});
                      for (int i = 0; i < 2000; ++i) {
                          t.integer(i);

@@ -43,7 +43,8 @@ inline std::string unzip_member(const fs::path& file, const std::string& member)
     REQUIRE(pipe != nullptr);
     std::string text;
     char buffer[65536];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) text.append(buffer, n);
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
+        text.append(buffer, n);
     const int status = ::pclose(pipe);
     REQUIRE_MESSAGE(status == 0, "unzip -p " << file << " " << member << " failed");
     return text;
@@ -60,12 +61,18 @@ inline std::string xml_text(std::string_view s) {
         const auto end = s.find(';', i);
         REQUIRE(end != std::string_view::npos);
         const std::string_view entity = s.substr(i + 1, end - i - 1);
-        if (entity == "amp") out += '&';
-        else if (entity == "lt") out += '<';
-        else if (entity == "gt") out += '>';
-        else if (entity == "quot") out += '"';
-        else if (entity == "apos") out += '\'';
-        else FAIL("entity &" << std::string(entity) << ";");
+        if (entity == "amp")
+            out += '&';
+        else if (entity == "lt")
+            out += '<';
+        else if (entity == "gt")
+            out += '>';
+        else if (entity == "quot")
+            out += '"';
+        else if (entity == "apos")
+            out += '\'';
+        else
+            FAIL("entity &" << std::string(entity) << ";");
         i = end;
     }
     return out;
@@ -109,8 +116,7 @@ inline std::vector<XlsxSheet> read_xlsx(const fs::path& file) {
     const std::string_view all_styles = styles;
     const std::string_view xfs_from = all_styles.substr(all_styles.find("<cellXfs"));
     const std::string_view xfs = xfs_from.substr(0, xfs_from.find("</cellXfs>"));
-    for (auto tag : tags(xfs, "xf"))
-        style_formats.push_back(codes.at(attribute(tag, "numFmtId")));
+    for (auto tag : tags(xfs, "xf")) style_formats.push_back(codes.at(attribute(tag, "numFmtId")));
 
     const std::string workbook = unzip_member(file, "xl/workbook.xml");
     const std::string relations = unzip_member(file, "xl/_rels/workbook.xml.rels");
@@ -123,8 +129,8 @@ inline std::vector<XlsxSheet> read_xlsx(const fs::path& file) {
         sheet.name = attribute(sheet_tag, "name");
         sheet.xml = unzip_member(file, "xl/" + targets.at(attribute(sheet_tag, "r:id")));
         const std::string_view xml = sheet.xml;
-        sheet.has_formula = xml.find("<f>") != std::string_view::npos ||
-                            xml.find("<f ") != std::string_view::npos;
+        sheet.has_formula =
+            xml.find("<f>") != std::string_view::npos || xml.find("<f ") != std::string_view::npos;
         for (auto pane : tags(xml, "pane")) {
             CHECK(attribute(pane, "state") == "frozen");
             const std::string x = attribute(pane, "xSplit"), y = attribute(pane, "ySplit");
@@ -132,7 +138,8 @@ inline std::vector<XlsxSheet> read_xlsx(const fs::path& file) {
             sheet.frozen_rows = y.empty() ? 0 : std::stoi(y);
         }
         for (auto col : tags(xml, "col"))
-            for (int c = std::stoi(attribute(col, "min")); c <= std::stoi(attribute(col, "max")); ++c)
+            for (int c = std::stoi(attribute(col, "min")); c <= std::stoi(attribute(col, "max"));
+                 ++c)
                 sheet.widths[c - 1] = number(attribute(col, "width"));
         for (auto at = xml.find("<c r=\""); at != std::string_view::npos;
              at = xml.find("<c r=\"", at + 1)) {
@@ -148,7 +155,8 @@ inline std::vector<XlsxSheet> read_xlsx(const fs::path& file) {
             const std::string style = attribute(tag, "s");
             cell.format = style_formats.at(style.empty() ? 0 : std::stoul(style));
             if (tag.ends_with("/>")) continue;  // a blank with a format
-            const std::string_view body = xml.substr(tag_end + 1, xml.find("</c>", tag_end) - tag_end - 1);
+            const std::string_view body =
+                xml.substr(tag_end + 1, xml.find("</c>", tag_end) - tag_end - 1);
             const std::string type = attribute(tag, "t");
             if (type == "inlineStr") {
                 const auto t = body.find("<t");

@@ -40,8 +40,9 @@ void check(lxw_error error) {
 
 /// Characters of UTF-8 text (code points; continuation bytes not counted).
 std::size_t characters(std::string_view text) {
-    return static_cast<std::size_t>(std::count_if(
-        text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
 }
 
 /// Digits of |x| rounded to `decimals` places, before the point.
@@ -80,11 +81,16 @@ struct Formats {
 
     lxw_format* of(Unit unit) const {
         switch (unit) {
-            case Unit::money: return money;
-            case Unit::percent: return percent;
-            case Unit::multiple: return multiple;
-            case Unit::count: return count;
-            case Unit::number: return nullptr;  // General
+            case Unit::money:
+                return money;
+            case Unit::percent:
+                return percent;
+            case Unit::multiple:
+                return multiple;
+            case Unit::count:
+                return count;
+            case Unit::number:
+                return nullptr;  // General
         }
         return nullptr;
     }
@@ -97,10 +103,14 @@ struct Formats {
             case Unit::money:
                 return sign + money_symbol + grouped(integer_digits(x, money_decimals)) +
                        (money_decimals > 0 ? 1 + static_cast<std::size_t>(money_decimals) : 0);
-            case Unit::percent: return sign + integer_digits(x * 100, 2) + 4;   // 12.34%
-            case Unit::multiple: return sign + integer_digits(x, 3) + 4;        // 1.234
-            case Unit::count: return sign + grouped(integer_digits(x, 1)) + 2;  // 1,234.5
-            case Unit::number: return std::min<std::size_t>(format_number(x).size(), 11);
+            case Unit::percent:
+                return sign + integer_digits(x * 100, 2) + 4;  // 12.34%
+            case Unit::multiple:
+                return sign + integer_digits(x, 3) + 4;  // 1.234
+            case Unit::count:
+                return sign + grouped(integer_digits(x, 1)) + 2;  // 1,234.5
+            case Unit::number:
+                return std::min<std::size_t>(format_number(x).size(), 11);
         }
         return 11;
     }
@@ -168,8 +178,9 @@ class SheetSink final : public TableSink {
     /// Column widths and the frozen header row and first column.
     void finish() {
         for (std::size_t c = 0; c < widths_.size(); ++c) {
-            const double width =
-                static_cast<double>(std::min(std::max<std::size_t>(widths_[c], 6), max_column_width)) + 2;
+            const double width = static_cast<double>(std::min(std::max<std::size_t>(widths_[c], 6),
+                                                              max_column_width)) +
+                                 2;
             check(worksheet_set_column(sheet_, static_cast<lxw_col_t>(c), static_cast<lxw_col_t>(c),
                                        width, nullptr));
         }
@@ -221,8 +232,7 @@ class ScratchDirectory {
     ScratchDirectory() {
         std::string pattern = (fs::temp_directory_path() / "sibsim-xlsx-XXXXXX").string();
         if (::mkdtemp(pattern.data()) == nullptr)
-            fail("cannot create a temporary directory in '" +
-                 fs::temp_directory_path().string() +
+            fail("cannot create a temporary directory in '" + fs::temp_directory_path().string() +
                  "': " + std::system_category().message(errno));
         path_ = pattern;
     }
@@ -253,8 +263,8 @@ WorkbookStyle workbook_style(const Plan& plan) {
     style.title = plan.name;
     style.currency = plan.currency;
     // per_currency is a power of ten: 100 for pennies and cents, 1 with no minor unit.
-    style.money_decimals = std::clamp(
-        static_cast<int>(std::lround(std::log10(plan.minor_unit.per_currency))), 0, 9);
+    style.money_decimals =
+        std::clamp(static_cast<int>(std::lround(std::log10(plan.minor_unit.per_currency))), 0, 9);
     return style;
 }
 
@@ -310,9 +320,10 @@ void write_workbook(std::ostream& out, const std::vector<Table>& tables, const W
     const std::string money = money_format(style);
     formats.money = workbook_add_format(workbook);
     format_set_num_format(formats.money, money.c_str());
-    formats.money_symbol = characters(money) - characters("#,##0") -
-                           (style.money_decimals > 0 ? 1 + static_cast<std::size_t>(style.money_decimals) : 0) -
-                           2;  // the two quotes
+    formats.money_symbol =
+        characters(money) - characters("#,##0") -
+        (style.money_decimals > 0 ? 1 + static_cast<std::size_t>(style.money_decimals) : 0) -
+        2;  // the two quotes
     formats.money_decimals = style.money_decimals;
     formats.percent = workbook_add_format(workbook);
     format_set_num_format(formats.percent, "0.00%");

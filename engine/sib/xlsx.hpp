@@ -20,8 +20,8 @@ inline constexpr std::size_t xlsx_max_text = 32767;
 
 /// How a workbook presents itself and its money.
 struct WorkbookStyle {
-    std::string title;     ///< document title: the scenario's name
-    std::string currency;  ///< the scenario's label: £, $, €, A$ for GBP, USD, EUR, AUD
+    std::string title;       ///< document title: the scenario's name
+    std::string currency;    ///< the scenario's label: £, $, €, A$ for GBP, USD, EUR, AUD
     int money_decimals = 2;  ///< digits after the point: those of the minor unit
     bool large = false;      ///< may pass 4 GiB (a trials sheet): written with ZIP64
 };

@@ -258,7 +258,13 @@ struct PyScenario {
     std::shared_ptr<const Plan> plan;
 };
 
-PyScenario load(const std::string& path, const std::optional<py::dict>& set) {
+/// A str or os.PathLike (pathlib.Path) as a file name.
+std::string path_of(const py::object& path) {
+    return py::str(py::module_::import("os").attr("fspath")(path)).cast<std::string>();
+}
+
+PyScenario load(const py::object& path_object, const std::optional<py::dict>& set) {
+    const std::string path = path_of(path_object);
     const auto overrides = overrides_of(set);
     PyScenario s;
     s.file = path;
@@ -358,6 +364,9 @@ PyResult run_scenario(const PyScenario& s, std::optional<long long> trials,
     options.cancel = &cancel;
     PyResult out{s.plan, {}, options.exact_quantiles, {}};
     run_interruptibly(cancel, [&] { out.result = run(plan, options); });
+    // Under 65,536 trials exact quantiles keep every value even without per_trial: freed here,
+    // so that values() depends on per_trial alone.
+    if (!per_trial) out.result.values.clear();
     const MetricUnits units(plan);
     out.summary_table =
         make_table("summary", [&](TableSink& t) { summary_table(t, out.result, units); });
@@ -375,8 +384,12 @@ struct PySettlement {
     PyTable cashflows;
 };
 
-PySettlement settle(const PyScenario& s, const std::optional<std::string>& observed_file,
-                    const std::optional<std::string>& participants_file, bool partial) {
+PySettlement settle(const PyScenario& s, const std::optional<py::object>& observed_path,
+                    const std::optional<py::object>& participants_path, bool partial) {
+    std::optional<std::string> observed_file, participants_file;
+    if (observed_path && !observed_path->is_none()) observed_file = path_of(*observed_path);
+    if (participants_path && !participants_path->is_none())
+        participants_file = path_of(*participants_path);
     if (!observed_file && !participants_file)
         throw py::value_error(
             "settle needs observed results: observed=FILE.yaml, participants=FILE.csv, or both");

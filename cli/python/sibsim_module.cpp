@@ -231,8 +231,9 @@ py::object pandas() {
 }
 
 py::object table_frame(const PyTable& table) {
-    return pandas().attr("DataFrame").attr("from_records")(table.rows,
-                                                            py::arg("columns") = table.columns);
+    return pandas()
+        .attr("DataFrame")
+        .attr("from_records")(table.rows, py::arg("columns") = table.columns);
 }
 
 py::list table_column(const PyTable& table, const std::string& column) {
@@ -305,7 +306,8 @@ std::vector<std::string> metric_names(const RunResult& r) {
 
 /// Each period's date, as cashflows.csv's date column has it.
 std::vector<std::string> dates_of(const Plan& plan, const RunResult& result) {
-    const PyTable t = make_table("cashflows", [&](TableSink& s) { cashflows_table(s, plan, result); });
+    const PyTable t =
+        make_table("cashflows", [&](TableSink& s) { cashflows_table(s, plan, result); });
     std::vector<std::string> dates;
     for (const auto& row : t.rows) dates.push_back(row.cast<py::tuple>()[1].cast<std::string>());
     return dates;
@@ -507,9 +509,8 @@ PyTable sweep(const PyScenario& s, const py::dict& vary, std::optional<long long
     });
     MetricUnits units;
     for (const auto& plan : plans) units.add(plan);
-    return make_table("sweep", [&](TableSink& t) {
-        sweep_table(t, axes, points, results, chosen, units);
-    });
+    return make_table("sweep",
+                      [&](TableSink& t) { sweep_table(t, axes, points, results, chosen, units); });
 }
 
 PyTable compare(const std::vector<const PyScenario*>& scenarios, std::optional<long long> trials,
@@ -656,10 +657,12 @@ PYBIND11_MODULE(sibsim, m) {
             "Each period's first day, 'YYYY-MM-DD', or '' without a start date (the columns of "
             "the cash-flow arrays).")
         .def_property_readonly(
-            "cashflows", [](const PyResult& r) { return cashflow_array(r, &CashflowSummary::mean); },
+            "cashflows",
+            [](const PyResult& r) { return cashflow_array(r, &CashflowSummary::mean); },
             "numpy.ndarray [party, period]: the mean cash flow (cashflows.csv's PARTY.mean).")
         .def_property_readonly(
-            "cashflows_p5", [](const PyResult& r) { return cashflow_array(r, &CashflowSummary::p5); },
+            "cashflows_p5",
+            [](const PyResult& r) { return cashflow_array(r, &CashflowSummary::p5); },
             "numpy.ndarray [party, period]: the 5th percentile (PARTY.p5).")
         .def_property_readonly(
             "cashflows_p95",
@@ -668,9 +671,8 @@ PYBIND11_MODULE(sibsim, m) {
         .def_property_readonly(
             "cashflows_table",
             [](const PyResult& r) {
-                return make_table("cashflows", [&](TableSink& t) {
-                    cashflows_table(t, *r.plan, r.result);
-                });
+                return make_table("cashflows",
+                                  [&](TableSink& t) { cashflows_table(t, *r.plan, r.result); });
             },
             "The cash flows as a Table with cashflows.csv's columns.")
         .def(
@@ -680,9 +682,8 @@ PYBIND11_MODULE(sibsim, m) {
                 py::object pd = pandas();
                 py::dict frames;
                 frames["summary"] = table_frame(r.summary_table).attr("set_index")("metric");
-                frames["cashflows"] = table_frame(make_table("cashflows", [&](TableSink& t) {
-                    cashflows_table(t, *r.plan, r.result);
-                }));
+                frames["cashflows"] = table_frame(make_table(
+                    "cashflows", [&](TableSink& t) { cashflows_table(t, *r.plan, r.result); }));
                 if (!r.result.values.empty()) {
                     py::dict columns;
                     for (const auto& name : metric_names(r.result))
@@ -708,9 +709,9 @@ PYBIND11_MODULE(sibsim, m) {
             [](const PySettlement& s) {
                 py::dict out;
                 for (std::size_t i = 0; i < s.metric_names.size(); ++i)
-                    out[py::str(s.metric_names[i])] =
-                        std::isnan(s.metrics[i]) ? py::object(py::none())
-                                                 : py::object(py::float_(s.metrics[i]));
+                    out[py::str(s.metric_names[i])] = std::isnan(s.metrics[i])
+                                                          ? py::object(py::none())
+                                                          : py::object(py::float_(s.metrics[i]));
                 return out;
             },
             "dict metric -> float, or None where a rule was not assessed (settle --format json).")
@@ -741,14 +742,15 @@ PYBIND11_MODULE(sibsim, m) {
             "numpy.ndarray [party, period]: the settled cash flows.")
         .def_readonly("notes", &PySettlement::notes,
                       "What was not assessed, one line each (the CLI's 'sibsim: note:' lines).")
-        .def("to_pandas",
-             [](const PySettlement& s) {
-                 py::dict frames;
-                 frames["payments"] = table_frame(s.payments);
-                 frames["cashflows"] = table_frame(s.cashflows);
-                 return frames;
-             },
-             "to_pandas() -> dict of DataFrames 'payments' and 'cashflows'. Needs pandas.");
+        .def(
+            "to_pandas",
+            [](const PySettlement& s) {
+                py::dict frames;
+                frames["payments"] = table_frame(s.payments);
+                frames["cashflows"] = table_frame(s.cashflows);
+                return frames;
+            },
+            "to_pandas() -> dict of DataFrames 'payments' and 'cashflows'. Needs pandas.");
 
     py::class_<PyScenario>(m, "Scenario", "A loaded, checked scenario; made by sibsim.load().")
         .def_readonly("file", &PyScenario::file, "The file it was loaded from.")
@@ -766,8 +768,9 @@ PYBIND11_MODULE(sibsim, m) {
         .def_property_readonly(
             "metrics", [](const PyScenario& s) { return metric_layout(*s.plan).names; },
             "Every metric a run produces, in summary.csv's order (sibsim metrics).")
-        .def("run", &sib::python::run_scenario, py::arg("trials") = py::none(), py::arg("seed") = py::none(),
-             py::arg("threads") = 0, py::arg("per_trial") = true, py::arg("quantiles") = "auto",
+        .def("run", &sib::python::run_scenario, py::arg("trials") = py::none(),
+             py::arg("seed") = py::none(), py::arg("threads") = 0, py::arg("per_trial") = true,
+             py::arg("quantiles") = "auto",
              R"(run(trials=None, seed=None, threads=0, per_trial=True, quantiles='auto') -> Result
 
 Simulates the scenario, as `sibsim run` does, and returns a Result.

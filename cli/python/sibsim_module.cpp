@@ -115,15 +115,21 @@ std::optional<double> available_memory() {
     return std::nullopt;
 }
 
-/// Refuses, with MemoryError, a run whose estimate exceeds the memory available (as the CLI
-/// refuses it, docs/limits.md), rather than letting it take the notebook's kernel down.
+/// Bytes as GiB with one decimal, as the CLI's refusals print them.
+std::string gib_text(double bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f", bytes / (1024.0 * 1024 * 1024));
+    return text;
+}
+
+/// Refuses, with MemoryError and the CLI's words, a run whose estimate exceeds the memory
+/// available (docs/limits.md), rather than letting it take the notebook's kernel down.
 void check_memory(double needed, const std::string& advice) {
     const auto available = available_memory();
     if (!available || needed <= *available) return;
-    char text[160];
-    std::snprintf(text, sizeof text, "this run needs about %.1f GiB, more than the %.1f GiB ",
-                  needed / (1024.0 * 1024 * 1024), *available / (1024.0 * 1024 * 1024));
-    PyErr_SetString(PyExc_MemoryError, (std::string(text) + "available; " + advice).c_str());
+    const std::string text = "this run needs about " + gib_text(needed) + " GiB of memory but " +
+                             gib_text(*available) + " GiB is available; " + advice;
+    PyErr_SetString(PyExc_MemoryError, text.c_str());
     throw py::error_already_set();
 }
 
@@ -355,10 +361,11 @@ PyResult run_scenario(const PyScenario& s, std::optional<long long> trials,
     const bool within_budget = per_trial || options.trials <= exact_quantile_trials ||
                                estimated_bytes(plan, options) <= exact_quantile_bytes;
     if (quantiles == "exact" && !within_budget)
-        throw py::value_error(
-            "quantiles='exact' would need more memory than the 2.0 GiB budget for exact "
-            "quantiles; use quantiles='sketch' (memory stays flat, rank error under 0.05%) or "
-            "fewer trials");
+        throw py::value_error("quantiles='exact' would need about " +
+                              gib_text(estimated_bytes(plan, options)) +
+                              " GiB for this run, beyond the " + gib_text(exact_quantile_bytes) +
+                              " GiB budget for exact quantiles; use quantiles='sketch' (memory "
+                              "stays flat, rank error under 0.05%) or fewer trials");
     options.exact_quantiles = quantiles != "sketch" && within_budget;
     check_memory(estimated_bytes(plan, options),
                  per_trial ? "use fewer trials or per_trial=False" : "use fewer trials");
@@ -740,6 +747,11 @@ PYBIND11_MODULE(sibsim, m) {
                 return out;
             },
             "numpy.ndarray [party, period]: the settled cash flows.")
+        .def("__repr__",
+             [](const PySettlement& s) {
+                 return "<sibsim.Settlement " + s.plan->name + ": " +
+                        std::to_string(s.payments.rows.size()) + " payments>";
+             })
         .def_readonly("notes", &PySettlement::notes,
                       "What was not assessed, one line each (the CLI's 'sibsim: note:' lines).")
         .def(

@@ -93,6 +93,19 @@ class ArgumentErrors(unittest.TestCase):
             sibsim.sweep(sc, vary={"simulation.seed": [1, 2]}, trials=10, metrics=["nope"])
         with self.assertRaisesRegex(KeyError, "no column 'x'"):
             r.summary_table.column("x")
+        with self.assertRaisesRegex(TypeError, "keys must be str"):
+            sibsim.load(path("scenarios/augsburg.yaml"), set={1: 2})
+
+    def test_runs_that_cannot_fit_are_refused_before_they_start(self):
+        sc = sibsim.load(path("scenarios/peterborough.yaml"))
+        # Every value of 10^10 trials kept: terabytes.
+        with self.assertRaisesRegex(MemoryError, r"^this run needs about [0-9.]+ GiB of memory "
+                                                 r"but [0-9.]+ GiB is available; use fewer "
+                                                 r"trials or per_trial=False$"):
+            sc.run(trials=10**10)
+        with self.assertRaisesRegex(ValueError, r"^quantiles='exact' would need about [0-9.]+ "
+                                                r"GiB for this run, beyond the 2.0 GiB budget"):
+            sc.run(trials=10**9, per_trial=False, quantiles="exact")
 
 
 if __name__ == "__main__":

@@ -130,6 +130,19 @@ class OverridesEqualCli(unittest.TestCase):
                           "payments.cohort-trigger.threshold=0.12", "--set", "simulation.seed=5")
         for row in files["summary.csv"]:
             self.assertEqual(csv_text(r.summary[row["metric"]]["mean"]), row["mean"])
+        # numpy numbers and lists are written as YAML too.
+        other = sibsim.load(path("scenarios/peterborough.yaml"),
+                            set={"simulation.trials": numpy.int64(500),
+                                 "cohorts.cohort-1.enrol": [0, 5],
+                                 "payments.cohort-trigger.threshold": numpy.float64(0.12)})
+        self.assertEqual(other.trials, 500)
+        files = cli_files("run", "scenarios/peterborough.yaml", "--set", "simulation.trials=500",
+                          "--set", "cohorts.cohort-1.enrol=[0, 5]", "--set",
+                          "payments.cohort-trigger.threshold=0.12")
+        r500 = other.run()
+        self.assertEqual(r500.trials, 500)
+        for row in files["summary.csv"]:
+            self.assertEqual(csv_text(r500.summary[row["metric"]]["p50"]), row["p50"])
         plain = sibsim.load(path("scenarios/peterborough.yaml")).run(trials=3000, seed=5)
         self.assertNotEqual(plain.summary["payments.total"], r.summary["payments.total"])
 

@@ -134,14 +134,18 @@ void check_memory(double needed, const std::string& advice) {
 }
 
 int threads_of(int threads) {
-    if (threads < 0) throw py::value_error("threads: must be 0 (all cores) or more");
+    if (threads < 0 || threads > 1024)
+        throw py::value_error("threads: must be from 0 (all cores) to 1024, got " +
+                              std::to_string(threads));
     if (threads == 0) return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     return threads;
 }
 
 long long trials_of(const std::optional<long long>& trials, long long scenario_default) {
     const long long n = trials.value_or(scenario_default);
-    if (n < 1) throw py::value_error("trials: must be 1 or more");
+    // The CLI's range for -n and simulation.trials (docs/limits.md).
+    if (n < 1 || n > 1000000000)
+        throw py::value_error("trials: must be from 1 to 1000000000, got " + std::to_string(n));
     return n;
 }
 
@@ -466,8 +470,9 @@ PyTable sweep(const PyScenario& s, const py::dict& vary, std::optional<long long
     if (!problems.empty()) throw InputError(problems);
     double points_count = 1;
     for (const auto& axis : axes) points_count *= static_cast<double>(axis.values.size());
+    // The CLI's limits on a sweep (docs/limits.md): at most 100,000 points and 10^10 trials.
     if (points_count > 100000)
-        throw py::value_error("vary: the grid has more than 100,000 points; vary fewer values");
+        throw py::value_error("vary: the grid has more than 100000 points; vary fewer values");
     const auto points = grid_points(axes);
     const int thread_count = threads_of(threads);
 
@@ -475,6 +480,7 @@ PyTable sweep(const PyScenario& s, const py::dict& vary, std::optional<long long
     std::vector<Plan> plans;
     std::vector<RunOptions> options;
     double plan_bytes = 0;
+    double total_trials = 0;
     for (const auto& point : points) {
         std::vector<Override> point_overrides = s.overrides;
         for (std::size_t a = 0; a < axes.size(); ++a)
@@ -483,6 +489,11 @@ PyTable sweep(const PyScenario& s, const py::dict& vary, std::optional<long long
         plan_bytes += estimated_plan_bytes(scenario, thread_count);
         check_memory(plan_bytes, "use fewer cohorts, rules or periods");
         plans.push_back(compile(scenario));
+        total_trials += static_cast<double>(trials_of(trials, scenario.trials));
+        if (total_trials > 1e10)
+            throw py::value_error(
+                "vary: the sweep would run more than 10000000000 trials over "
+                "all its points; use fewer trials or vary fewer values");
         RunOptions o;
         o.trials = trials_of(trials, scenario.trials);
         o.seed = seed.value_or(scenario.seed);

@@ -83,10 +83,18 @@ class ArgumentErrors(unittest.TestCase):
         with self.assertRaisesRegex(KeyError, "no metric 'payments.totl'; did you mean "
                                               "'payments.total'"):
             r.values("payments.totl")
-        with self.assertRaisesRegex(ValueError, "trials: must be 1 or more"):
+        with self.assertRaisesRegex(ValueError, "^trials: must be from 1 to 1000000000, got 0$"):
             sc.run(trials=0)
-        with self.assertRaisesRegex(ValueError, "threads"):
+        with self.assertRaisesRegex(ValueError, "trials: must be from 1 to 1000000000, got "
+                                                "1000000001"):
+            sc.run(trials=10**9 + 1)
+        with self.assertRaisesRegex(ValueError, "^threads: must be from 0 .all cores. to 1024, "
+                                                "got -1$"):
             sc.run(trials=10, threads=-1)
+        with self.assertRaisesRegex(ValueError, "more than 10000000000 trials"):
+            sibsim.sweep(sc, vary={"simulation.seed": "1:11:1"}, trials=10**9)
+        with self.assertRaisesRegex(ValueError, "more than 100000 points"):
+            sibsim.sweep(sc, vary={"simulation.seed": "1:1000:1", "simulation.trials": "1:101:1"})
         with self.assertRaisesRegex(ValueError, "two or more"):
             sibsim.compare([sc], trials=10)
         with self.assertRaisesRegex(KeyError, "no metric 'nope'"):
@@ -98,11 +106,11 @@ class ArgumentErrors(unittest.TestCase):
 
     def test_runs_that_cannot_fit_are_refused_before_they_start(self):
         sc = sibsim.load(path("scenarios/peterborough.yaml"))
-        # Every value of 10^10 trials kept: terabytes.
+        # Every value of 10^9 trials kept: hundreds of GiB.
         with self.assertRaisesRegex(MemoryError, r"^this run needs about [0-9.]+ GiB of memory "
                                                  r"but [0-9.]+ GiB is available; use fewer "
                                                  r"trials or per_trial=False$"):
-            sc.run(trials=10**10)
+            sc.run(trials=10**9)
         with self.assertRaisesRegex(ValueError, r"^quantiles='exact' would need about [0-9.]+ "
                                                 r"GiB for this run, beyond the 2.0 GiB budget"):
             sc.run(trials=10**9, per_trial=False, quantiles="exact")

@@ -19,7 +19,7 @@ print("running", flush=True)
 started = time.monotonic()
 try:
     if sys.argv[1] == "run":
-        sc.run(trials=10**10, per_trial=False, quantiles="sketch", threads=2)
+        sc.run(trials=10**9, per_trial=False, quantiles="sketch", threads=2)
     elif sys.argv[1] == "sweep":
         sibsim.sweep(sc, vary={"simulation.seed": [1, 2, 3]}, trials=10**9, threads=2)
     else:

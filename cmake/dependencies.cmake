@@ -6,6 +6,8 @@
 #   libcli11-dev    -> CLI11::CLI11       (cli/ only)
 #   doctest-dev     -> doctest::doctest   (tests/ only)
 #   libbenchmark-dev-> benchmark::benchmark (bench/ only)
+#   pybind11-dev, python3-dev -> pybind11::module (cli/python/ only; optional: without them
+#                     everything else builds and the Python module is left out)
 find_package(Threads REQUIRED)
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(Boost 1.74 REQUIRED)
@@ -21,4 +23,20 @@ if(SIBSIM_TESTS)
 endif()
 if(SIBSIM_BENCH)
   find_package(benchmark REQUIRED)
+endif()
+# The Python module (cli/python/): Debian's own interpreter, /usr/bin/python3, whose
+# python3-numpy and python3-pybind11 are the ones setup.sh installs (a python3 earlier on PATH,
+# such as pyenv's, may lack them). Left out of the sanitizer builds: an instrumented module cannot
+# be loaded into an uninstrumented interpreter without preloading the sanitizer's runtime.
+if(SIBSIM_PYTHON AND NOT SIBSIM_SANITIZE AND NOT SIBSIM_TSAN AND NOT SIBSIM_FUZZ)
+  if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+    set(Python3_EXECUTABLE /usr/bin/python3)
+  endif()
+  find_package(Python3 COMPONENTS Interpreter Development.Module)
+  if(Python3_FOUND)
+    find_package(pybind11 2.6 CONFIG)
+  endif()
+  if(NOT Python3_FOUND OR NOT pybind11_FOUND)
+    message(STATUS "sibsim: pybind11 or the Python headers not found; the Python module is not built")
+  endif()
 endif()

@@ -36,6 +36,7 @@
 #include "sib/sha256.hpp"
 #include "sib/sweep.hpp"
 #include "sib/xlsx.hpp"
+#include "solve_command.hpp"
 
 namespace sib::cli {
 
@@ -698,6 +699,7 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
 
     // Commands defined in their own files (cli/*_command.cpp) add themselves here.
     std::vector<CommandHook> hooks;
+    hooks.push_back(add_solve_command(app));
 
     // Output that never reached stdout (a full disk, a closed pipe) is a failure, not a success.
     auto flushed = [&](int status) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 
+#include "progress.hpp"
 #include "sib/csv.hpp"
 #include "sib/plan.hpp"
 #include "sib/plan_size.hpp"
@@ -30,7 +31,7 @@ std::string rounded_to(double x, double half_width) {
     return with_thousands(x, decimals);
 }
 
-int solve_command(const SolveArguments& a, std::ostream& out) {
+int solve_command(const SolveArguments& a, std::ostream& out, std::ostream& err) {
     const SimulationOptions& o = a.options;
     if (o.out_option != nullptr && o.out_option->count() > 0 && o.out_dir.empty())
         throw RefusedRun("-o/--out: the directory name is empty");
@@ -87,7 +88,12 @@ int solve_command(const SolveArguments& a, std::ostream& out) {
     check_workbook_directory(o);     // after -o, which may create it
     auto evaluate = [&](double x) {
         const Plan plan = compile(scenario_at(x));
-        const RunResult result = run(plan, run_options);  // the same seed and trials every time
+        // One progress line per evaluation: how many the search takes is known only at its end.
+        Progress progress(run_options.trials, !o.quiet, err, stderr_is_terminal(err));
+        RunOptions options = run_options;  // the same seed and trials every time
+        options.progress = [&](long long done) { progress.update(done); };
+        const RunResult result = run(plan, options);
+        progress.finish();
         if (result.cancelled) throw Interrupted{};
         for (const auto& m : result.metrics)
             if (m.name == target.metric) {
@@ -174,7 +180,9 @@ CommandHook add_solve_command(CLI::App& app) {
     cmd->footer(
         "Example: sibsim solve scenarios/peterborough.yaml --vary "
         "outcomes.reconviction.effect=-0.2:0 --target investors.multiple=1");
-    return {cmd, [args](std::ostream& out, std::ostream&) { return solve_command(*args, out); }};
+    return {cmd, [args](std::ostream& out, std::ostream& err) {
+                return solve_command(*args, out, err);
+            }};
 }
 
 }  // namespace sib::cli

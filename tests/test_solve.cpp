@@ -199,3 +199,20 @@ TEST_CASE("sibsim solve: bad --vary and --target are reported together, before a
     CHECK(err_of("payments.pay.price=0:10", "payments.totl=1") ==
           "--target:0:0: error: no metric 'payments.totl'; did you mean 'payments.total'?\n");
 }
+
+TEST_CASE("sibsim solve gives the same answer for any -j, and refuses an empty -o") {
+    sib::test::TempDir dir;
+    const std::string file = dir / "linear.yaml";
+    sib::test::write_file(file, rate_card);
+    auto solved = [&](const std::string& threads) {
+        const auto r = sibsim({"solve", file, "--vary", "payments.pay.price=0:2000", "--target",
+                               "payments.total=50000", "--format", "json", "-j", threads});
+        CHECK(r.status == 0);
+        return r.out;
+    };
+    CHECK(solved("1") == solved("3"));
+    const auto r = sibsim({"solve", file, "--vary", "payments.pay.price=0:2000", "--target",
+                           "payments.total=50000", "-o", ""});
+    CHECK(r.status == 2);
+    CHECK(r.err == "sibsim: error: -o/--out: the directory name is empty\n");
+}

@@ -73,6 +73,11 @@ TEST_CASE("solve stops at once on an end that meets the target, and refuses an u
     REQUIRE(at_end.bracketed);
     CHECK(at_end.value == 0);
     CHECK(at_end.points.size() == 2);
+    const auto flat = solve_line(0, 0, 0.1, -1, 2);  // 0 everywhere: every x is a root
+    REQUIRE(flat.bracketed);
+    CHECK(flat.value == 2);
+    CHECK(flat.ci_lo == -1);
+    CHECK(flat.ci_hi == 2);
     const auto outside = solve_line(1, 1, 0.1, 0, 2);  // 1 + x > 0 on [0, 2]
     CHECK_FALSE(outside.bracketed);
     REQUIRE(outside.points.size() == 2);

@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "sib/csv.hpp"
@@ -135,9 +136,12 @@ SolveResult solve(const SolveInterval& interval, double target, const SolveEvalu
         result.value = std::min(std::max(x, a.x), b.x);
         result.at_value = eval(result.value);
     }
-    const double half = z95 * result.at_value.se / std::abs(result.slope);
-    result.ci_lo = result.value - half;
-    result.ci_hi = result.value + half;
+    // A mean that meets the target at both ends and does not move between them locates no
+    // root within [LO, HI]: the interval is all of it.
+    const double half = result.slope == 0 ? std::numeric_limits<double>::infinity()
+                                          : z95 * result.at_value.se / std::abs(result.slope);
+    result.ci_lo = std::isfinite(half) ? result.value - half : interval.lo;
+    result.ci_hi = std::isfinite(half) ? result.value + half : interval.hi;
     return result;
 }
 

@@ -67,7 +67,7 @@ inline constexpr int max_solve_evaluations = 40;
 /// ends, evaluated once more for its standard error se. The interval is value ± 1.96·se/|slope|,
 /// the slope taken across the narrowest bracket over which the mean moves by at least two
 /// standard errors (the first bracket when none does), so that one step of a stepwise mean does
-/// not pass for the slope.
+/// not pass for the slope. A flat mean (slope 0: the target met at both ends) gives [lo, hi].
 SolveResult solve(const SolveInterval& interval, double target, const SolveEvaluate& evaluate);
 
 /// The input as the YAML text that is simulated: the shortest text that reads back as x.

@@ -220,4 +220,10 @@ TEST_CASE("sibsim solve gives the same answer for any -j, and refuses an empty -
                            "payments.total=50000", "-o", ""});
     CHECK(r.status == 2);
     CHECK(r.err == "sibsim: error: -o/--out: the directory name is empty\n");
+    // solve draws no report page.
+    const auto report = sibsim({"solve", file, "--vary", "payments.pay.price=0:2000", "--target",
+                                "payments.total=50000", "--report", dir / "r.html"});
+    CHECK(report.status == 2);
+    CHECK(report.err == "The following arguments were not expected: " + (dir / "r.html") +
+                            " --report\nRun with --help for more information.\n");
 }

@@ -24,6 +24,7 @@
 
 #include "progress.hpp"
 #include "sib/csv.hpp"
+#include "sib/indigo.hpp"
 #include "sib/load.hpp"
 #include "sib/participants.hpp"
 #include "sib/plan.hpp"
@@ -36,6 +37,7 @@
 #include "sib/sha256.hpp"
 #include "sib/sweep.hpp"
 #include "sib/xlsx.hpp"
+#include "solve_command.hpp"
 
 namespace sib::cli {
 
@@ -66,9 +68,11 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     // sixth of them at 1M trials, fewer beyond). They are taken up to 2,000,000 trials, with
     // trials.csv, or while the run fits in 2 GiB; beyond that auto takes the quantile sketch
     // (memory stops growing with trials) and exact refuses. docs/model.md, section 10.
-    options.keep_trial_values = per_trial;
+    // --format indigo counts each trial's repayment category from its kept values.
+    const bool keep_values = per_trial || o.format == "indigo";
+    options.keep_trial_values = keep_values;
     options.exact_quantiles = true;
-    const bool within_budget = per_trial || options.trials <= exact_quantile_trials ||
+    const bool within_budget = keep_values || options.trials <= exact_quantile_trials ||
                                estimated_bytes(plan, options) <= exact_quantile_bytes;
     if (quantiles == "exact" && !within_budget)
         throw RefusedRun("--quantiles exact would need about " +
@@ -124,6 +128,8 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     if (!o.quiet) {
         if (o.format == "json") {
             print_json(out, result);
+        } else if (o.format == "indigo") {
+            print_indigo(out, plan, result);
         } else if (o.format == "csv") {
             write_summary(out, result);
         } else {
@@ -597,6 +603,13 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
         app.add_subcommand("run", "Simulate a scenario; print a summary, write CSV with -o");
     run_cmd->add_option("SCENARIO", run_file, "Scenario file")->required();
     add_simulation_options(*run_cmd, run_options);
+    // run alone also prints the INDIGO figures (docs/outputs.md, "INDIGO figures").
+    run_cmd->get_option("--format")->get_validator(0)->active(false);
+    run_cmd->get_option("--format")
+        ->check(CLI::IsMember({"table", "csv", "json", "indigo"}))
+        ->description(
+            "Summary on stdout: table (rounded for reading), csv or json (in full), or "
+            "indigo (the INDIGO data standard's fields, JSON)");
     run_cmd->add_flag("--per-trial", per_trial,
                       "Also write trials.csv (one row per trial), or the trials sheet of --xlsx; "
                       "needs -o or --xlsx");
@@ -698,6 +711,7 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
 
     // Commands defined in their own files (cli/*_command.cpp) add themselves here.
     std::vector<CommandHook> hooks;
+    hooks.push_back(add_solve_command(app));
 
     // Output that never reached stdout (a full disk, a closed pipe) is a failure, not a success.
     auto flushed = [&](int status) {

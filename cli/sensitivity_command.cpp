@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -106,6 +107,20 @@ void print_sobol(std::ostream& out, const Plan& plan, const MetricLayout& layout
     print_text_table(out, table, table_width);
 }
 
+/// The --design file as an absolute path (written with the -o files, all or none), checked
+/// before anything runs: its folder must exist and the name must not be a folder.
+std::string design_path(const std::string& design) {
+    if (design.empty()) return design;
+    const std::filesystem::path path = std::filesystem::absolute(design);
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored))
+        throw OutputError("cannot write the design file '" + design + "': it is a directory");
+    if (!std::filesystem::is_directory(path.parent_path(), ignored))
+        throw OutputError("cannot write the design file '" + design + "': no directory '" +
+                          path.parent_path().string() + "'");
+    return path.string();
+}
+
 int sensitivity_command(const SensitivityArgs& a, std::ostream& out, std::ostream& err) {
     const SimulationOptions& o = a.o;
     const bool sobol = a.method == "sobol";
@@ -144,8 +159,7 @@ int sensitivity_command(const SensitivityArgs& a, std::ostream& out, std::ostrea
     const long long evaluations =
         sobol ? options.trials * (d + 2)
               : options.trials * d * static_cast<long long>(spider_levels.size());
-    const std::string design_file =
-        a.design.empty() ? std::string() : std::filesystem::absolute(a.design).string();
+    const std::string design_file = design_path(a.design);
 
     Progress progress(evaluations, !o.quiet, err, stderr_is_terminal(err));
     std::atomic<long long> finished{0};

@@ -1,6 +1,8 @@
 // sensitivity: Sobol' indices and tornado swings on a scenario whose payments are linear in two
 // independent uniform inputs, so that both are known by hand; and the command's errors.
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "cli_helpers.hpp"
@@ -139,4 +141,64 @@ TEST_CASE("sensitivity command: tornado.csv, spider.csv and run.csv, all or none
     CHECK(fs::exists(dir.path() / "tornado.csv"));
     CHECK(fs::exists(dir.path() / "spider.csv"));
     CHECK(fs::exists(dir.path() / "run.csv"));
+}
+
+TEST_CASE("sensitivity command: --design in SALib's row order, its outputs give sobol.csv") {
+    TempDir dir;
+    const std::string scenario = dir / "linear.yaml";
+    {
+        std::ofstream file(scenario);
+        file << linear;
+    }
+    const auto r = sibsim({"sensitivity", scenario, "--method", "sobol", "-n", "1024", "--metrics",
+                           "payments.total", "-o", dir / "out", "--design", dir / "design.csv",
+                           "--format", "json"});
+    REQUIRE(r.status == 0);
+    CHECK(r.out.rfind("[\n {\"metric\": \"payments.total\", \"input\": \"cohorts.a.size\", "
+                      "\"S1\": ",
+                      0) == 0);
+    std::ifstream design(dir / "design.csv");
+    std::string line;
+    std::getline(design, line);
+    CHECK(line == "row,trial,cohorts.a.size,cohorts.b.size,payments.total");
+    // Rows 0..3 are A, AB_1, AB_2, B of trial 0: AB_1 takes a from B and b from A; the payment is
+    // 100 × (a + b) with the sizes rounded.
+    std::vector<std::vector<double>> rows;
+    for (int i = 0; i < 4 && std::getline(design, line); ++i) {
+        std::vector<double> cells;
+        std::stringstream cells_text(line);
+        for (std::string cell; std::getline(cells_text, cell, ',');)
+            cells.push_back(std::stod(cell));
+        rows.push_back(cells);
+    }
+    REQUIRE(rows.size() == 4);
+    for (int i = 0; i < 4; ++i) CHECK(rows[static_cast<std::size_t>(i)][1] == 0);
+    CHECK(rows[1][2] == rows[3][2]);
+    CHECK(rows[1][3] == rows[0][3]);
+    CHECK(rows[2][2] == rows[0][2]);
+    CHECK(rows[2][3] == rows[3][3]);
+    for (const auto& row : rows)
+        CHECK(row[4] == doctest::Approx(100 * (std::round(row[2]) + std::round(row[3]))));
+    CHECK(fs::exists(dir / "out/sobol.csv"));
+    CHECK(fs::exists(dir / "out/run.csv"));
+
+    // A design file in a folder that does not exist: refused before anything is written.
+    const auto bad = sibsim({"sensitivity", scenario, "--method", "sobol", "-o", dir / "out2",
+                             "--design", dir / "missing/design.csv", "--quiet"});
+    CHECK(bad.status == 1);
+    CHECK(bad.err.find("cannot write the design file") != std::string::npos);
+    CHECK(!fs::exists(dir / "out2"));
+}
+
+TEST_CASE("sensitivity command: the same bytes for any -j") {
+    TempDir dir;
+    for (const std::string method : {"tornado", "sobol"}) {
+        const auto one = sibsim({"sensitivity", scenario_path("chicago-cpc.yaml"), "--method",
+                                 method, "-n", "2048", "-j", "1", "--format", "csv"});
+        const auto three = sibsim({"sensitivity", scenario_path("chicago-cpc.yaml"), "--method",
+                                   method, "-n", "2048", "-j", "3", "--format", "csv"});
+        REQUIRE(one.status == 0);
+        CHECK(one.out.size() > 100);
+        CHECK(one.out == three.out);
+    }
 }

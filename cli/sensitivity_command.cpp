@@ -159,14 +159,14 @@ int sensitivity_command(const SensitivityArgs& a, std::ostream& out, std::ostrea
     const long long evaluations =
         sobol ? options.trials * (d + 2)
               : options.trials * d * static_cast<long long>(spider_levels.size());
-    const std::string design_file = design_path(a.design);
 
     Progress progress(evaluations, !o.quiet, err, stderr_is_terminal(err));
     std::atomic<long long> finished{0};
     options.progress = [&](long long done) { progress.update(done); };
     SignalGuard signals;
     OutputFolder folder(o.out_dir);
-    check_workbook_directory(o);
+    check_workbook_directory(o);                            // after -o, which may create it
+    const std::string design_file = design_path(a.design);  // likewise
 
     Provenance provenance = provenance_of(a.file, text, o.sets, run);
     provenance.push_back({"method", a.method});

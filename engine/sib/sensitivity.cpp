@@ -174,7 +174,8 @@ SobolDesign sobol_design(long long base, int inputs) {
     const size_t d = at(inputs);
     design.uniforms.resize(at(design.rows()) * d);
     boost::random::sobol sequence(2 * d);
-    sequence.discard(2 * d);  // the first point is all zeros: no quantile there
+    // Boost's sequence leaves out the all-zero point (no quantile is finite there): its first
+    // point is (0.5, ..., 0.5).
     std::vector<double> point(2 * d);
     for (long long j = 0; j < base; ++j) {
         for (auto& x : point) x = inside(static_cast<double>(sequence()) * 0x1.0p-64);

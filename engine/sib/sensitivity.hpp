@@ -80,8 +80,9 @@ struct SobolDesign {
     long long rows() const { return base * (inputs + 2); }
 };
 
-/// A|B from the first N points of a 2D-dimensional Sobol' sequence (Boost's, after its first,
-/// all-zero, point): A from the first D coordinates, B from the last D.
+/// A|B from the first N points of Boost's 2D-dimensional Sobol' sequence (which leaves out the
+/// all-zero point and starts at (0.5, ..., 0.5)): A from the first D coordinates, B from the last
+/// D.
 SobolDesign sobol_design(long long base, int inputs);
 
 /// Evaluates design rows [first, last): row r is trial r / (D + 2) (so the D + 2 rows of a base

@@ -160,10 +160,14 @@ int sensitivity_command(const SensitivityArgs& a, std::ostream& out, std::ostrea
         sobol ? options.trials * (d + 2)
               : options.trials * d * static_cast<long long>(spider_levels.size());
 
-    // What the analysis holds: the design's uniforms and outputs (sobol), or one block's
-    // moments per run (tornado); refused before anything runs when it cannot fit.
+    // What the analysis holds: per evaluation its uniforms, outputs and normalised output, and
+    // the bootstrap's resampled base rows (sobol); or one block's moments per run (tornado).
+    // Refused before anything runs when it cannot fit.
+    const double n = static_cast<double>(options.trials);
     const double kept =
-        sobol ? static_cast<double>(evaluations) * static_cast<double>(d + 2 * metrics.size()) * 8
+        sobol ? 8 * (static_cast<double>(evaluations) *
+                         (static_cast<double>(d) + static_cast<double>(metrics.size()) + 1) +
+                     sobol_resamples * n)
               : static_cast<double>(evaluations) / static_cast<double>(evaluations_per_chunk) *
                     static_cast<double>(metrics.size() * sizeof(Moments));
     check_memory(kept + estimated_plan_bytes(scenario, o.threads), "use a smaller -n");

@@ -202,3 +202,27 @@ TEST_CASE("sensitivity command: the same bytes for any -j") {
         CHECK(one.out == three.out);
     }
 }
+
+TEST_CASE("sensitivity: a metric that does not vary has indices 0; no uncertain input refuses") {
+    const SobolDesign design = sobol_design(64, 3);
+    const std::vector<double> constant(static_cast<std::size_t>(design.rows()), 7.5);
+    for (const auto& index : sobol_indices(design, constant, 1, 10)) {
+        CHECK(index.s1 == 0);
+        CHECK(index.st == 0);
+        CHECK(index.s1_conf == 0);
+    }
+    TempDir dir;
+    const std::string scenario = dir / "fixed.yaml";
+    {
+        std::ofstream file(scenario);
+        std::string text = linear;
+        text.replace(text.find("{dist: uniform, min: 1000, max: 2000}"), 37, "1500");
+        text.replace(text.find("{dist: uniform, min: 0, max: 2000}"), 34, "1000");
+        file << text;
+    }
+    const auto r = sibsim({"sensitivity", scenario, "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err ==
+          "sibsim: error: the scenario has no uncertain input (every value is fixed): "
+          "there is nothing to analyse\n");
+}

@@ -28,6 +28,7 @@ struct SensitivityArgs {
     std::string inputs;
     std::string metrics;
     std::string design;
+    CLI::Option* design_option = nullptr;
     SimulationOptions o;
 };
 
@@ -123,8 +124,18 @@ std::string design_path(const std::string& design) {
 
 int sensitivity_command(const SensitivityArgs& a, std::ostream& out, std::ostream& err) {
     const SimulationOptions& o = a.o;
+    // As cli::main checks them for run, sweep, compare and settle.
+    if (o.out_option->count() > 0 && o.out_dir.empty())
+        throw RefusedRun("-o/--out: the directory name is empty");
+    if (o.xlsx_option->count() > 0) {
+        const std::string extension = std::filesystem::path(o.xlsx).extension().string();
+        if (extension != ".xlsx" && extension != ".XLSX")
+            throw RefusedRun("--xlsx: the file name must end in .xlsx, got '" + o.xlsx + "'");
+    }
+    if (a.design_option->count() > 0 && a.design.empty())
+        throw RefusedRun("--design: the file name is empty");
     const bool sobol = a.method == "sobol";
-    if (!sobol && !a.design.empty())
+    if (!sobol && a.design_option->count() > 0)
         throw RefusedRun("--design: the design file belongs to --method sobol");
     if (sobol && o.trials && !std::has_single_bit(static_cast<unsigned long long>(*o.trials)))
         throw RefusedRun(
@@ -303,8 +314,9 @@ CommandHook add_sensitivity_command(CLI::App& app) {
     cmd->add_option("--metrics", args->metrics,
                     "Comma-separated metrics (default: payments.total, payer net costs, "
                     "investors.irr and investors.any_loss)");
-    cmd->add_option("--design", args->design,
-                    "sobol: also write the design and its outputs, in SALib's row order, to FILE");
+    args->design_option = cmd->add_option(
+        "--design", args->design,
+        "sobol: also write the design and its outputs, in SALib's row order, to FILE");
     add_simulation_options(*cmd, args->o);
     cmd->remove_option(args->o.report_option);
     args->o.report_option = nullptr;

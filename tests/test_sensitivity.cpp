@@ -128,6 +128,15 @@ TEST_CASE("sensitivity command: usage errors") {
     r = sibsim({"sensitivity", peterborough, "--design", "d.csv", "--quiet"});
     CHECK(r.status == 2);
     CHECK(r.err == "sibsim: error: --design: the design file belongs to --method sobol\n");
+    r = sibsim({"sensitivity", peterborough, "-o", "", "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err == "sibsim: error: -o/--out: the directory name is empty\n");
+    r = sibsim({"sensitivity", peterborough, "--xlsx", "book.csv", "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err == "sibsim: error: --xlsx: the file name must end in .xlsx, got 'book.csv'\n");
+    r = sibsim({"sensitivity", peterborough, "--method", "sobol", "--design", "", "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err == "sibsim: error: --design: the file name is empty\n");
 }
 
 TEST_CASE("sensitivity command: tornado.csv, spider.csv and run.csv, all or none") {

@@ -3,6 +3,7 @@
 #include "commands.hpp"
 
 #include "command_support.hpp"
+#include "sensitivity_command.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -712,6 +713,7 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     // Commands defined in their own files (cli/*_command.cpp) add themselves here.
     std::vector<CommandHook> hooks;
     hooks.push_back(add_solve_command(app));
+    hooks.push_back(add_sensitivity_command(app));
 
     // Output that never reached stdout (a full disk, a closed pipe) is a failure, not a success.
     auto flushed = [&](int status) {

@@ -8,6 +8,7 @@
 #include <new>
 
 #include "helpers.hpp"
+#include "sib/sensitivity.hpp"
 
 namespace {
 std::atomic<long long> allocations{0};
@@ -78,5 +79,26 @@ TEST_CASE("trials allocate nothing once their buffers are sized (every shipped s
         const long long start = allocations.load();
         std::vector<int> one(3);
         CHECK(allocations.load() - start == 1);
+    }
+}
+
+TEST_CASE("sensitivity evaluations allocate nothing once their buffers are sized") {
+    for (const char* name : {"peterborough", "chicago-cpc", "dwp-innovation-fund"}) {
+        CAPTURE(name);
+        const Plan plan = compile(
+            load_scenario_file(std::string(SIBSIM_SOURCE_DIR) + "/scenarios/" + name + ".yaml"));
+        const MetricLayout layout = metric_layout(plan);
+        const PartyLayout parties = party_layout(plan);
+        const std::vector<int> inputs = uncertain_parameters(plan);
+        const std::vector<int> metrics = {layout.payments_total};
+        const SobolDesign design = sobol_design(64, static_cast<int>(inputs.size()));
+        TrialState state(plan);
+        std::vector<FixedUniform> fixed(inputs.size());
+        std::vector<double> out(static_cast<std::size_t>(design.rows()));
+        evaluate_rows(plan, layout, parties, inputs, metrics, design, 0, 1, state, fixed, out);
+        const long long before = allocations.load();
+        evaluate_rows(plan, layout, parties, inputs, metrics, design, 1, design.rows(), state,
+                      fixed, std::span<double>(out).subspan(1));
+        CHECK(allocations.load() - before == 0);
     }
 }

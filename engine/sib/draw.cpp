@@ -477,8 +477,10 @@ void add_rate_card_units(const Plan& plan, int c, Outcomes& out) {
     }
 }
 
-void draw(const Plan& plan, std::uint64_t trial, DrawScratch& s, Outcomes& out) {
-    draw_parameters(plan, trial, s);
+namespace {
+
+/// Everything of trial `trial` after its parameter values (in s.values) are known.
+void draw_after_parameters(const Plan& plan, std::uint64_t trial, DrawScratch& s, Outcomes& out) {
     for (size_t c = 0; c < plan.cohorts.size(); ++c) {
         const auto& cohort = plan.cohorts[c];
         // Sizes: rounded to whole participants, at least 0 and at most the validated limit.
@@ -497,6 +499,21 @@ void draw(const Plan& plan, std::uint64_t trial, DrawScratch& s, Outcomes& out) 
         std::fill(out.rate_card_due.begin(), out.rate_card_due.end(), 0.0);
     for (size_t c = 0; c < plan.cohorts.size(); ++c)
         draw_cohort(plan, trial, static_cast<int>(c), s, out);
+}
+
+}  // namespace
+
+void draw(const Plan& plan, std::uint64_t trial, DrawScratch& s, Outcomes& out) {
+    draw_parameters(plan, trial, s);
+    draw_after_parameters(plan, trial, s, out);
+}
+
+void draw_fixing(const Plan& plan, std::uint64_t trial, std::span<const FixedUniform> fixed,
+                 DrawScratch& s, Outcomes& out) {
+    draw_parameters(plan, trial, s);
+    for (const FixedUniform& f : fixed)
+        s.values[at(f.parameter)] = quantile(plan.parameters[at(f.parameter)].dist, f.uniform);
+    draw_after_parameters(plan, trial, s, out);
 }
 
 }  // namespace sib

@@ -5,6 +5,7 @@
 // sized once per plan: allocation-free and throws nothing.
 #include <atomic>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "sib/outcomes.hpp"
@@ -51,5 +52,19 @@ void add_rate_card_units(const Plan& plan, int c, Outcomes& outcomes);
 
 /// The draws of trial `trial`: everything in `outcomes`, from the streams of (seed, trial).
 void draw(const Plan& plan, std::uint64_t trial, DrawScratch& scratch, Outcomes& outcomes);
+
+/// A parameter held at the value of its quantile at `uniform` (sensitivity analysis).
+struct FixedUniform {
+    int parameter = 0;     ///< index into Plan::parameters
+    double uniform = 0.5;  ///< in (0, 1)
+};
+
+/// As draw(), except that each parameter in `fixed` takes its quantile at the given uniform. The
+/// trial's streams are drawn as draw() draws them, so every other parameter, the participants'
+/// outcomes and the comparison groups are trial `trial`'s own (common random numbers). The
+/// others keep their draw through the copula, so they are drawn from their marginals, not
+/// conditionally on the fixed ones. draw() itself is untouched by this (same numbers, same speed).
+void draw_fixing(const Plan& plan, std::uint64_t trial, std::span<const FixedUniform> fixed,
+                 DrawScratch& scratch, Outcomes& outcomes);
 
 }  // namespace sib

@@ -6,6 +6,8 @@
 #   libcli11-dev    -> CLI11::CLI11       (cli/ only)
 #   doctest-dev     -> doctest::doctest   (tests/ only)
 #   libbenchmark-dev-> benchmark::benchmark (bench/ only)
+#   libopenmpi-dev  -> MPI::MPI_CXX       (optional: runs spread over mpirun's processes,
+#                                          engine/sib/distributed.cpp only; openmpi-bin runs them)
 find_package(Threads REQUIRED)
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(Boost 1.74 REQUIRED)
@@ -21,4 +23,18 @@ if(SIBSIM_TESTS)
 endif()
 if(SIBSIM_BENCH)
   find_package(benchmark REQUIRED)
+endif()
+# MPI is optional: without it (or with -DSIBSIM_MPI=OFF) sibsim builds the same and runs as one
+# process. Off by default in the sanitizer and fuzzing builds: OpenMPI is not built with their
+# instrumentation (ASan reports its allocations as leaks, TSan its threads as races).
+find_package(MPI COMPONENTS CXX QUIET)
+if(MPI_CXX_FOUND AND NOT SIBSIM_SANITIZE AND NOT SIBSIM_TSAN AND NOT SIBSIM_FUZZ)
+  set(SIBSIM_MPI_DEFAULT ON)
+else()
+  set(SIBSIM_MPI_DEFAULT OFF)
+endif()
+option(SIBSIM_MPI "Spread run, sweep and compare over the processes of mpirun (OpenMPI)"
+       ${SIBSIM_MPI_DEFAULT})
+if(SIBSIM_MPI AND NOT MPI_CXX_FOUND)
+  message(FATAL_ERROR "SIBSIM_MPI is ON but no MPI was found (Debian: libopenmpi-dev)")
 endif()

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkgconf libeigen3-dev libboost-dev libyaml-cpp-dev libcli11-dev doctest-dev
-          libbenchmark-dev libxlsxwriter-dev unzip ${SIBSIM_EXTRA_PACKAGES:-})
+          libbenchmark-dev libxlsxwriter-dev unzip libopenmpi-dev openmpi-bin ${SIBSIM_EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -251,7 +251,9 @@ void start_together() {
     if (status != exit_ok) throw PeerFailed{status};
 }
 
-bool writes_outputs() { return processes().rank == 0; }
+bool writes_outputs() {
+    return processes().rank == 0;
+}
 
 void check_workbook_directory(const SimulationOptions& o) {
     // Under mpirun only process 0 writes (and creates -o, where the workbook may go).

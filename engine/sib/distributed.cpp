@@ -12,6 +12,9 @@
 #include "sib/trial.hpp"
 
 #ifdef SIBSIM_WITH_MPI
+// The C interface only: the C++ bindings are deprecated (and warn).
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 #endif
 
@@ -118,7 +121,9 @@ int finish_processes(int status) {
     return status;
 }
 
-Processes processes() { return world; }
+Processes processes() {
+    return world;
+}
 
 bool built_with_mpi() {
 #ifdef SIBSIM_WITH_MPI
@@ -144,7 +149,9 @@ int agree_status(int status, bool* first_failed) {
     return agreement_status;
 }
 
-bool agreed() { return agreement_taken; }
+bool agreed() {
+    return agreement_taken;
+}
 
 bool exchange_blocks(const BlockWork& work, long long first_block, long long end_block,
                      ReceivedBlocks& received) {
@@ -253,10 +260,10 @@ bool exchange_blocks(const BlockWork& work, long long first_block, long long end
                           static_cast<std::ptrdiff_t>(static_cast<size_t>(first - first_trial) *
                                                       flow_count));
             from += n_flows;
-            std::copy(from, from + flow_count,
-                      received.flow_sums.begin() + static_cast<std::ptrdiff_t>(
-                                                       static_cast<size_t>(b - first_block) *
-                                                       flow_count));
+            std::copy(
+                from, from + flow_count,
+                received.flow_sums.begin() +
+                    static_cast<std::ptrdiff_t>(static_cast<size_t>(b - first_block) * flow_count));
             from += flow_count;
         }
     return false;

@@ -291,7 +291,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             on_threads([&](size_t thread) { work(thread, end_block); });
             return;
         }
-        const BlockWork shared{&seeded_plan, &metric_names, &parties,     trials,
+        const BlockWork shared{&seeded_plan, &metric_names,   &parties,      trials,
                                sampled,      options.threads, options.cancel};
         ReceivedBlocks blocks_in;
         for (long long from = first_block; from < end_block && !stopped_together;

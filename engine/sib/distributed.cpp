@@ -1,6 +1,7 @@
 #include "sib/distributed.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -105,6 +106,22 @@ void start_processes(int& argc, char**& argv) {
 #endif
 }
 
+#ifdef SIBSIM_WITH_MPI
+namespace {
+/// Waits for a non-blocking collective by polling every 200 µs instead of spinning, as blocking
+/// calls do: a process waiting for the others (its blocks done first, or process 0 merging)
+/// leaves the cores to those still simulating, on a machine with more processes than cores too.
+void wait_for(MPI_Request& request) {
+    for (;;) {
+        int done = 0;
+        MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+}
+}  // namespace
+#endif
+
 int finish_processes(int status) {
 #ifdef SIBSIM_WITH_MPI
     if (!mpi_started) return status;
@@ -141,7 +158,9 @@ int agree_status(int status, bool* first_failed) {
 #ifdef SIBSIM_WITH_MPI
     if (world.count == 1) return status;
     std::vector<int> statuses(static_cast<size_t>(world.count));
-    MPI_Allgather(&status, 1, MPI_INT, statuses.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    MPI_Request request;
+    MPI_Iallgather(&status, 1, MPI_INT, statuses.data(), 1, MPI_INT, MPI_COMM_WORLD, &request);
+    wait_for(request);
     if (first_failed != nullptr) *first_failed = statuses[0] != 0;
     agreement_status =
         statuses[0] != 0 ? statuses[0] : *std::max_element(statuses.begin(), statuses.end());
@@ -163,7 +182,8 @@ bool exchange_blocks(const BlockWork& work, long long first_block, long long end
     std::vector<size_t> offset(own.size() + 1, 0);
     for (size_t i = 0; i < own.size(); ++i)
         offset[i + 1] = offset[i] + block_doubles(work, own[i], metric_count, flow_count);
-    std::vector<double> mine(offset.back());
+    std::vector<double>& mine = received.sent;
+    mine.resize(offset.back());
     std::atomic<size_t> next{0};
     std::atomic<bool> stopped{false};
     auto simulate = [&] {
@@ -201,10 +221,12 @@ bool exchange_blocks(const BlockWork& work, long long first_block, long long end
         simulate();
     }
     int stop = stopped ? 1 : 0;
-    std::vector<double> all;
+    const std::vector<double>* all = &mine;
 #ifdef SIBSIM_WITH_MPI
     if (mpi_started && world.count > 1) {
-        MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        MPI_Request request;
+        MPI_Iallreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &request);
+        wait_for(request);
         if (stop) return true;
         std::vector<int> counts;
         std::vector<int> displacements;
@@ -218,16 +240,14 @@ bool exchange_blocks(const BlockWork& work, long long first_block, long long end
                 displacements.push_back(count_of(total));
                 total += n;
             }
-            all.resize(total);
+            received.gathered.resize(total);
+            all = &received.gathered;
         }
-        MPI_Gatherv(mine.data(), count_of(mine.size()), MPI_DOUBLE, all.data(), counts.data(),
-                    displacements.data(), MPI_DOUBLE, 0, MPI_COMM_WORLD);
+        MPI_Igatherv(mine.data(), count_of(mine.size()), MPI_DOUBLE, received.gathered.data(),
+                     counts.data(), displacements.data(), MPI_DOUBLE, 0, MPI_COMM_WORLD, &request);
+        wait_for(request);
         if (world.rank != 0) return false;
-    } else {
-        all = std::move(mine);
     }
-#else
-    all = std::move(mine);
 #endif
     if (stop) return true;
     // Process 0: each process's blocks lie in `all` one after the other, in increasing order;
@@ -241,7 +261,7 @@ bool exchange_blocks(const BlockWork& work, long long first_block, long long end
     received.flows.resize(static_cast<size_t>(std::max(0LL, sampled_end - first_trial)) *
                           flow_count);
     received.flow_sums.resize(static_cast<size_t>(end_block - first_block) * flow_count);
-    const double* from = all.data();
+    const double* from = all->data();
     for (int r = 0; r < world.count; ++r)
         for (long long b : blocks_of(r, first_block, end_block)) {
             const long long first = b * trials_per_block;
@@ -271,7 +291,11 @@ bool exchange_blocks(const BlockWork& work, long long first_block, long long end
 
 int tell_from_first(int value) {
 #ifdef SIBSIM_WITH_MPI
-    if (mpi_started && world.count > 1) MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (mpi_started && world.count > 1) {
+        MPI_Request request;
+        MPI_Ibcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD, &request);
+        wait_for(request);
+    }
 #endif
     return value;
 }
@@ -291,7 +315,9 @@ void share_rows(std::vector<RunResult>& results) {
         }
     const int size = count_of(mine.size());
     std::vector<int> sizes(static_cast<size_t>(world.count));
-    MPI_Allgather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    MPI_Request request;
+    MPI_Iallgather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, MPI_COMM_WORLD, &request);
+    wait_for(request);
     std::vector<int> displacements(sizes.size(), 0);
     size_t total = 0;
     for (size_t r = 0; r < sizes.size(); ++r) {
@@ -299,8 +325,9 @@ void share_rows(std::vector<RunResult>& results) {
         total += static_cast<size_t>(sizes[r]);
     }
     std::vector<char> all(total);
-    MPI_Allgatherv(mine.data(), size, MPI_CHAR, all.data(), sizes.data(), displacements.data(),
-                   MPI_CHAR, MPI_COMM_WORLD);
+    MPI_Iallgatherv(mine.data(), size, MPI_CHAR, all.data(), sizes.data(), displacements.data(),
+                    MPI_CHAR, MPI_COMM_WORLD, &request);
+    wait_for(request);
     for (size_t r = 0; r < sizes.size(); ++r) {
         const char* data = all.data() + displacements[r];
         const char* end = data + sizes[r];

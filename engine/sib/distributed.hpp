@@ -53,6 +53,9 @@ struct ReceivedBlocks {
     std::vector<double> metrics;    ///< [(trial - first trial) * metric_count + m]
     std::vector<double> flows;      ///< [(trial - first trial) * flow_count + f], sampled trials
     std::vector<double> flow_sums;  ///< [(block - first_block) * flow_count + f]
+    /// Scratch kept from one exchange to the next (no fresh pages each time): this process's
+    /// blocks as sent, and on process 0 every process's as gathered.
+    std::vector<double> sent, gathered;
 };
 
 /// What one exchange of blocks needs to know about the run.

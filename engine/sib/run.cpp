@@ -218,7 +218,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                     for (size_t m = 0; m < metric_count; ++m)
                         block_values[m * in_block + i] = state.metrics[m];
                 }
-                for (size_t f = 0; f < flow_count; ++f) acc.flow_sums[f] += state.flows[f];
+                if (received == nullptr)  // received blocks come with their sums
+                    for (size_t f = 0; f < flow_count; ++f) acc.flow_sums[f] += state.flows[f];
                 if (trial < sampled)
                     std::copy(state.flows.begin(), state.flows.end(),
                               block_flows.begin() + static_cast<std::ptrdiff_t>(i * flow_count));

@@ -74,6 +74,15 @@ T take(const char*& data, const char* end) {
     return value;
 }
 
+/// A list of quantiles of the length sent: resized when it is a vector, checked when fixed.
+template <class List>
+void resize_to(List& list, size_t n) {
+    if constexpr (requires { list.resize(n); })
+        list.resize(n);
+    else
+        SIB_ASSERT(list.size() == n);
+}
+
 void put_string(std::vector<char>& out, const std::string& s) {
     put(out, static_cast<std::uint64_t>(s.size()));
     out.insert(out.end(), s.begin(), s.end());
@@ -350,6 +359,7 @@ std::vector<char> serialise_summary(const RunResult& result) {
         put_string(out, m.name);
         put(out, m.moments.count);
         for (double x : {m.moments.mean, m.moments.m2, m.moments.min, m.moments.max}) put(out, x);
+        put(out, static_cast<std::uint64_t>(m.quantiles.size()));
         for (double q : m.quantiles) put(out, q);
     }
     put(out, static_cast<std::uint64_t>(result.parties.size()));
@@ -374,6 +384,7 @@ RunResult deserialise_summary(const char*& data, const char* end) {
         m.moments.m2 = take<double>(data, end);
         m.moments.min = take<double>(data, end);
         m.moments.max = take<double>(data, end);
+        resize_to(m.quantiles, static_cast<size_t>(take<std::uint64_t>(data, end)));
         for (double& q : m.quantiles) q = take<double>(data, end);
     }
     result.parties.resize(static_cast<size_t>(take<std::uint64_t>(data, end)));

@@ -170,7 +170,9 @@ SignalGuard::~SignalGuard() {
 }
 
 int interrupted_status() {
-    return 128 + interrupt_signal.load();
+    // Under mpirun a process may stop because another one was interrupted: its signal then.
+    const int signal = interrupt_signal.load();
+    return 128 + (signal != 0 ? signal : stopped_by_signal());
 }
 
 /// MemAvailable of /proc/meminfo in bytes; nothing when it cannot be read (then no check).

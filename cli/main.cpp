@@ -2,6 +2,7 @@
 #include <sstream>
 #include <streambuf>
 
+#include "command_support.hpp"
 #include "commands.hpp"
 #include "sib/distributed.hpp"
 
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
     // Under mpirun every process runs the same command (docs/distributed.md); without it there
     // is one process and MPI is never started.
     sib::start_processes(argc, argv);
+    sib::set_stop_signal(&sib::cli::interrupt_signal);
     if (sib::processes().count == 1)
         return sib::finish_processes(sib::cli::main(argc, argv, std::cout, std::cerr));
     const bool first = sib::processes().rank == 0;

@@ -31,6 +31,17 @@ Processes world;
 /// start_together's agreement taken in this command, and its status.
 bool agreement_taken = false;
 int agreement_status = 0;
+/// set_stop_signal's source, and the signal a stop taken together carried.
+const std::atomic<int>* stop_signal = nullptr;
+int together_stopped_by = 0;
+
+/// What this process sends in an agreement to stop: 0 to go on, else its signal, or 1 when it
+/// stopped with no signal known.
+int stop_code(bool stopped) {
+    if (!stopped) return 0;
+    const int signal = stop_signal != nullptr ? stop_signal->load() : 0;
+    return signal > 1 ? signal : 1;
+}
 
 #ifdef SIBSIM_WITH_MPI
 /// MPI counts are ints: a message longer than that is refused rather than cut.
@@ -229,14 +240,17 @@ bool exchange_blocks(const BlockWork& work, long long first_block, long long end
         for (int t = 1; t < threads; ++t) pool.emplace_back(simulate);
         simulate();
     }
-    int stop = stopped ? 1 : 0;
+    int stop = stop_code(stopped || (work.cancel != nullptr && work.cancel->load()));
     const std::vector<double>* all = &mine;
 #ifdef SIBSIM_WITH_MPI
     if (mpi_started && world.count > 1) {
         MPI_Request request;
         MPI_Iallreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &request);
         wait_for(request);
-        if (stop) return true;
+        if (stop != 0) {
+            together_stopped_by = stop > 1 ? stop : 0;
+            return true;
+        }
         std::vector<int> counts;
         std::vector<int> displacements;
         if (world.rank == 0) {
@@ -298,6 +312,14 @@ bool exchange_blocks(const BlockWork& work, long long first_block, long long end
     return false;
 }
 
+void set_stop_signal(const std::atomic<int>* signal) {
+    stop_signal = signal;
+}
+
+int stopped_by_signal() {
+    return together_stopped_by;
+}
+
 int tell_from_first(int value) {
 #ifdef SIBSIM_WITH_MPI
     if (mpi_started && world.count > 1) {
@@ -316,6 +338,14 @@ bool owns_row(std::size_t row) {
 void share_rows(std::vector<RunResult>& results) {
 #ifdef SIBSIM_WITH_MPI
     if (!mpi_started || world.count == 1) return;
+    bool cancelled = false;
+    for (size_t row = 0; row < results.size(); ++row)
+        cancelled = cancelled || (owns_row(row) && results[row].cancelled);
+    int stop = stop_code(cancelled);
+    MPI_Request stop_request;
+    MPI_Iallreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &stop_request);
+    wait_for(stop_request);
+    if (stop > 1) together_stopped_by = stop;
     std::vector<char> mine;
     for (size_t row = 0; row < results.size(); ++row)
         if (owns_row(row)) {

@@ -4,6 +4,7 @@
 // work such as sweep points), and process 0 alone merges, in the single-process order, and writes.
 // Only distributed.cpp sees MPI: without MPI at build time, or without mpirun at run time, there
 // is one process and every function here is a no-op.
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -79,6 +80,12 @@ inline constexpr long long blocks_per_exchange = 32;
 /// Returns true when any process was asked to stop (work.cancel); then `received` is incomplete.
 bool exchange_blocks(const BlockWork& work, long long first_block, long long end_block,
                      ReceivedBlocks& received);
+
+/// Where this process records the signal that interrupts it (the CLI's handler): sent with a
+/// stop, so that every process ends with the status of the signal that stopped the work.
+void set_stop_signal(const std::atomic<int>* signal);
+/// The signal that stopped the processes' work together (0: none, or not known).
+int stopped_by_signal();
 
 /// Process 0 tells the others an integer (run() uses it for "a second look is needed").
 int tell_from_first(int value);

@@ -61,5 +61,24 @@ case "$case_name" in
         [ ! -s "$work/stdout" ] || { echo "FAIL: output on stdout" >&2; exit 1; }
         echo "ok: exit 2, the error once: $expected"
         ;;
+    # SIGTERM to one process (not process 0) once the work has started: every process stops,
+    # the interruption is reported once, exit 143, and the -o folder is gone.
+    interrupt)
+        "${mpi[@]}" "$sibsim" run "$scenarios/peterborough.yaml" -n 1000000000 --quantiles sketch \
+            -j 1 --quiet -o "$work/out" 2>"$work/stderr" &
+        launcher=$!
+        for _ in $(seq 300); do [ -d "$work/out" ] && break; sleep 0.1; done
+        sleep 1  # past the processes' agreement to start, into the trials
+        ranks=($(pgrep -P "$launcher" -x sibsim || true))
+        [ "${#ranks[@]}" -eq 3 ] || { echo "FAIL: ${#ranks[@]} processes found" >&2; kill "$launcher"; exit 1; }
+        kill -TERM "${ranks[2]}"
+        status=0
+        wait "$launcher" || status=$?
+        [ "$status" -eq 143 ] || { echo "FAIL: exit status $status, expected 143" >&2; cat "$work/stderr" >&2; exit 1; }
+        count=$(grep -cxF "sibsim: interrupted; no output written" "$work/stderr" || true)
+        [ "$count" -eq 1 ] || { echo "FAIL: the interruption reported $count times" >&2; cat "$work/stderr" >&2; exit 1; }
+        [ ! -e "$work/out" ] || { echo "FAIL: -o folder left behind" >&2; exit 1; }
+        echo "ok: exit 143, reported once, nothing written"
+        ;;
     *) echo "unknown case $case_name" >&2; exit 2 ;;
 esac

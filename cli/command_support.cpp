@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "sib/csv.hpp"
+#include "sib/distributed.hpp"
 #include "sib/readable.hpp"
 #include "sib/sha256.hpp"
 
@@ -169,7 +170,9 @@ SignalGuard::~SignalGuard() {
 }
 
 int interrupted_status() {
-    return 128 + interrupt_signal.load();
+    // Under mpirun a process may stop because another one was interrupted: its signal then.
+    const int signal = interrupt_signal.load();
+    return 128 + (signal != 0 ? signal : stopped_by_signal());
 }
 
 /// MemAvailable of /proc/meminfo in bytes; nothing when it cannot be read (then no check).
@@ -245,8 +248,18 @@ OutputFiles output_files(const std::vector<Table>& tables, const SimulationOptio
 
 /// The --xlsx file's directory must exist (only -o's folder is created): checked before anything
 /// runs, as -o is, and after -o's folder is made (the workbook may go into it).
+void start_together() {
+    const int status = agree_status(exit_ok);
+    if (status != exit_ok) throw PeerFailed{status};
+}
+
+bool writes_outputs() {
+    return processes().rank == 0;
+}
+
 void check_workbook_directory(const SimulationOptions& o) {
-    if (o.xlsx.empty()) return;
+    // Under mpirun only process 0 writes (and creates -o, where the workbook may go).
+    if (o.xlsx.empty() || !writes_outputs()) return;
     const std::filesystem::path directory = std::filesystem::path(o.xlsx).parent_path();
     std::error_code error;
     if (!directory.empty() && !std::filesystem::is_directory(directory, error))
@@ -286,6 +299,10 @@ std::string report_path(const std::string& report) {
 
 OutputFolder::OutputFolder(const std::string& dir) : folder_(dir) {
     if (dir.empty()) return;
+    if (!writes_outputs()) {  // under mpirun, the folder of process 0 alone
+        folder_.clear();
+        return;
+    }
     std::error_code ignored;
     const bool existed = std::filesystem::exists(folder_, ignored);
     create_output_directory(folder_);
@@ -309,6 +326,7 @@ OutputFolder::~OutputFolder() {
 }
 
 void OutputFolder::write(const OutputFiles& files) {
+    if (!writes_outputs()) return;  // under mpirun, process 0 writes every file
     std::vector<std::filesystem::path> written;
     std::error_code ignored;
     auto undo = [&] {

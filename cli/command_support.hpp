@@ -189,6 +189,21 @@ void print_key_metrics_note(std::ostream& out, std::size_t shown, std::size_t al
 /// A scenario file's name without folder and extension (compare's column names).
 std::string stem_of(const std::string& file);
 
+/// Another process of the same mpirun failed before the work started (docs/distributed.md):
+/// this one stops with `status` and prints nothing (the failing process has).
+struct PeerFailed {
+    int status = exit_invalid;
+};
+
+/// Under mpirun, called by a command on every process once every input is checked and the -o
+/// folder is ready, just before the work that the processes share: throws PeerFailed when any
+/// process failed on the way. Without mpirun it does nothing.
+void start_together();
+
+/// Whether this process writes the outputs and prints the results: process 0 under mpirun, the
+/// only process otherwise. The others only simulate their share.
+bool writes_outputs();
+
 /// A command defined in its own file (cli/*_command.cpp): the subcommand it added to the app and
 /// what runs when the command line chose it. Its errors are thrown (InputError, RefusedRun,
 /// OutputError, Interrupted) and reported by cli::main like every command's.

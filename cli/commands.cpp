@@ -26,6 +26,7 @@
 #include "progress.hpp"
 #include "sib/csv.hpp"
 #include "sib/indigo.hpp"
+#include "sib/distributed.hpp"
 #include "sib/load.hpp"
 #include "sib/participants.hpp"
 #include "sib/plan.hpp"
@@ -101,12 +102,15 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     SignalGuard signals;
     OutputFolder folder(o.out_dir);  // checked and locked before any trial
     check_workbook_directory(o);     // after -o, which may create it
+    start_together();                // under mpirun: blocks dealt to the processes
+    options.spread = true;
     const RunResult result = run(plan, options);
     progress.finish();  // the line is cleared before anything else is printed
     if (result.cancelled) {
         err << "sibsim: interrupted; no output written\n";
         return interrupted_status();
     }
+    if (!writes_outputs()) return exit_ok;
 
     {
         Provenance provenance = provenance_of(file, text, o.sets, options);
@@ -224,8 +228,10 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
     SignalGuard signals;
     OutputFolder folder(o.out_dir);  // checked and locked before any point runs
     check_workbook_directory(o);     // after -o, which may create it
+    start_together();                // under mpirun: points dealt to the processes
     auto work = [&] {
         for (std::size_t p = next++; p < points.size(); p = next++) {
+            if (!owns_row(p)) continue;
             RunOptions opt = options[p];
             opt.threads = by_point ? 1 : o.threads;
             // Called from every thread of this point's run, and not in order: only a larger
@@ -245,6 +251,7 @@ int sweep_command(const std::string& file, const std::vector<std::string>& varie
         for (int t = 1; by_point && t < o.threads; ++t) pool.emplace_back(work);
         work();
     }
+    share_rows(results);
     progress.finish();
     for (const auto& r : results)
         if (r.cancelled) {
@@ -366,6 +373,8 @@ int compare_command(const std::vector<std::string>& files, const std::string& me
     SignalGuard signals;
     OutputFolder folder(o.out_dir);  // checked and locked before any trial
     check_workbook_directory(o);     // after -o, which may create it
+    start_together();                // under mpirun: each scenario's blocks dealt out
+    options.spread = true;
     std::vector<RunResult> results;
     std::vector<std::string> names;
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
@@ -384,6 +393,7 @@ int compare_command(const std::vector<std::string>& files, const std::string& me
         names.push_back(name);
     }
     progress.finish();
+    if (!writes_outputs()) return exit_ok;
     const auto all_rows = compare_results(results);
     const auto rows = chosen.empty() ? all_rows : rows_of(all_rows, chosen);
     {
@@ -793,6 +803,8 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     } catch (const InputError& e) {
         print_errors(e, err);
         return exit_invalid;
+    } catch (const PeerFailed& e) {
+        return e.status;
     } catch (const Interrupted&) {
         err << "sibsim: interrupted; no output written\n";
         return interrupted_status();

@@ -8,6 +8,8 @@
 #   libbenchmark-dev-> benchmark::benchmark (bench/ only)
 #   pybind11-dev, python3-dev -> pybind11::module (cli/python/ only; optional: without them
 #                     everything else builds and the Python module is left out)
+#   libopenmpi-dev  -> MPI::MPI_CXX       (optional: runs spread over mpirun's processes,
+#                                          engine/sib/distributed.cpp only; openmpi-bin runs them)
 find_package(Threads REQUIRED)
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(Boost 1.74 REQUIRED)
@@ -39,4 +41,18 @@ if(SIBSIM_PYTHON AND NOT SIBSIM_SANITIZE AND NOT SIBSIM_TSAN AND NOT SIBSIM_FUZZ
   if(NOT Python3_FOUND OR NOT pybind11_FOUND)
     message(STATUS "sibsim: pybind11 or the Python headers not found; the Python module is not built")
   endif()
+endif()
+# MPI is optional: without it (or with -DSIBSIM_MPI=OFF) sibsim builds the same and runs as one
+# process. Off by default in the sanitizer and fuzzing builds: OpenMPI is not built with their
+# instrumentation (ASan reports its allocations as leaks, TSan its threads as races).
+find_package(MPI COMPONENTS CXX QUIET)
+if(MPI_CXX_FOUND AND NOT SIBSIM_SANITIZE AND NOT SIBSIM_TSAN AND NOT SIBSIM_FUZZ)
+  set(SIBSIM_MPI_DEFAULT ON)
+else()
+  set(SIBSIM_MPI_DEFAULT OFF)
+endif()
+option(SIBSIM_MPI "Spread run, sweep and compare over the processes of mpirun (OpenMPI)"
+       ${SIBSIM_MPI_DEFAULT})
+if(SIBSIM_MPI AND NOT MPI_CXX_FOUND)
+  message(FATAL_ERROR "SIBSIM_MPI is ON but no MPI was found (Debian: libopenmpi-dev)")
 endif()

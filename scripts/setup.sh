@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkgconf libeigen3-dev libboost-dev libyaml-cpp-dev libcli11-dev doctest-dev
-          libbenchmark-dev libxlsxwriter-dev unzip
+          libbenchmark-dev libxlsxwriter-dev unzip libopenmpi-dev openmpi-bin
           pybind11-dev python3-pybind11 python3-dev python3-numpy python3-pandas
           ${SIBSIM_EXTRA_PACKAGES:-})
 missing=()

@@ -37,7 +37,7 @@ const fs::path source_dir = SIBSIM_SOURCE_DIR;
 const std::vector<std::string> pages = {
     "README.md",     "docs/architecture.md", "docs/guide.md",           "docs/limits.md",
     "docs/model.md", "docs/outputs.md",      "docs/scenario-format.md", "docs/sources.md",
-    "docs/python.md",
+    "docs/python.md", "docs/distributed.md",
 };
 
 /// The entries of the source directory that a scratch working directory links to, so a shown

@@ -1,5 +1,7 @@
 #include "sib/run.hpp"
 
+#include "sib/distributed.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -56,6 +58,25 @@ bool quantiles_from_moments(const Moments& m, bool zero_one, std::array<double, 
     return true;
 }
 
+/// Trial `trial`'s metric values, and its cash flows when sampled, as another process simulated
+/// them (under mpirun), in place of simulate_trial.
+void take_received(const ReceivedBlocks& received, long long trial, long long sampled,
+                   TrialState& state) {
+    const auto at = static_cast<size_t>(trial - received.first_block * trials_per_block);
+    std::copy_n(received.metrics.data() + at * state.metrics.size(), state.metrics.size(),
+                state.metrics.data());
+    if (trial < sampled)
+        std::copy_n(received.flows.data() + at * state.flows.size(), state.flows.size(),
+                    state.flows.data());
+}
+
+/// A received block's cash-flow sums, added in trial order by the process that ran it.
+void take_received_sums(const ReceivedBlocks& received, long long block,
+                        std::vector<double>& flow_sums) {
+    const auto at = static_cast<size_t>(block - received.first_block) * flow_sums.size();
+    std::copy_n(received.flow_sums.data() + at, flow_sums.size(), flow_sums.data());
+}
+
 }  // namespace
 
 RunResult run(const Plan& plan, const RunOptions& options) {
@@ -73,7 +94,12 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     result.parties = parties.names;
     const QuantileSource source = quantile_source(options, trials);
     const bool bracketing = source.bracketing;
-    const size_t kept = source.keep_all ? static_cast<size_t>(trials) : 0;
+    // Under mpirun (options.spread): every process simulates its share of the blocks; process
+    // 0 alone merges them (distributed.hpp), so only it holds values and samples.
+    const Processes procs = processes();
+    const bool spreading = options.spread && procs.count > 1;
+    const bool merging = !spreading || procs.rank == 0;
+    const size_t kept = source.keep_all && merging ? static_cast<size_t>(trials) : 0;
     result.values.resize(metric_count);
     for (auto& v : result.values) v.resize(kept);  // uninitialised: the workers write every value
     std::vector<BlockAccumulators> accumulators(static_cast<size_t>(blocks));
@@ -85,7 +111,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     // trial's values, the pilot's included, are tallied by the thread that ran it. Tallies hold
     // counts and the values near the wanted ranks, so no page of per-trial memory is touched.
     const long long pilot = bracketing ? pilot_trials(trials) : 0;
-    std::vector<double> pilot_values(metric_count * static_cast<size_t>(pilot));
+    std::vector<double> pilot_values(merging ? metric_count * static_cast<size_t>(pilot) : 0);
     std::vector<RankBrackets> brackets(bracketing ? metric_count : 0);
     std::vector<char> tally_metric(metric_count, 1);  // the second look tallies only its misses
     std::vector<RankTally> tallies(bracketing ? static_cast<size_t>(threads) * metric_count : 0);
@@ -109,7 +135,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     // keeps that one value in `block_constant` [block * flow_count + flow]. The rest of the
     // mapping is never touched: no page of it is faulted in or zeroed. The summary fills in the
     // constant blocks of a flow that is not the same in every block before selecting its p5/p95.
-    BulkDoubles flow_samples(static_cast<size_t>(sampled) * flow_count);
+    BulkDoubles flow_samples(merging ? static_cast<size_t>(sampled) * flow_count : 0);
     const auto sampled_blocks =
         static_cast<size_t>((sampled + trials_per_block - 1) / trials_per_block);
     std::vector<char> block_varies(sampled_blocks * flow_count, 0);
@@ -154,6 +180,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         }
     };
 
+    // Under mpirun, the blocks being merged, as other processes simulated them; else null.
+    const ReceivedBlocks* received = nullptr;
     // Runs blocks until next_block reaches end_block; `thread` picks the tallies it fills.
     auto work = [&](size_t thread, long long end_block) {
         TrialState state(seeded_plan);
@@ -176,8 +204,12 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             const auto in_block = static_cast<size_t>(last - first);
             for (long long trial = first; trial < last; ++trial) {
                 if (stop_requested()) return;
-                simulate_trial(seeded_plan, metric_names, parties,
-                               static_cast<std::uint64_t>(trial), state);
+                if (received == nullptr) {
+                    simulate_trial(seeded_plan, metric_names, parties,
+                                   static_cast<std::uint64_t>(trial), state);
+                } else {
+                    take_received(*received, trial, sampled, state);
+                }
                 const auto i = static_cast<size_t>(trial - first);
                 if (kept) {
                     for (size_t m = 0; m < metric_count; ++m)
@@ -186,11 +218,13 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                     for (size_t m = 0; m < metric_count; ++m)
                         block_values[m * in_block + i] = state.metrics[m];
                 }
-                for (size_t f = 0; f < flow_count; ++f) acc.flow_sums[f] += state.flows[f];
+                if (received == nullptr)  // received blocks come with their sums
+                    for (size_t f = 0; f < flow_count; ++f) acc.flow_sums[f] += state.flows[f];
                 if (trial < sampled)
                     std::copy(state.flows.begin(), state.flows.end(),
                               block_flows.begin() + static_cast<std::ptrdiff_t>(i * flow_count));
             }
+            if (received != nullptr) take_received_sums(*received, block, acc.flow_sums);
             if (first < sampled) {
                 const auto b = static_cast<size_t>(block);
                 const auto n = static_cast<size_t>(std::min(last, sampled) - first);
@@ -249,9 +283,31 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         for (int i = 1; i < threads; ++i) pool.emplace_back(task, static_cast<size_t>(i));
         task(size_t{0});
     };
+    // Under mpirun, blocks are simulated and merged a few at a time (blocks_per_exchange per
+    // process), every process taking part in every exchange; a stop on any one stops all.
+    bool stopped_together = false;
     auto run_blocks = [&](long long first_block, long long end_block) {
-        next_block = first_block;
-        on_threads([&](size_t thread) { work(thread, end_block); });
+        if (!spreading) {
+            next_block = first_block;
+            on_threads([&](size_t thread) { work(thread, end_block); });
+            return;
+        }
+        const BlockWork shared{&seeded_plan, &metric_names,   &parties,      trials,
+                               sampled,      options.threads, options.cancel};
+        ReceivedBlocks blocks_in;
+        for (long long from = first_block; from < end_block && !stopped_together;
+             from += blocks_per_exchange * procs.count) {
+            const long long to = std::min(end_block, from + blocks_per_exchange * procs.count);
+            if (exchange_blocks(shared, from, to, blocks_in)) {
+                stopped_together = true;
+                stopped = true;
+            }
+            if (stopped_together || !merging) continue;
+            received = &blocks_in;
+            next_block = from;
+            on_threads([&](size_t thread) { work(thread, to); });
+            received = nullptr;
+        }
     };
     // Each metric's brackets from its sorted pilot values, then the pilot's values tallied
     // (into thread 0's tally), metrics spread over the threads.
@@ -277,16 +333,26 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     };
     if (bracketing) {
         run_blocks(0, pilot / trials_per_block);
-        if (!stopped) {
-            place_brackets();
+        if (spreading ? !stopped_together : !stopped) {
+            if (merging) place_brackets();
             tallying = true;
             run_blocks(pilot / trials_per_block, blocks);
         }
     } else {
         run_blocks(0, blocks);
     }
+    // Process 0 tells the others what comes next: 0 done, 1 a second look, 2 stopped.
+    if (!merging) {
+        const int next = tell_from_first(0);
+        if (next == 1) run_blocks(0, blocks);
+        result.cancelled = stopped_together || next == 2;
+        return result;
+    }
     result.cancelled = stopped.load();
-    if (result.cancelled) return result;
+    if (result.cancelled) {
+        if (spreading) tell_from_first(2);
+        return result;
+    }
 
     // Merge in block order: the same sums whatever thread ran which block.
     std::vector<Moments> metric_moments(metric_count);
@@ -375,7 +441,9 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     // The second look, when the pilot placed a bracket badly (about once in ten thousand runs):
     // the trials run again, deterministically the same, tallying only the metrics that missed,
     // now keeping every region their ranks fell in, so that their selection cannot miss.
-    if (std::find(missed.begin(), missed.end(), 1) != missed.end() && !stopped) {
+    const bool second_look = std::find(missed.begin(), missed.end(), 1) != missed.end();
+    if (spreading) tell_from_first(stopped ? 2 : second_look ? 1 : 0);
+    if (second_look && !stopped) {
         for (size_t m = 0; m < metric_count; ++m) {
             tally_metric[m] = missed[m];
             if (!missed[m]) continue;

@@ -40,6 +40,10 @@ struct RunOptions {
     /// When set to true by another thread (a signal handler), workers stop before their next
     /// trial and quantile selection before its next series; the result is then `cancelled`.
     const std::atomic<bool>* cancel = nullptr;
+    /// Under mpirun: deal the blocks to the processes (distributed.hpp), every one of which calls
+    /// run() alike; process 0 merges them in block order and alone gets the result (the others
+    /// get one with no metrics). Off, or with one process: this process runs every block.
+    bool spread = false;
 };
 
 /// Trials per block: the unit of work of a thread and of merging. Fixed, so that results do not

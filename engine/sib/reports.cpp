@@ -311,7 +311,7 @@ std::string json_string(const std::string& text) {
     return out + "\"";
 }
 
-void print_json(std::ostream& out, const RunResult& result) {
+void print_json(std::ostream& out, const RunResult& result, const Provenance& extra) {
     out << "{";
     bool first = true;
     for (const auto& m : result.metrics) {
@@ -322,6 +322,10 @@ void print_json(std::ostream& out, const RunResult& result) {
             out << (i ? ", " : "") << json_string(summary_columns[i + 1]) << ": "
                 << format_number(values[i]);
         out << "}";
+    }
+    for (const auto& [key, value] : extra) {
+        out << (first ? "\n  " : ",\n  ") << json_string(key) << ": " << value;
+        first = false;
     }
     out << "\n}\n";
 }

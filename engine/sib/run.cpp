@@ -31,11 +31,23 @@ struct QuantileSource {
     bool sketching = false;
 };
 
+/// Whether the run may stop early: some watched metric has a precision target.
+bool stops_early(const RunOptions& options) {
+    return std::any_of(options.watch.begin(), options.watch.end(),
+                       [](const PrecisionTarget& t) { return t.relative > 0; });
+}
+
 QuantileSource quantile_source(const RunOptions& options, long long trials) {
     QuantileSource q;
-    q.exact = options.quantiles && (options.keep_trial_values || options.exact_quantiles);
-    q.bracketing = q.exact && !options.keep_trial_values && trials >= bracket_min_trials;
-    q.keep_all = options.keep_trial_values || (q.exact && !q.bracketing);
+    // A run that may stop early keeps every value: its quantiles are then those of the trials
+    // it used, exactly as a run of that many trials gives them (brackets and the sketch would
+    // have taken in blocks beyond the stop).
+    const bool stopping = stops_early(options);
+    q.exact =
+        options.quantiles && (options.keep_trial_values || options.exact_quantiles || stopping);
+    q.bracketing =
+        q.exact && !options.keep_trial_values && !stopping && trials >= bracket_min_trials;
+    q.keep_all = options.keep_trial_values || stopping || (q.exact && !q.bracketing);
     q.sketching = options.quantiles && !q.exact;
     return q;
 }
@@ -63,9 +75,10 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     const PartyLayout parties = party_layout(plan);
     const size_t metric_count = metric_names.names.size();
     const size_t flow_count = parties.names.size() * static_cast<size_t>(plan.horizon);
-    const long long trials = std::max(0LL, options.trials);
+    // `trials`, `sampled` and `sampled_blocks` shrink when a precision target stops the run.
+    long long trials = std::max(0LL, options.trials);
     const long long blocks = (trials + trials_per_block - 1) / trials_per_block;
-    const long long sampled = std::min(trials, cashflow_sample_trials);
+    long long sampled = std::min(trials, cashflow_sample_trials);
 
     RunResult result;
     result.trials = trials;
@@ -110,10 +123,46 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     // mapping is never touched: no page of it is faulted in or zeroed. The summary fills in the
     // constant blocks of a flow that is not the same in every block before selecting its p5/p95.
     BulkDoubles flow_samples(static_cast<size_t>(sampled) * flow_count);
-    const auto sampled_blocks =
-        static_cast<size_t>((sampled + trials_per_block - 1) / trials_per_block);
+    auto sampled_blocks = static_cast<size_t>((sampled + trials_per_block - 1) / trials_per_block);
     std::vector<char> block_varies(sampled_blocks * flow_count, 0);
     std::vector<double> block_constant(sampled_blocks * flow_count, 0.0);
+    // Watched metrics (RunOptions::watch): each finished block is marked in `block_done`; the
+    // blocks finished in an unbroken run from the first are merged, in block order, into
+    // `prefix`, which is recorded at 1,024 · 2^k trials and checked against the targets after
+    // every block. When the targets are met after block b, no block from b + 1 on is started,
+    // and those already run are discarded: the stopping point depends on the seed alone.
+    const size_t watched = options.watch.size();
+    const bool stopping = stops_early(options);
+    std::vector<char> block_done(watched > 0 ? static_cast<size_t>(blocks) : 0, 0);
+    std::vector<Moments> prefix(watched);
+    long long merged_blocks = 0;
+    bool watching = watched > 0;  // off for the second look, which runs the blocks again
+    std::mutex watch_mutex;
+    std::atomic<long long> end_of_run{blocks};  // blocks from here on are not started
+    result.stop = stopping ? StopReason::maximum : StopReason::trials;
+    auto record_point = [&] {
+        result.convergence.push_back({std::min(trials, merged_blocks * trials_per_block), prefix});
+    };
+    auto watch_block = [&](long long block) {
+        std::lock_guard lock(watch_mutex);
+        block_done[static_cast<size_t>(block)] = 1;
+        while (merged_blocks < end_of_run.load() &&
+               block_done[static_cast<size_t>(merged_blocks)]) {
+            const BlockAccumulators& acc = accumulators[static_cast<size_t>(merged_blocks)];
+            for (size_t w = 0; w < watched; ++w)
+                prefix[w].merge(acc.metrics[options.watch[w].metric]);
+            ++merged_blocks;
+            if (std::has_single_bit(static_cast<unsigned long long>(merged_blocks))) record_point();
+            if (!stopping || merged_blocks * trials_per_block < precision_min_trials) continue;
+            bool met = true;
+            for (size_t w = 0; w < watched && met; ++w)
+                met = precision_met(prefix[w], options.watch[w].relative);
+            if (met) {
+                end_of_run = merged_blocks;
+                result.stop = StopReason::precision;
+            }
+        }
+    };
     std::atomic<long long> next_block{0};
     std::atomic<long long> finished{0};
     std::atomic<bool> stopped{false};
@@ -168,7 +217,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         for (;;) {
             if (stop_requested()) return;
             const long long block = next_block.fetch_add(1);
-            if (block >= end_block) return;
+            if (block >= end_block || block >= end_of_run.load()) return;
             auto& acc = accumulators[static_cast<size_t>(block)];
             acc.flow_sums.assign(flow_count, 0.0);
             const long long first = block * trials_per_block;
@@ -239,6 +288,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                               sorted.begin() + static_cast<std::ptrdiff_t>((m + 1) * in_block));
                 hand_over(block, std::move(sorted));
             }
+            if (watching) watch_block(block);
             const long long done = finished.fetch_add(last - first) + (last - first);
             if (options.progress && done <= trials) options.progress(done);  // not a second look
         }
@@ -287,6 +337,32 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     }
     result.cancelled = stopped.load();
     if (result.cancelled) return result;
+    watching = false;
+    if (watched > 0 &&
+        (result.convergence.empty() ||
+         result.convergence.back().trials != std::min(trials, merged_blocks * trials_per_block)))
+        record_point();
+    if (stopping && end_of_run.load() < blocks) {
+        // Stopped early: everything from the blocks beyond the stop is dropped, so that what
+        // follows sees exactly the trials of a run of `trials` (whole blocks).
+        const long long used_blocks = end_of_run.load();
+        trials = used_blocks * trials_per_block;
+        result.trials = trials;
+        accumulators.resize(static_cast<size_t>(used_blocks));
+        for (auto& v : result.values) v.resize(static_cast<size_t>(trials));
+        if (trials < sampled) {
+            // Flow-major with `sampled` trials a flow, compacted to `trials` a flow, in place:
+            // each flow moves towards the front.
+            for (size_t f = 1; f < flow_count; ++f) {
+                const double* from = flow_samples.data() + f * static_cast<size_t>(sampled);
+                std::copy(from, from + trials,
+                          flow_samples.data() + f * static_cast<size_t>(trials));
+            }
+            sampled = trials;
+            sampled_blocks = static_cast<size_t>(used_blocks);
+            flow_samples.resize(static_cast<size_t>(sampled) * flow_count);
+        }
+    }
 
     // Merge in block order: the same sums whatever thread ran which block.
     std::vector<Moments> metric_moments(metric_count);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -16,7 +18,15 @@
 
 namespace sib {
 
+/// A metric the run watches in block order (docs/model.md, "Running to a precision"): its mean's
+/// 95% half-width, 1.96 · se, is checked against `relative` × |mean| after every block.
+struct PrecisionTarget {
+    std::size_t metric = 0;  ///< index in metric_layout(plan)
+    double relative = 0;     ///< wanted half-width over |mean|; 0: watched for convergence only
+};
+
 struct RunOptions {
+    /// Trials to run; with a precision target, the most to run.
     long long trials = 10000;
     std::uint64_t seed = 1;
     int threads = 1;
@@ -40,6 +50,12 @@ struct RunOptions {
     /// When set to true by another thread (a signal handler), workers stop before their next
     /// trial and quantile selection before its next series; the result is then `cancelled`.
     const std::atomic<bool>* cancel = nullptr;
+    /// Metrics watched in block order: their prefix moments are recorded at 1,024 · 2^k trials
+    /// (RunResult::convergence) and, when any has a relative target, the run stops after the
+    /// first block (from precision_min_trials on) at which every target is met. A stopping run
+    /// keeps every value in trial order, so that its outputs are those of a run of exactly the
+    /// trials it used.
+    std::vector<PrecisionTarget> watch;
 };
 
 /// Trials per block: the unit of work of a thread and of merging. Fixed, so that results do not
@@ -66,6 +82,19 @@ inline long long pilot_trials(long long trials) {
     return std::min(trials, (wanted + trials_per_block - 1) / trials_per_block * trials_per_block);
 }
 
+/// The stop rule is first checked after this many trials (4 blocks), so that a lucky small
+/// prefix cannot stop a run.
+inline constexpr long long precision_min_trials = 4 * trials_per_block;
+
+/// The half-width of a 95% confidence interval of a mean, in standard errors.
+inline constexpr double z95 = 1.96;
+
+/// Whether a mean with moments `m` is known to within `relative` × |mean| at 95%: 1.96 · se ≤
+/// relative × |mean|. A metric that is 0 in every trial meets any target (0 ≤ 0).
+inline bool precision_met(const Moments& m, double relative) {
+    return z95 * m.se() <= relative * std::abs(m.mean);
+}
+
 /// Trials whose per-period cash flows are kept for the p5/p95 of cashflows.csv.
 inline constexpr long long cashflow_sample_trials = 100000;
 
@@ -77,6 +106,19 @@ struct MetricSummary {
 
 struct CashflowSummary {
     double mean = 0, p5 = 0, p95 = 0;
+};
+
+/// The watched metrics' moments over the first `trials` trials.
+struct ConvergencePoint {
+    long long trials = 0;
+    std::vector<Moments> moments;  ///< one per RunOptions::watch
+};
+
+/// Why a run stopped.
+enum class StopReason {
+    trials,     ///< ran the trials asked for (no precision target)
+    precision,  ///< every precision target met
+    maximum,    ///< reached the most trials before every target was met
 };
 
 struct RunResult {
@@ -95,6 +137,10 @@ struct RunResult {
     /// flow-major: cashflow_sample[(party * horizon + period) * sampled_trials + trial].
     BulkDoubles cashflow_sample;
     long long sampled_trials = 0;
+    StopReason stop = StopReason::trials;
+    /// With RunOptions::watch: the watched metrics at 1,024, 2,048, 4,096, … trials and at the
+    /// last trial run (when not a power of two of blocks).
+    std::vector<ConvergencePoint> convergence;
 };
 
 RunResult run(const Plan& plan, const RunOptions& options);

@@ -1,0 +1,45 @@
+#pragma once
+// run --precision and --convergence: the targets parsed from the command line, and what the run
+// reports about where it stopped (docs/outputs.md, "Running to a precision").
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sib/metrics.hpp"
+#include "sib/reports.hpp"
+#include "sib/run.hpp"
+#include "sib/table.hpp"
+
+namespace sib::cli {
+
+/// The watched metrics of a run: --precision's targets in the order given, or with
+/// --convergence alone the key metrics (no target). Every bad argument is reported at once
+/// (InputError).
+std::vector<PrecisionTarget> parse_precision(const std::vector<std::string>& args,
+                                             const MetricLayout& layout);
+
+/// The key metrics of `layout` as watched metrics without a target (--convergence alone).
+std::vector<PrecisionTarget> watch_key_metrics(const MetricLayout& layout);
+
+/// run.csv rows of a run with precision targets: one `precision` row per target
+/// (METRIC=REL), `max_trials` and `stop` (precision_met or max_trials).
+void add_stop_provenance(Provenance& provenance, const RunOptions& options, const RunResult& result,
+                         const MetricLayout& layout);
+
+/// The line under the summary table that says why the run stopped, for a run with targets.
+void print_stop(std::ostream& out, const RunOptions& options, const RunResult& result,
+                const MetricLayout& layout);
+
+/// The "stop" member of the JSON summary: reason, trials, max_trials and each target.
+std::string stop_json(const RunOptions& options, const RunResult& result,
+                      const MetricLayout& layout);
+
+/// convergence: trials,metric,mean,se,half_width; one row per recorded point and metric.
+void convergence_table(TableSink& table, const RunOptions& options, const RunResult& result,
+                       const MetricLayout& layout, const MetricUnits& units);
+
+/// The convergence table for a person, below the summary.
+void print_convergence(std::ostream& out, const Plan& plan, const RunOptions& options,
+                       const RunResult& result, const MetricLayout& layout);
+
+}  // namespace sib::cli

@@ -46,6 +46,7 @@ namespace {
 struct RunStatsOptions {
     std::vector<std::string> precision;  ///< --precision METRIC=REL, repeatable
     bool convergence = false;            ///< --convergence
+    std::vector<std::string> prob;       ///< --prob METRIC<VALUE, repeatable
 };
 
 int run_command(const std::string& file, const SimulationOptions& o, bool per_trial,
@@ -71,6 +72,7 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     const MetricLayout layout = metric_layout(plan);
     options.watch = parse_precision(stats.precision, layout);
     if (stats.convergence && options.watch.empty()) options.watch = watch_key_metrics(layout);
+    options.thresholds = parse_prob(stats.prob, layout);
     const double metric_count = static_cast<double>(layout.names.size());
     check_sheet_fits(o, "summary", metric_count + 1, 11, "use fewer cohorts or rules");
     if (per_trial)
@@ -135,6 +137,10 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
             tables.push_back({"convergence", [&](TableSink& t) {
                                   convergence_table(t, options, result, layout, units);
                               }});
+        if (!options.thresholds.empty())
+            tables.push_back({"probabilities", [&](TableSink& t) {
+                                  probabilities_table(t, options, result, layout, units);
+                              }});
         tables.push_back({"run", [&](TableSink& t) { provenance_table(t, provenance); }});
         WorkbookStyle style = workbook_style(plan);
         style.large = per_trial;
@@ -149,11 +155,14 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
             Provenance extra;
             if (!stats.precision.empty())
                 extra.push_back({"stop", stop_json(options, result, layout)});
+            if (!options.thresholds.empty())
+                extra.push_back({"probabilities", probabilities_json(options, result, layout)});
             print_json(out, result, extra);
         } else if (o.format == "csv") {
             write_summary(out, result);
         } else {
             print_table(out, plan, result);
+            print_probabilities(out, options, result, layout);
             print_stop(out, options, result, layout);
             if (stats.convergence) print_convergence(out, plan, options, result, layout);
         }
@@ -646,6 +655,10 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
                       "Also show (and write convergence.csv with -o) the mean and 95% half-width "
                       "of the --precision metrics, or of the key metrics, at 1,024, 2,048, "
                       "4,096, ... trials");
+    run_cmd->add_option("--prob", run_stats.prob,
+                        "METRIC<VALUE or METRIC>VALUE (also <=, >=; repeatable; quote it in a "
+                        "shell): the share of trials in which it holds, with its standard error; "
+                        "written to probabilities.csv with -o");
     run_cmd->footer("Example: sibsim run scenarios/peterborough.yaml -n 100000 -o out/");
 
     std::string sweep_file, sweep_metrics;

@@ -207,4 +207,124 @@ void print_convergence(std::ostream& out, const Plan& plan, const RunOptions& op
     print_text_table(out, table, table_width);
 }
 
+namespace {
+
+const char* op_text(Threshold::Op op) {
+    switch (op) {
+        case Threshold::Op::less:
+            return "<";
+        case Threshold::Op::less_equal:
+            return "<=";
+        case Threshold::Op::greater:
+            return ">";
+        case Threshold::Op::greater_equal:
+            return ">=";
+    }
+    return "?";
+}
+
+/// The share of trials in which event `i` held, and its standard error √(p(1−p)/N).
+std::pair<double, double> probability_of(const RunResult& result, std::size_t i) {
+    if (result.trials <= 0) return {0.0, 0.0};
+    const double n = static_cast<double>(result.trials);
+    const double p = static_cast<double>(result.threshold_counts[i]) / n;
+    return {p, std::sqrt(p * (1 - p) / n)};
+}
+
+}  // namespace
+
+std::vector<Threshold> parse_prob(const std::vector<std::string>& args,
+                                  const MetricLayout& layout) {
+    std::vector<Threshold> events;
+    std::vector<Diagnostic> problems;
+    for (const auto& arg : args) {
+        const auto at = arg.find_first_of("<>");
+        if (at == std::string::npos) {
+            problems.push_back({"--prob",
+                                {},
+                                "",
+                                "expected METRIC<VALUE or METRIC>VALUE (also <=, >=), such as "
+                                "'investors.multiple<0.5', got '" +
+                                    arg + "'"});
+            continue;
+        }
+        Threshold t;
+        const bool equal = at + 1 < arg.size() && arg[at + 1] == '=';
+        t.op = arg[at] == '<' ? (equal ? Threshold::Op::less_equal : Threshold::Op::less)
+                              : (equal ? Threshold::Op::greater_equal : Threshold::Op::greater);
+        const std::string name = arg.substr(0, at);
+        const std::string value_text = arg.substr(at + (equal ? 2 : 1));
+        const int index = metric_index(layout, name);
+        if (index < 0)
+            problems.push_back(
+                {"--prob", {}, "", "no metric '" + name + "'" + did_you_mean(name, layout.names)});
+        double value = 0;
+        const auto [end, error] =
+            std::from_chars(value_text.data(), value_text.data() + value_text.size(), value);
+        const bool number = !value_text.empty() && error == std::errc{} &&
+                            end == value_text.data() + value_text.size() && std::isfinite(value);
+        if (!number)
+            problems.push_back({"--prob",
+                                {},
+                                "",
+                                "'" + arg +
+                                    "': VALUE must be a number in the metric's unit "
+                                    "(0.05 for 5%), got '" +
+                                    value_text + "'"});
+        if (index < 0 || !number) continue;
+        t.metric = static_cast<std::size_t>(index);
+        t.value = value;
+        events.push_back(t);
+    }
+    if (!problems.empty()) throw InputError(problems);
+    return events;
+}
+
+std::string event_text(const Threshold& t, const MetricLayout& layout) {
+    return layout.names[t.metric] + op_text(t.op) + format_number(t.value);
+}
+
+void probabilities_table(TableSink& table, const RunOptions& options, const RunResult& result,
+                         const MetricLayout& layout, const MetricUnits& units) {
+    table.header({"event", "metric", "op", "value", "probability", "se", "count"});
+    for (std::size_t i = 0; i < options.thresholds.size(); ++i) {
+        const Threshold& t = options.thresholds[i];
+        const auto [p, se] = probability_of(result, i);
+        table.text(event_text(t, layout));
+        table.text(layout.names[t.metric]);
+        table.text(op_text(t.op));
+        table.number(t.value, units.of(layout.names[t.metric]));
+        table.number(p, Unit::percent);
+        table.number(se, Unit::percent);
+        table.integer(result.threshold_counts[i]);
+        table.end_row();
+    }
+}
+
+void print_probabilities(std::ostream& out, const RunOptions& options, const RunResult& result,
+                         const MetricLayout& layout) {
+    if (options.thresholds.empty()) return;
+    TextTable table{{"event", "probability", "se"}, {0, 1, 1}, {}};
+    for (std::size_t i = 0; i < options.thresholds.size(); ++i) {
+        const auto [p, se] = probability_of(result, i);
+        table.rows.push_back({"P(" + event_text(options.thresholds[i], layout) + ")",
+                              readable_value(p, MetricKind::probability, ""),
+                              readable_error(se, MetricKind::probability, "")});
+    }
+    out << "\n";
+    print_text_table(out, table, std::numeric_limits<std::size_t>::max());
+}
+
+std::string probabilities_json(const RunOptions& options, const RunResult& result,
+                               const MetricLayout& layout) {
+    std::string json = "{";
+    for (std::size_t i = 0; i < options.thresholds.size(); ++i) {
+        const auto [p, se] = probability_of(result, i);
+        json += (i ? ", " : "") + json_string(event_text(options.thresholds[i], layout)) +
+                ": {\"p\": " + format_number(p) + ", \"se\": " + format_number(se) +
+                ", \"count\": " + std::to_string(result.threshold_counts[i]) + "}";
+    }
+    return json + "}";
+}
+
 }  // namespace sib::cli

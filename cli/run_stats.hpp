@@ -42,4 +42,23 @@ void convergence_table(TableSink& table, const RunOptions& options, const RunRes
 void print_convergence(std::ostream& out, const Plan& plan, const RunOptions& options,
                        const RunResult& result, const MetricLayout& layout);
 
+/// --prob METRIC<VALUE (also <=, >, >=), repeatable, as events to count. Every bad argument is
+/// reported at once (InputError).
+std::vector<Threshold> parse_prob(const std::vector<std::string>& args, const MetricLayout& layout);
+
+/// An event as text: METRIC<VALUE, the value written by format_number.
+std::string event_text(const Threshold& t, const MetricLayout& layout);
+
+/// probabilities: event,metric,op,value,probability,se,count; one row per --prob.
+void probabilities_table(TableSink& table, const RunOptions& options, const RunResult& result,
+                         const MetricLayout& layout, const MetricUnits& units);
+
+/// The probabilities for a person, below the summary.
+void print_probabilities(std::ostream& out, const RunOptions& options, const RunResult& result,
+                         const MetricLayout& layout);
+
+/// The "probabilities" member of the JSON summary: {EVENT: {"p": P, "se": SE, "count": C}}.
+std::string probabilities_json(const RunOptions& options, const RunResult& result,
+                               const MetricLayout& layout);
+
 }  // namespace sib::cli

@@ -18,6 +18,7 @@ struct BlockAccumulators {
     std::vector<Moments> metrics;
     std::vector<char> zero_one;  ///< per metric: every value in the block is 0 or 1
     std::vector<double> flow_sums;
+    std::vector<long long> threshold_counts;  ///< per RunOptions::thresholds
 };
 
 /// Where a run's quantiles come from (docs/model.md §11): exact from every value kept in trial
@@ -261,6 +262,14 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             }
             acc.metrics.resize(metric_count);
             acc.zero_one.resize(metric_count);
+            acc.threshold_counts.assign(options.thresholds.size(), 0);
+            for (size_t i = 0; i < options.thresholds.size(); ++i) {
+                const Threshold& t = options.thresholds[i];
+                const double* v = kept ? result.values[t.metric].data() + first
+                                       : block_values.data() + t.metric * in_block;
+                acc.threshold_counts[i] =
+                    std::count_if(v, v + in_block, [&](double x) { return t.holds(x); });
+            }
             for (size_t m = 0; m < metric_count; ++m) {
                 const std::span<const double> values(
                     kept ? result.values[m].data() + first : block_values.data() + m * in_block,
@@ -368,7 +377,10 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     std::vector<Moments> metric_moments(metric_count);
     std::vector<char> zero_one(metric_count, 1);
     std::vector<double> flow_sums(flow_count, 0.0);
+    result.threshold_counts.assign(options.thresholds.size(), 0);
     for (const auto& acc : accumulators) {
+        for (size_t i = 0; i < options.thresholds.size(); ++i)
+            result.threshold_counts[i] += acc.threshold_counts[i];
         for (size_t m = 0; m < metric_count; ++m) {
             metric_moments[m].merge(acc.metrics[m]);
             zero_one[m] = zero_one[m] && acc.zero_one[m];

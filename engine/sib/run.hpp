@@ -25,6 +25,28 @@ struct PrecisionTarget {
     double relative = 0;     ///< wanted half-width over |mean|; 0: watched for convergence only
 };
 
+/// An event whose probability a run counts (run --prob): a metric below or above a value.
+struct Threshold {
+    enum class Op { less, less_equal, greater, greater_equal };
+    std::size_t metric = 0;  ///< index in metric_layout(plan)
+    Op op = Op::less;
+    double value = 0;  ///< in the metric's own unit (0.05 for 5%)
+
+    bool holds(double x) const {
+        switch (op) {
+            case Op::less:
+                return x < value;
+            case Op::less_equal:
+                return x <= value;
+            case Op::greater:
+                return x > value;
+            case Op::greater_equal:
+                return x >= value;
+        }
+        return false;
+    }
+};
+
 struct RunOptions {
     /// Trials to run; with a precision target, the most to run.
     long long trials = 10000;
@@ -56,6 +78,8 @@ struct RunOptions {
     /// keeps every value in trial order, so that its outputs are those of a run of exactly the
     /// trials it used.
     std::vector<PrecisionTarget> watch;
+    /// Events counted exactly in every trial, block by block (RunResult::threshold_counts).
+    std::vector<Threshold> thresholds;
 };
 
 /// Trials per block: the unit of work of a thread and of merging. Fixed, so that results do not
@@ -141,6 +165,8 @@ struct RunResult {
     /// With RunOptions::watch: the watched metrics at 1,024, 2,048, 4,096, … trials and at the
     /// last trial run (when not a power of two of blocks).
     std::vector<ConvergencePoint> convergence;
+    /// Per RunOptions::thresholds: the trials in which the event held.
+    std::vector<long long> threshold_counts;
 };
 
 RunResult run(const Plan& plan, const RunOptions& options);

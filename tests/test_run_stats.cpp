@@ -1,5 +1,5 @@
-// run --precision and --convergence: the stop rule meets its targets and stops at the first block
-// that does, whatever the thread count, and a stopped run's files are those of `run -n K`.
+// run --precision, --convergence and --prob: the stop rule meets its targets and stops at the first
+// block that does, whatever the thread count, and a stopped run's files are those of `run -n K`.
 #include <doctest/doctest.h>
 
 #include "cli_helpers.hpp"
@@ -221,6 +221,90 @@ TEST_CASE("run --precision: bad arguments are all reported at once, exit 2, noth
     CHECK(zero.err ==
           "--precision:0:0: error: 'payments.total=0%': REL must be a number above 0 "
           "and below 1, or a percentage such as 1%, got '0%'\n");
+}
+
+}  // namespace sib::test
+
+namespace sib::test {
+
+TEST_CASE(
+    "run --prob: the share of trials in which the event holds, counted exactly, with se "
+    "sqrt(p(1-p)/N)") {
+    TempDir dir;
+    const auto r = sibsim({"run", peterborough, "--prob", "investors.multiple<0.5", "--prob",
+                           "payments.total>=5000000", "--prob", "investors.any_loss>0",
+                           "--per-trial", "--quiet", "-o", dir / "p"});
+    REQUIRE(r.status == 0);
+    const Table trials = read_csv(dir / "p/trials.csv");
+    const std::size_t multiple = column_of(trials, "investors.multiple");
+    const std::size_t total = column_of(trials, "payments.total");
+    long long below = 0, at_least = 0;
+    for (std::size_t i = 1; i < trials.size(); ++i) {
+        below += number(trials[i][multiple]) < 0.5;
+        at_least += number(trials[i][total]) >= 5000000;
+    }
+    const Table probs = read_csv(dir / "p/probabilities.csv");
+    REQUIRE(probs.size() == 4);
+    CHECK(probs[0] == Row{"event", "metric", "op", "value", "probability", "se", "count"});
+    CHECK(probs[1][0] == "investors.multiple<0.5");
+    CHECK(probs[1][2] == "<");
+    CHECK(number(probs[1][6]) == below);
+    CHECK(probs[2][0] == "payments.total>=5000000");
+    CHECK(number(probs[2][6]) == at_least);
+    const double n = 10000;
+    for (std::size_t i = 1; i <= 3; ++i) {
+        const double p = number(probs[i][6]) / n;
+        CHECK(number(probs[i][4]) == doctest::Approx(p).epsilon(1e-12));
+        CHECK(number(probs[i][5]) == doctest::Approx(std::sqrt(p * (1 - p) / n)).epsilon(1e-9));
+    }
+    // A 0/1 metric above 0 is its mean.
+    const Table summary = read_csv(dir / "p/summary.csv");
+    CHECK(number(probs[3][4]) ==
+          doctest::Approx(number(cell(summary, "investors.any_loss", "mean"))).epsilon(1e-12));
+}
+
+TEST_CASE(
+    "run --prob: the same exact counts whether quantiles come from kept values, brackets or "
+    "the sketch, on any thread count") {
+    TempDir dir;
+    std::vector<std::string> files;
+    int i = 0;
+    for (const std::vector<std::string>& extra : std::vector<std::vector<std::string>>{
+             {"-j", "1", "--per-trial"}, {"-j", "2"}, {"-j", "3", "--quantiles", "sketch"}}) {
+        const std::string out = dir / std::to_string(i++);
+        std::vector<std::string> args = {
+            "run",    peterborough,       "-n",      "70000", "--prob", "investors.multiple<=1.2",
+            "--prob", "payments.total<1", "--quiet", "-o",    out};
+        args.insert(args.end(), extra.begin(), extra.end());
+        REQUIRE(sibsim(args).status == 0);
+        files.push_back(read_file(out + "/probabilities.csv"));
+    }
+    CHECK(files[0] == files[1]);
+    CHECK(files[0] == files[2]);
+}
+
+TEST_CASE("run --prob: the table and JSON show each event; bad events are all reported at once") {
+    const auto table = sibsim({"run", peterborough, "--prob", "investors.any_loss>0"});
+    REQUIRE(table.status == 0);
+    CHECK(table.out.find("\nevent                    probability     se\n"
+                         "P(investors.any_loss>0)        37.4%  0.48%\n") != std::string::npos);
+    const auto json =
+        sibsim({"run", peterborough, "--prob", "investors.any_loss>0", "--format", "json"});
+    CHECK(json.out.find(",\n  \"probabilities\": {\"investors.any_loss>0\": {\"p\": 0.3737, "
+                        "\"se\": 0.004837853966, \"count\": 3737}}\n}\n") != std::string::npos);
+    TempDir dir;
+    const auto bad = sibsim({"run", peterborough, "--prob", "investors.multple<0.5", "--prob", "x",
+                             "--prob", "payments.total>abc", "-o", dir / "out"});
+    CHECK(bad.status == 2);
+    CHECK(bad.out.empty());
+    CHECK(bad.err ==
+          "--prob:0:0: error: no metric 'investors.multple'; did you mean "
+          "'investors.multiple'?\n"
+          "--prob:0:0: error: expected METRIC<VALUE or METRIC>VALUE (also <=, >=), "
+          "such as 'investors.multiple<0.5', got 'x'\n"
+          "--prob:0:0: error: 'payments.total>abc': VALUE must be a number in the "
+          "metric's unit (0.05 for 5%), got 'abc'\n");
+    CHECK_FALSE(fs::exists(dir / "out"));
 }
 
 }  // namespace sib::test

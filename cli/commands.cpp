@@ -646,19 +646,25 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
                      "--per-trial); docs/outputs.md")
         ->check(CLI::IsMember({"auto", "exact", "sketch"}));
     RunStatsOptions run_stats;
-    run_cmd->add_option(
-        "--precision", run_stats.precision,
-        "METRIC=REL (repeatable): stop once every named metric's mean is known to within "
-        "REL x |mean| at 95% (1.96 standard errors), checked after each block of 1,024 trials "
-        "from 4,096 on; -n is then the most trials; REL as 0.01 or 1%");
+    run_cmd
+        ->add_option(
+            "--precision", run_stats.precision,
+            "METRIC=REL (repeatable): stop once every named metric's mean is known to within "
+            "REL x |mean| at 95% (1.96 standard errors), checked after each block of 1,024 trials "
+            "from 4,096 on; -n is then the most trials; REL as 0.01 or 1%")
+        ->take_all()
+        ->expected(1);
     run_cmd->add_flag("--convergence", run_stats.convergence,
                       "Also show (and write convergence.csv with -o) the mean and 95% half-width "
                       "of the --precision metrics, or of the key metrics, at 1,024, 2,048, "
                       "4,096, ... trials");
-    run_cmd->add_option("--prob", run_stats.prob,
-                        "METRIC<VALUE or METRIC>VALUE (also <=, >=; repeatable; quote it in a "
-                        "shell): the share of trials in which it holds, with its standard error; "
-                        "written to probabilities.csv with -o");
+    run_cmd
+        ->add_option("--prob", run_stats.prob,
+                     "METRIC<VALUE or METRIC>VALUE (also <=, >=; repeatable; quote it in a "
+                     "shell): the share of trials in which it holds, with its standard error; "
+                     "written to probabilities.csv with -o")
+        ->take_all()
+        ->expected(1);
     run_cmd->footer("Example: sibsim run scenarios/peterborough.yaml -n 100000 -o out/");
 
     std::string sweep_file, sweep_metrics;

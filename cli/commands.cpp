@@ -47,6 +47,7 @@ struct RunStatsOptions {
     std::vector<std::string> precision;  ///< --precision METRIC=REL, repeatable
     bool convergence = false;            ///< --convergence
     std::vector<std::string> prob;       ///< --prob METRIC<VALUE, repeatable
+    std::string percentiles;             ///< --percentiles 1,5,...
 };
 
 int run_command(const std::string& file, const SimulationOptions& o, bool per_trial,
@@ -73,6 +74,7 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     options.watch = parse_precision(stats.precision, layout);
     if (stats.convergence && options.watch.empty()) options.watch = watch_key_metrics(layout);
     options.thresholds = parse_prob(stats.prob, layout);
+    options.percentiles = parse_percentiles(stats.percentiles);
     const double metric_count = static_cast<double>(layout.names.size());
     check_sheet_fits(o, "summary", metric_count + 1, 11, "use fewer cohorts or rules");
     if (per_trial)
@@ -658,6 +660,10 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
                       "Also show (and write convergence.csv with -o) the mean and 95% half-width "
                       "of the --precision metrics, or of the key metrics, at 1,024, 2,048, "
                       "4,096, ... trials");
+    run_cmd->add_option("--percentiles", run_stats.percentiles,
+                        "Percentages whose quantiles replace p5,p25,p50,p75,p95 in summary.csv, "
+                        "the table and JSON, e.g. 1,5,10,90,99 (above 0, below 100, each once, "
+                        "at most 16; columns p1, p2.5, ...)");
     run_cmd
         ->add_option("--prob", run_stats.prob,
                      "METRIC<VALUE or METRIC>VALUE (also <=, >=; repeatable; quote it in a "

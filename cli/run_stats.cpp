@@ -233,6 +233,42 @@ std::pair<double, double> probability_of(const RunResult& result, std::size_t i)
 
 }  // namespace
 
+std::vector<double> parse_percentiles(const std::string& text) {
+    std::vector<double> percentiles;
+    if (text.empty()) return percentiles;
+    std::vector<Diagnostic> problems;
+    auto problem = [&](const std::string& message) {
+        problems.push_back({"--percentiles", {}, "", message});
+    };
+    std::vector<double> percents;
+    std::size_t start = 0;
+    for (;;) {
+        const auto comma = std::min(text.find(',', start), text.size());
+        const std::string item = text.substr(start, comma - start);
+        double x = 0;
+        const auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), x);
+        if (item.empty() || error != std::errc{} || end != item.data() + item.size() ||
+            !(x > 0 && x < 100))
+            problem(
+                "each percentile must be a number above 0 and below 100 (5 for p5, 2.5 for "
+                "p2.5), got '" +
+                item + "'");
+        else if (std::find(percents.begin(), percents.end(), x) != percents.end())
+            problem("percentile " + item + " is given twice");
+        else
+            percents.push_back(x);
+        if (comma == text.size()) break;
+        start = comma + 1;
+    }
+    if (percents.size() > max_percentiles)
+        problem("at most " + std::to_string(max_percentiles) + " percentiles, got " +
+                std::to_string(percents.size()));
+    if (!problems.empty()) throw InputError(problems);
+    std::sort(percents.begin(), percents.end());
+    for (double x : percents) percentiles.push_back(x / 100);
+    return percentiles;
+}
+
 std::vector<Threshold> parse_prob(const std::vector<std::string>& args,
                                   const MetricLayout& layout) {
     std::vector<Threshold> events;

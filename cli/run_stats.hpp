@@ -42,6 +42,11 @@ void convergence_table(TableSink& table, const RunOptions& options, const RunRes
 void print_convergence(std::ostream& out, const Plan& plan, const RunOptions& options,
                        const RunResult& result, const MetricLayout& layout);
 
+/// --percentiles 1,5,10,90,99: percentages above 0 and below 100, each once, at most
+/// max_percentiles, as increasing probabilities (0.01, 0.05, …). Every bad value is reported at
+/// once (InputError); empty text: none.
+std::vector<double> parse_percentiles(const std::string& text);
+
 /// --prob METRIC<VALUE (also <=, >, >=), repeatable, as events to count. Every bad argument is
 /// reported at once (InputError).
 std::vector<Threshold> parse_prob(const std::vector<std::string>& args, const MetricLayout& layout);

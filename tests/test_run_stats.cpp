@@ -1,5 +1,6 @@
-// run --precision, --convergence and --prob: the stop rule meets its targets and stops at the first
-// block that does, whatever the thread count, and a stopped run's files are those of `run -n K`.
+// run --precision, --convergence, --percentiles and --prob: the stop rule meets its targets and
+// stops at the first block that does, whatever the thread count; a stopped run's files are those
+// of `run -n K`; percentiles are the nearest-rank values; event probabilities are exact counts.
 #include <doctest/doctest.h>
 
 #include "cli_helpers.hpp"
@@ -305,6 +306,68 @@ TEST_CASE("run --prob: the table and JSON show each event; bad events are all re
           "--prob:0:0: error: 'payments.total>abc': VALUE must be a number in the "
           "metric's unit (0.05 for 5%), got 'abc'\n");
     CHECK_FALSE(fs::exists(dir / "out"));
+}
+
+TEST_CASE(
+    "run --percentiles: the summary's quantile columns at the percentages given, the "
+    "nearest-rank values of the trials, however they are found") {
+    TempDir dir;
+    const auto kept = sibsim({"run", peterborough, "--percentiles", "99,1,2.5,50", "--per-trial",
+                              "--quiet", "-o", dir / "kept"});
+    REQUIRE(kept.status == 0);
+    const Table summary = read_csv(dir / "kept/summary.csv");
+    CHECK(summary[0] ==
+          Row{"metric", "mean", "sd", "se", "p1", "p2.5", "p50", "p99", "min", "max"});
+    // Nearest rank by hand: the sorted value at rank ceil(p N), N = 10,000.
+    const Table trials = read_csv(dir / "kept/trials.csv");
+    for (const char* metric : {"investors.multiple", "payer.Ministry of Justice.net_cost_pv"}) {
+        const std::size_t c = column_of(trials, metric);
+        std::vector<double> values;
+        for (std::size_t i = 1; i < trials.size(); ++i) values.push_back(number(trials[i][c]));
+        std::sort(values.begin(), values.end());
+        CAPTURE(metric);
+        CHECK(number(cell(summary, metric, "p1")) == values[99]);
+        CHECK(number(cell(summary, metric, "p2.5")) == values[249]);
+        CHECK(number(cell(summary, metric, "p50")) == values[4999]);
+        CHECK(number(cell(summary, metric, "p99")) == values[9899]);
+    }
+    // Brackets (no --per-trial, beyond 65,536 trials), every value kept, any -j: the same file.
+    const auto bracketed = sibsim({"run", peterborough, "-n", "70000", "--percentiles",
+                                   "0.5,2.5,99.5", "-j", "2", "--quiet", "-o", dir / "b"});
+    const auto all_kept =
+        sibsim({"run", peterborough, "-n", "70000", "--percentiles", "0.5,2.5,99.5", "-j", "3",
+                "--per-trial", "--quiet", "-o", dir / "k"});
+    REQUIRE(bracketed.status == 0);
+    REQUIRE(all_kept.status == 0);
+    CHECK(read_file(dir / "b/summary.csv") == read_file(dir / "k/summary.csv"));
+    // The table and JSON show the same columns.
+    const auto json = sibsim({"run", peterborough, "--percentiles", "10,90", "--format", "json"});
+    CHECK(json.out.find("\"payments.total\": {\"mean\": 4798802.8, \"sd\": 3796488.094, \"se\": "
+                        "37964.88094, \"p10\": 0, \"p90\": 9520000, \"min\": 0, \"max\": "
+                        "13000000}") != std::string::npos);
+    const auto table = sibsim({"run", peterborough, "--percentiles", "10,90"});
+    CHECK(table.out.find("metric                                            mean       se"
+                         "           p10          p90\n") != std::string::npos);
+}
+
+TEST_CASE("run --percentiles: bad lists are refused with every problem named") {
+    const auto r = sibsim({"run", peterborough, "--percentiles", "1,1,0,abc,100,"});
+    CHECK(r.status == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err ==
+          "--percentiles:0:0: error: percentile 1 is given twice\n"
+          "--percentiles:0:0: error: each percentile must be a number above 0 and "
+          "below 100 (5 for p5, 2.5 for p2.5), got '0'\n"
+          "--percentiles:0:0: error: each percentile must be a number above 0 and "
+          "below 100 (5 for p5, 2.5 for p2.5), got 'abc'\n"
+          "--percentiles:0:0: error: each percentile must be a number above 0 and "
+          "below 100 (5 for p5, 2.5 for p2.5), got '100'\n"
+          "--percentiles:0:0: error: each percentile must be a number above 0 and "
+          "below 100 (5 for p5, 2.5 for p2.5), got ''\n");
+    const auto many =
+        sibsim({"run", peterborough, "--percentiles", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"});
+    CHECK(many.status == 2);
+    CHECK(many.err == "--percentiles:0:0: error: at most 16 percentiles, got 17\n");
 }
 
 }  // namespace sib::test

@@ -55,17 +55,18 @@ QuantileSource quantile_source(const RunOptions& options, long long trials) {
 
 /// Quantiles without selection when a metric's values allow: all equal, or all 0 or 1 (then the
 /// count of ones gives every rank). Returns false when the values are needed.
-bool quantiles_from_moments(const Moments& m, bool zero_one, std::array<double, 5>& out) {
+bool quantiles_from_moments(const Moments& m, bool zero_one, std::span<const double> probabilities,
+                            std::span<double> out) {
     if (m.count == 0) return false;
     if (m.min == m.max) {
-        out.fill(m.min);
+        std::fill(out.begin(), out.end(), m.min);
         return true;
     }
     if (!zero_one) return false;
     const auto n = static_cast<std::size_t>(m.count);
     const auto ones = static_cast<std::size_t>(std::llround(m.mean * static_cast<double>(m.count)));
     for (std::size_t i = 0; i < out.size(); ++i)
-        out[i] = nearest_rank(kSummaryProbabilities[i], n) > n - ones ? 1.0 : 0.0;
+        out[i] = nearest_rank(probabilities[i], n) > n - ones ? 1.0 : 0.0;
     return true;
 }
 
@@ -87,6 +88,19 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     result.parties = parties.names;
     const QuantileSource source = quantile_source(options, trials);
     const bool bracketing = source.bracketing;
+    // The probabilities whose quantiles are found: the summary's five, and those of
+    // RunOptions::percentiles, in increasing order, each once (without percentiles: the five).
+    std::vector<double> wanted(kSummaryProbabilities.begin(), kSummaryProbabilities.end());
+    wanted.insert(wanted.end(), options.percentiles.begin(), options.percentiles.end());
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    SIB_ASSERT(2 * wanted.size() <= RankBrackets::max_boundaries);
+    const size_t wanted_count = wanted.size();
+    // Each metric's quantiles at `wanted`: found[m * wanted_count + i].
+    std::vector<double> quantiles_found(metric_count * wanted_count, 0.0);
+    auto found_of = [&](size_t m) {
+        return std::span<double>(quantiles_found.data() + m * wanted_count, wanted_count);
+    };
     const size_t kept = source.keep_all ? static_cast<size_t>(trials) : 0;
     result.values.resize(metric_count);
     for (auto& v : result.values) v.resize(kept);  // uninitialised: the workers write every value
@@ -323,9 +337,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                                                      sorted.size());
                 std::copy(values.begin(), values.end(), sorted.begin());
                 std::sort(sorted.begin(), sorted.end());
-                brackets[m] =
-                    RankBrackets::around(sorted, static_cast<size_t>(trials), kSummaryProbabilities,
-                                         options.bracket_width_scale);
+                brackets[m] = RankBrackets::around(sorted, static_cast<size_t>(trials), wanted,
+                                                   options.bracket_width_scale);
                 // Room for each thread's share of the values, and some over.
                 for (size_t t = 0; t < static_cast<size_t>(threads); ++t)
                     tallies[t * metric_count + m].reserve(brackets[m], 1.25 / threads);
@@ -402,8 +415,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             tally.merge(tallies[t * metric_count + m]);
             tallies[t * metric_count + m] = {};
         }
-        return tally.select(brackets[m], kSummaryProbabilities, result.metrics[m].quantiles,
-                            scratch);
+        return tally.select(brackets[m], wanted, found_of(m), scratch);
     };
     auto summarise = [&] {
         std::vector<double> scratch;
@@ -416,16 +428,15 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 summary.name = metric_names.names[k];
                 summary.moments = metric_moments[k];
                 if (!options.quantiles) continue;
-                if (quantiles_from_moments(summary.moments, zero_one[k], summary.quantiles))
+                if (quantiles_from_moments(summary.moments, zero_one[k], wanted, found_of(k)))
                     continue;
                 if (kept) {
                     // One read pass; the values stay in trial order for trials.csv.
-                    select_nearest_ranks_kept(result.values[k], kSummaryProbabilities,
-                                              summary.quantiles, scratch);
+                    select_nearest_ranks_kept(result.values[k], wanted, found_of(k), scratch);
                 } else if (bracketing) {
                     if (!select_bracketed(k, scratch)) missed[k] = 1;
                 } else if (sketching) {
-                    sketches[k].quantiles(kSummaryProbabilities, summary.quantiles);
+                    sketches[k].quantiles(wanted, found_of(k));
                 }
                 continue;
             }
@@ -467,7 +478,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         for (size_t m = 0; m < metric_count; ++m) {
             tally_metric[m] = missed[m];
             if (!missed[m]) continue;
-            brackets[m] = tallies[m].widened(brackets[m], kSummaryProbabilities);
+            brackets[m] = tallies[m].widened(brackets[m], wanted);
             for (size_t t = 0; t < static_cast<size_t>(threads); ++t)
                 tallies[t * metric_count + m] = {};
         }
@@ -481,6 +492,21 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             }
     }
     result.second_look = std::count(missed.begin(), missed.end(), 1);
+    // Each metric's quantiles to the summary's five and to its percentiles.
+    auto place_of = [&](double p) {
+        return static_cast<size_t>(std::lower_bound(wanted.begin(), wanted.end(), p) -
+                                   wanted.begin());
+    };
+    result.percentiles = options.percentiles;
+    for (size_t m = 0; m < metric_count; ++m) {
+        const std::span<const double> all = found_of(m);
+        MetricSummary& summary = result.metrics[m];
+        for (size_t i = 0; i < kSummaryProbabilities.size(); ++i)
+            summary.quantiles[i] = all[place_of(kSummaryProbabilities[i])];
+        summary.percentiles.resize(options.percentiles.size());
+        for (size_t i = 0; i < options.percentiles.size(); ++i)
+            summary.percentiles[i] = all[place_of(options.percentiles[i])];
+    }
     if (options.keep_cashflow_sample) {
         // Every block of every flow in place: the summary filled in only the constant blocks of
         // the flows that vary, and left flows the same everywhere untouched.

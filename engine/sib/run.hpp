@@ -78,6 +78,9 @@ struct RunOptions {
     /// keeps every value in trial order, so that its outputs are those of a run of exactly the
     /// trials it used.
     std::vector<PrecisionTarget> watch;
+    /// run --percentiles: increasing probabilities (0.05 for p5), at most max_percentiles, whose
+    /// nearest-rank quantiles go to MetricSummary::percentiles; empty: none beyond the five.
+    std::vector<double> percentiles;
     /// Events counted exactly in every trial, block by block (RunResult::threshold_counts).
     std::vector<Threshold> thresholds;
 };
@@ -119,6 +122,9 @@ inline bool precision_met(const Moments& m, double relative) {
     return z95 * m.se() <= relative * std::abs(m.mean);
 }
 
+/// Most values run --percentiles takes (with the summary's five, within RankBrackets' 24).
+inline constexpr std::size_t max_percentiles = 16;
+
 /// Trials whose per-period cash flows are kept for the p5/p95 of cashflows.csv.
 inline constexpr long long cashflow_sample_trials = 100000;
 
@@ -126,6 +132,8 @@ struct MetricSummary {
     std::string name;
     Moments moments;
     std::array<double, 5> quantiles{};  ///< p5, p25, p50, p75, p95 (nearest rank)
+    /// At RunOptions::percentiles, found the same way (empty without them).
+    std::vector<double> percentiles;
 };
 
 struct CashflowSummary {
@@ -167,6 +175,8 @@ struct RunResult {
     std::vector<ConvergencePoint> convergence;
     /// Per RunOptions::thresholds: the trials in which the event held.
     std::vector<long long> threshold_counts;
+    /// RunOptions::percentiles, copied for the writers (empty: the default p5 … p95 columns).
+    std::vector<double> percentiles;
 };
 
 RunResult run(const Plan& plan, const RunOptions& options);

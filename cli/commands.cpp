@@ -24,9 +24,10 @@
 #include <CLI/CLI.hpp>
 
 #include "progress.hpp"
+#include "run_stats.hpp"
 #include "sib/csv.hpp"
-#include "sib/indigo.hpp"
 #include "sib/distributed.hpp"
+#include "sib/indigo.hpp"
 #include "sib/load.hpp"
 #include "sib/participants.hpp"
 #include "sib/plan.hpp"
@@ -45,8 +46,29 @@ namespace sib::cli {
 
 namespace {
 
+/// run's own options beyond SimulationOptions.
+struct RunStatsOptions {
+    std::vector<std::string> precision;  ///< --precision METRIC=REL, repeatable
+    bool convergence = false;            ///< --convergence
+    std::vector<std::string> prob;       ///< --prob METRIC<VALUE, repeatable
+    std::string percentiles;             ///< --percentiles 1,5,...
+};
+
 int run_command(const std::string& file, const SimulationOptions& o, bool per_trial,
-                const std::string& quantiles, std::ostream& out, std::ostream& err) {
+                const std::string& quantiles, const RunStatsOptions& stats, std::ostream& out,
+                std::ostream& err) {
+    if (quantiles == "sketch" && !stats.precision.empty())
+        throw RefusedRun(
+            "--quantiles sketch cannot stop at a precision: a run that stops keeps every "
+            "trial's values, so that its quantiles are exactly those of the trials it used; "
+            "drop --quantiles sketch");
+    // Under mpirun the blocks are dealt out in advance; a run that may stop early, or that
+    // watches its blocks in order, is run as one process (docs/distributed.md).
+    if (processes().count > 1 && (!stats.precision.empty() || stats.convergence))
+        throw RefusedRun(std::string(stats.precision.empty() ? "--convergence" : "--precision") +
+                         " is not available under mpirun: the blocks are dealt to the "
+                         "processes in advance, so a run cannot stop at a precision or watch "
+                         "its blocks in order; run it as one process (without mpirun)");
     // A usage error, reported before the scenario is read: trials.csv needs every trial's values.
     if (quantiles == "sketch" && per_trial)
         throw RefusedRun(
@@ -59,7 +81,12 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     const Plan plan = compile(scenario);
 
     RunOptions options = run_options_of(scenario, o);
-    const double metric_count = static_cast<double>(metric_layout(plan).names.size());
+    const MetricLayout layout = metric_layout(plan);
+    options.watch = parse_precision(stats.precision, layout);
+    if (stats.convergence && options.watch.empty()) options.watch = watch_key_metrics(layout);
+    options.thresholds = parse_prob(stats.prob, layout);
+    options.percentiles = parse_percentiles(stats.percentiles);
+    const double metric_count = static_cast<double>(layout.names.size());
     check_sheet_fits(o, "summary", metric_count + 1, 11, "use fewer cohorts or rules");
     if (per_trial)
         check_sheet_fits(o, "trials", static_cast<double>(options.trials) + 1, metric_count + 1,
@@ -113,14 +140,25 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     if (!writes_outputs()) return exit_ok;
 
     {
-        Provenance provenance = provenance_of(file, text, o.sets, options);
+        RunOptions used = options;  // run.csv's `trials`: those used, when a precision stopped
+        used.trials = result.trials;
+        Provenance provenance = provenance_of(file, text, o.sets, used);
         provenance.push_back({"quantiles", options.exact_quantiles ? "exact" : "sketch"});
+        add_stop_provenance(provenance, options, result, layout);
         const MetricUnits units(plan);
         std::vector<Table> tables = {
             {"summary", [&](TableSink& t) { summary_table(t, result, units); }},
             {"cashflows", [&](TableSink& t) { cashflows_table(t, plan, result); }}};
         if (per_trial)
             tables.push_back({"trials", [&](TableSink& t) { trials_table(t, result, units); }});
+        if (stats.convergence)
+            tables.push_back({"convergence", [&](TableSink& t) {
+                                  convergence_table(t, options, result, layout, units);
+                              }});
+        if (!options.thresholds.empty())
+            tables.push_back({"probabilities", [&](TableSink& t) {
+                                  probabilities_table(t, options, result, layout, units);
+                              }});
         tables.push_back({"run", [&](TableSink& t) { provenance_table(t, provenance); }});
         WorkbookStyle style = workbook_style(plan);
         style.large = per_trial;
@@ -132,13 +170,21 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     }
     if (!o.quiet) {
         if (o.format == "json") {
-            print_json(out, result);
+            Provenance extra;
+            if (!stats.precision.empty())
+                extra.push_back({"stop", stop_json(options, result, layout)});
+            if (!options.thresholds.empty())
+                extra.push_back({"probabilities", probabilities_json(options, result, layout)});
+            print_json(out, result, extra);
         } else if (o.format == "indigo") {
             print_indigo(out, plan, result);
         } else if (o.format == "csv") {
             write_summary(out, result);
         } else {
             print_table(out, plan, result);
+            print_probabilities(out, options, result, layout);
+            print_stop(out, options, result, layout);
+            if (stats.convergence) print_convergence(out, plan, options, result, layout);
         }
     }
     return exit_ok;
@@ -632,6 +678,30 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
                      "budget) or sketch (flat memory, rank error under 0.05%; not with "
                      "--per-trial); docs/outputs.md")
         ->check(CLI::IsMember({"auto", "exact", "sketch"}));
+    RunStatsOptions run_stats;
+    run_cmd
+        ->add_option(
+            "--precision", run_stats.precision,
+            "METRIC=REL (repeatable): stop once every named metric's mean is known to within "
+            "REL x |mean| at 95% (1.96 standard errors), checked after each block of 1,024 trials "
+            "from 4,096 on; -n is then the most trials; REL as 0.01 or 1%")
+        ->take_all()
+        ->expected(1);
+    run_cmd->add_flag("--convergence", run_stats.convergence,
+                      "Also show (and write convergence.csv with -o) the mean and 95% half-width "
+                      "of the --precision metrics, or of the key metrics, at 1,024, 2,048, "
+                      "4,096, ... trials");
+    run_cmd->add_option("--percentiles", run_stats.percentiles,
+                        "Percentages whose quantiles replace p5,p25,p50,p75,p95 in summary.csv, "
+                        "the table and JSON, e.g. 1,5,10,90,99 (above 0, below 100, each once, "
+                        "at most 16; columns p1, p2.5, ...)");
+    run_cmd
+        ->add_option("--prob", run_stats.prob,
+                     "METRIC<VALUE or METRIC>VALUE (also <=, >=; repeatable; quote it in a "
+                     "shell): the share of trials in which it holds, with its standard error; "
+                     "written to probabilities.csv with -o")
+        ->take_all()
+        ->expected(1);
     run_cmd->footer("Example: sibsim run scenarios/peterborough.yaml -n 100000 -o out/");
 
     std::string sweep_file, sweep_metrics;
@@ -782,7 +852,8 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     try {
         if (*validate_cmd) return flushed(validate(validate_files, out, err));
         if (*run_cmd)
-            return flushed(run_command(run_file, run_options, per_trial, run_quantiles, out, err));
+            return flushed(
+                run_command(run_file, run_options, per_trial, run_quantiles, run_stats, out, err));
         if (*sweep_cmd)
             return flushed(
                 sweep_command(sweep_file, varies, sweep_metrics, sweep_options, out, err));

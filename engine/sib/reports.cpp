@@ -26,12 +26,31 @@ std::string date_of(const Plan& plan, int period) {
     return full;
 }
 
-const std::vector<std::string> summary_columns = {"metric", "mean", "sd",  "se",  "p5", "p25",
-                                                  "p50",    "p75",  "p95", "min", "max"};
+/// "p2.5" for 0.025: p and the percentage as CSV writes numbers.
+std::string percentile_column(double p) {
+    std::string column = "p";  // appended, not "p" + ...: GCC 12 warns falsely (-Wrestrict) there
+    column += format_number(100 * p);
+    return column;
+}
 
-std::vector<double> summary_values(const MetricSummary& m) {
-    return {m.moments.mean, m.moments.sd(), m.moments.se(), m.quantiles[0], m.quantiles[1],
-            m.quantiles[2], m.quantiles[3], m.quantiles[4], m.moments.min,  m.moments.max};
+/// metric,mean,sd,se, the quantile columns (p5 … p95, or those of run --percentiles), min,max.
+std::vector<std::string> summary_columns(const RunResult& result) {
+    if (result.percentiles.empty())
+        return {"metric", "mean", "sd", "se", "p5", "p25", "p50", "p75", "p95", "min", "max"};
+    std::vector<std::string> columns = {"metric", "mean", "sd", "se"};
+    for (double p : result.percentiles) columns.push_back(percentile_column(p));
+    columns.insert(columns.end(), {"min", "max"});
+    return columns;
+}
+
+std::vector<double> summary_values(const RunResult& result, const MetricSummary& m) {
+    std::vector<double> values = {m.moments.mean, m.moments.sd(), m.moments.se()};
+    if (result.percentiles.empty())
+        values.insert(values.end(), m.quantiles.begin(), m.quantiles.end());
+    else
+        values.insert(values.end(), m.percentiles.begin(), m.percentiles.end());
+    values.insert(values.end(), {m.moments.min, m.moments.max});
+    return values;
 }
 }  // namespace
 
@@ -65,11 +84,11 @@ Unit MetricUnits::of(const std::string& metric) const {
 }
 
 void summary_table(TableSink& table, const RunResult& result, const MetricUnits& units) {
-    table.header(summary_columns);
+    table.header(summary_columns(result));
     for (const auto& m : result.metrics) {
         table.text(m.name);
         const Unit unit = units.of(m.name);
-        for (double v : summary_values(m)) table.number(v, unit);
+        for (double v : summary_values(result, m)) table.number(v, unit);
         table.end_row();
     }
 }
@@ -143,15 +162,23 @@ void print_table(std::ostream& out, const Plan& plan, const RunResult& result) {
     out << printable(plan.name) << ": " << result.trials << " trials, seed " << result.seed
         << ", money in " << printable(plan.currency) << "\n\n";
     const MetricLayout layout = metric_layout(plan);
-    TextTable table{{"metric", "mean", "se", "p5", "p50", "p95"}, {0, 1, 1, 1, 1, 1}, {}};
+    // p5, p50, p95, or every percentile of run --percentiles.
+    TextTable table{{"metric", "mean", "se"}, {0, 1, 1}, {}};
+    if (result.percentiles.empty()) table.header.insert(table.header.end(), {"p5", "p50", "p95"});
+    for (double p : result.percentiles) table.header.push_back(percentile_column(p));
+    table.right_aligned.resize(table.header.size(), 1);
     for (const auto& m : result.metrics) {
         const int index = metric_index(layout, m.name);
         SIB_ASSERT(index >= 0);  // the run's metrics come from this plan's layout
         const MetricKind kind = layout.kinds[static_cast<std::size_t>(index)];
         auto value = [&](double v) { return readable_value(v, kind, plan.currency, true); };
-        table.rows.push_back({m.name, readable_value(m.moments.mean, kind, plan.currency),
-                              readable_error(m.moments.se(), kind, plan.currency),
-                              value(m.quantiles[0]), value(m.quantiles[2]), value(m.quantiles[4])});
+        std::vector<std::string> row = {m.name, readable_value(m.moments.mean, kind, plan.currency),
+                                        readable_error(m.moments.se(), kind, plan.currency)};
+        if (result.percentiles.empty())
+            row.insert(row.end(),
+                       {value(m.quantiles[0]), value(m.quantiles[2]), value(m.quantiles[4])});
+        for (double v : m.percentiles) row.push_back(value(v));
+        table.rows.push_back(std::move(row));
     }
     // One block: the run table is as wide as its longest metric name and five numbers.
     print_text_table(out, table, std::numeric_limits<std::size_t>::max());
@@ -311,17 +338,22 @@ std::string json_string(const std::string& text) {
     return out + "\"";
 }
 
-void print_json(std::ostream& out, const RunResult& result) {
+void print_json(std::ostream& out, const RunResult& result, const Provenance& extra) {
+    const std::vector<std::string> columns = summary_columns(result);
     out << "{";
     bool first = true;
     for (const auto& m : result.metrics) {
         out << (first ? "\n  " : ",\n  ") << json_string(m.name) << ": {";
         first = false;
-        const auto values = summary_values(m);
+        const auto values = summary_values(result, m);
         for (std::size_t i = 0; i < values.size(); ++i)
-            out << (i ? ", " : "") << json_string(summary_columns[i + 1]) << ": "
+            out << (i ? ", " : "") << json_string(columns[i + 1]) << ": "
                 << format_number(values[i]);
         out << "}";
+    }
+    for (const auto& [key, value] : extra) {
+        out << (first ? "\n  " : ",\n  ") << json_string(key) << ": " << value;
+        first = false;
     }
     out << "\n}\n";
 }

@@ -64,8 +64,9 @@ void write_provenance(std::ostream& out, const Provenance& provenance);
 /// The summary for a person on stdout: a heading and aligned columns, each number readable by
 /// its metric's kind (readable.hpp).
 void print_table(std::ostream& out, const Plan& plan, const RunResult& result);
-/// The summary as one JSON object keyed by metric.
-void print_json(std::ostream& out, const RunResult& result);
+/// The summary as one JSON object keyed by metric, then each `extra` member: a key and its JSON
+/// value, written as is (run --precision's "stop").
+void print_json(std::ostream& out, const RunResult& result, const Provenance& extra = {});
 
 /// payments.csv of `settle`: rule,cohort,period,date,amount, then one column per payer; one row
 /// per payment made (cohort "all" for rate cards and pooled rules).

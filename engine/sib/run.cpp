@@ -20,6 +20,7 @@ struct BlockAccumulators {
     std::vector<Moments> metrics;
     std::vector<char> zero_one;  ///< per metric: every value in the block is 0 or 1
     std::vector<double> flow_sums;
+    std::vector<long long> threshold_counts;  ///< per RunOptions::thresholds
 };
 
 /// Where a run's quantiles come from (docs/model.md §11): exact from every value kept in trial
@@ -33,28 +34,41 @@ struct QuantileSource {
     bool sketching = false;
 };
 
+/// Whether the run may stop early: some watched metric has a precision target.
+bool stops_early(const RunOptions& options) {
+    return std::any_of(options.watch.begin(), options.watch.end(),
+                       [](const PrecisionTarget& t) { return t.relative > 0; });
+}
+
 QuantileSource quantile_source(const RunOptions& options, long long trials) {
     QuantileSource q;
-    q.exact = options.quantiles && (options.keep_trial_values || options.exact_quantiles);
-    q.bracketing = q.exact && !options.keep_trial_values && trials >= bracket_min_trials;
-    q.keep_all = options.keep_trial_values || (q.exact && !q.bracketing);
+    // A run that may stop early keeps every value: its quantiles are then those of the trials
+    // it used, exactly as a run of that many trials gives them (brackets and the sketch would
+    // have taken in blocks beyond the stop).
+    const bool stopping = stops_early(options);
+    q.exact =
+        options.quantiles && (options.keep_trial_values || options.exact_quantiles || stopping);
+    q.bracketing =
+        q.exact && !options.keep_trial_values && !stopping && trials >= bracket_min_trials;
+    q.keep_all = options.keep_trial_values || stopping || (q.exact && !q.bracketing);
     q.sketching = options.quantiles && !q.exact;
     return q;
 }
 
 /// Quantiles without selection when a metric's values allow: all equal, or all 0 or 1 (then the
 /// count of ones gives every rank). Returns false when the values are needed.
-bool quantiles_from_moments(const Moments& m, bool zero_one, std::array<double, 5>& out) {
+bool quantiles_from_moments(const Moments& m, bool zero_one, std::span<const double> probabilities,
+                            std::span<double> out) {
     if (m.count == 0) return false;
     if (m.min == m.max) {
-        out.fill(m.min);
+        std::fill(out.begin(), out.end(), m.min);
         return true;
     }
     if (!zero_one) return false;
     const auto n = static_cast<std::size_t>(m.count);
     const auto ones = static_cast<std::size_t>(std::llround(m.mean * static_cast<double>(m.count)));
     for (std::size_t i = 0; i < out.size(); ++i)
-        out[i] = nearest_rank(kSummaryProbabilities[i], n) > n - ones ? 1.0 : 0.0;
+        out[i] = nearest_rank(probabilities[i], n) > n - ones ? 1.0 : 0.0;
     return true;
 }
 
@@ -84,9 +98,10 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     const PartyLayout parties = party_layout(plan);
     const size_t metric_count = metric_names.names.size();
     const size_t flow_count = parties.names.size() * static_cast<size_t>(plan.horizon);
-    const long long trials = std::max(0LL, options.trials);
+    // `trials`, `sampled` and `sampled_blocks` shrink when a precision target stops the run.
+    long long trials = std::max(0LL, options.trials);
     const long long blocks = (trials + trials_per_block - 1) / trials_per_block;
-    const long long sampled = std::min(trials, cashflow_sample_trials);
+    long long sampled = std::min(trials, cashflow_sample_trials);
 
     RunResult result;
     result.trials = trials;
@@ -99,6 +114,19 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     const Processes procs = processes();
     const bool spreading = options.spread && procs.count > 1;
     const bool merging = !spreading || procs.rank == 0;
+    // The probabilities whose quantiles are found: the summary's five, and those of
+    // RunOptions::percentiles, in increasing order, each once (without percentiles: the five).
+    std::vector<double> wanted(kSummaryProbabilities.begin(), kSummaryProbabilities.end());
+    wanted.insert(wanted.end(), options.percentiles.begin(), options.percentiles.end());
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    SIB_ASSERT(2 * wanted.size() <= RankBrackets::max_boundaries);
+    const size_t wanted_count = wanted.size();
+    // Each metric's quantiles at `wanted`: found[m * wanted_count + i].
+    std::vector<double> quantiles_found(metric_count * wanted_count, 0.0);
+    auto found_of = [&](size_t m) {
+        return std::span<double>(quantiles_found.data() + m * wanted_count, wanted_count);
+    };
     const size_t kept = source.keep_all && merging ? static_cast<size_t>(trials) : 0;
     result.values.resize(metric_count);
     for (auto& v : result.values) v.resize(kept);  // uninitialised: the workers write every value
@@ -136,10 +164,46 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     // mapping is never touched: no page of it is faulted in or zeroed. The summary fills in the
     // constant blocks of a flow that is not the same in every block before selecting its p5/p95.
     BulkDoubles flow_samples(merging ? static_cast<size_t>(sampled) * flow_count : 0);
-    const auto sampled_blocks =
-        static_cast<size_t>((sampled + trials_per_block - 1) / trials_per_block);
+    auto sampled_blocks = static_cast<size_t>((sampled + trials_per_block - 1) / trials_per_block);
     std::vector<char> block_varies(sampled_blocks * flow_count, 0);
     std::vector<double> block_constant(sampled_blocks * flow_count, 0.0);
+    // Watched metrics (RunOptions::watch): each finished block is marked in `block_done`; the
+    // blocks finished in an unbroken run from the first are merged, in block order, into
+    // `prefix`, which is recorded at 1,024 · 2^k trials and checked against the targets after
+    // every block. When the targets are met after block b, no block from b + 1 on is started,
+    // and those already run are discarded: the stopping point depends on the seed alone.
+    const size_t watched = options.watch.size();
+    const bool stopping = stops_early(options);
+    std::vector<char> block_done(watched > 0 ? static_cast<size_t>(blocks) : 0, 0);
+    std::vector<Moments> prefix(watched);
+    long long merged_blocks = 0;
+    bool watching = watched > 0;  // off for the second look, which runs the blocks again
+    std::mutex watch_mutex;
+    std::atomic<long long> end_of_run{blocks};  // blocks from here on are not started
+    result.stop = stopping ? StopReason::maximum : StopReason::trials;
+    auto record_point = [&] {
+        result.convergence.push_back({std::min(trials, merged_blocks * trials_per_block), prefix});
+    };
+    auto watch_block = [&](long long block) {
+        std::lock_guard lock(watch_mutex);
+        block_done[static_cast<size_t>(block)] = 1;
+        while (merged_blocks < end_of_run.load() &&
+               block_done[static_cast<size_t>(merged_blocks)]) {
+            const BlockAccumulators& acc = accumulators[static_cast<size_t>(merged_blocks)];
+            for (size_t w = 0; w < watched; ++w)
+                prefix[w].merge(acc.metrics[options.watch[w].metric]);
+            ++merged_blocks;
+            if (std::has_single_bit(static_cast<unsigned long long>(merged_blocks))) record_point();
+            if (!stopping || merged_blocks * trials_per_block < precision_min_trials) continue;
+            bool met = true;
+            for (size_t w = 0; w < watched && met; ++w)
+                met = precision_met(prefix[w], options.watch[w].relative);
+            if (met) {
+                end_of_run = merged_blocks;
+                result.stop = StopReason::precision;
+            }
+        }
+    };
     std::atomic<long long> next_block{0};
     std::atomic<long long> finished{0};
     std::atomic<bool> stopped{false};
@@ -196,7 +260,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         for (;;) {
             if (stop_requested()) return;
             const long long block = next_block.fetch_add(1);
-            if (block >= end_block) return;
+            if (block >= end_block || block >= end_of_run.load()) return;
             auto& acc = accumulators[static_cast<size_t>(block)];
             acc.flow_sums.assign(flow_count, 0.0);
             const long long first = block * trials_per_block;
@@ -246,6 +310,14 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             }
             acc.metrics.resize(metric_count);
             acc.zero_one.resize(metric_count);
+            acc.threshold_counts.assign(options.thresholds.size(), 0);
+            for (size_t i = 0; i < options.thresholds.size(); ++i) {
+                const Threshold& t = options.thresholds[i];
+                const double* v = kept ? result.values[t.metric].data() + first
+                                       : block_values.data() + t.metric * in_block;
+                acc.threshold_counts[i] =
+                    std::count_if(v, v + in_block, [&](double x) { return t.holds(x); });
+            }
             for (size_t m = 0; m < metric_count; ++m) {
                 const std::span<const double> values(
                     kept ? result.values[m].data() + first : block_values.data() + m * in_block,
@@ -273,6 +345,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                               sorted.begin() + static_cast<std::ptrdiff_t>((m + 1) * in_block));
                 hand_over(block, std::move(sorted));
             }
+            if (watching) watch_block(block);
             const long long done = finished.fetch_add(last - first) + (last - first);
             if (options.progress && done <= trials) options.progress(done);  // not a second look
         }
@@ -320,9 +393,8 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                                                      sorted.size());
                 std::copy(values.begin(), values.end(), sorted.begin());
                 std::sort(sorted.begin(), sorted.end());
-                brackets[m] =
-                    RankBrackets::around(sorted, static_cast<size_t>(trials), kSummaryProbabilities,
-                                         options.bracket_width_scale);
+                brackets[m] = RankBrackets::around(sorted, static_cast<size_t>(trials), wanted,
+                                                   options.bracket_width_scale);
                 // Room for each thread's share of the values, and some over.
                 for (size_t t = 0; t < static_cast<size_t>(threads); ++t)
                     tallies[t * metric_count + m].reserve(brackets[m], 1.25 / threads);
@@ -353,12 +425,41 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         if (spreading) tell_from_first(2);
         return result;
     }
+    watching = false;
+    if (watched > 0 &&
+        (result.convergence.empty() ||
+         result.convergence.back().trials != std::min(trials, merged_blocks * trials_per_block)))
+        record_point();
+    if (stopping && end_of_run.load() < blocks) {
+        // Stopped early: everything from the blocks beyond the stop is dropped, so that what
+        // follows sees exactly the trials of a run of `trials` (whole blocks).
+        const long long used_blocks = end_of_run.load();
+        trials = used_blocks * trials_per_block;
+        result.trials = trials;
+        accumulators.resize(static_cast<size_t>(used_blocks));
+        for (auto& v : result.values) v.resize(static_cast<size_t>(trials));
+        if (trials < sampled) {
+            // Flow-major with `sampled` trials a flow, compacted to `trials` a flow, in place:
+            // each flow moves towards the front.
+            for (size_t f = 1; f < flow_count; ++f) {
+                const double* from = flow_samples.data() + f * static_cast<size_t>(sampled);
+                std::copy(from, from + trials,
+                          flow_samples.data() + f * static_cast<size_t>(trials));
+            }
+            sampled = trials;
+            sampled_blocks = static_cast<size_t>(used_blocks);
+            flow_samples.resize(static_cast<size_t>(sampled) * flow_count);
+        }
+    }
 
     // Merge in block order: the same sums whatever thread ran which block.
     std::vector<Moments> metric_moments(metric_count);
     std::vector<char> zero_one(metric_count, 1);
     std::vector<double> flow_sums(flow_count, 0.0);
+    result.threshold_counts.assign(options.thresholds.size(), 0);
     for (const auto& acc : accumulators) {
+        for (size_t i = 0; i < options.thresholds.size(); ++i)
+            result.threshold_counts[i] += acc.threshold_counts[i];
         for (size_t m = 0; m < metric_count; ++m) {
             metric_moments[m].merge(acc.metrics[m]);
             zero_one[m] = zero_one[m] && acc.zero_one[m];
@@ -380,8 +481,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             tally.merge(tallies[t * metric_count + m]);
             tallies[t * metric_count + m] = {};
         }
-        return tally.select(brackets[m], kSummaryProbabilities, result.metrics[m].quantiles,
-                            scratch);
+        return tally.select(brackets[m], wanted, found_of(m), scratch);
     };
     auto summarise = [&] {
         std::vector<double> scratch;
@@ -394,16 +494,15 @@ RunResult run(const Plan& plan, const RunOptions& options) {
                 summary.name = metric_names.names[k];
                 summary.moments = metric_moments[k];
                 if (!options.quantiles) continue;
-                if (quantiles_from_moments(summary.moments, zero_one[k], summary.quantiles))
+                if (quantiles_from_moments(summary.moments, zero_one[k], wanted, found_of(k)))
                     continue;
                 if (kept) {
                     // One read pass; the values stay in trial order for trials.csv.
-                    select_nearest_ranks_kept(result.values[k], kSummaryProbabilities,
-                                              summary.quantiles, scratch);
+                    select_nearest_ranks_kept(result.values[k], wanted, found_of(k), scratch);
                 } else if (bracketing) {
                     if (!select_bracketed(k, scratch)) missed[k] = 1;
                 } else if (sketching) {
-                    sketches[k].quantiles(kSummaryProbabilities, summary.quantiles);
+                    sketches[k].quantiles(wanted, found_of(k));
                 }
                 continue;
             }
@@ -447,7 +546,7 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         for (size_t m = 0; m < metric_count; ++m) {
             tally_metric[m] = missed[m];
             if (!missed[m]) continue;
-            brackets[m] = tallies[m].widened(brackets[m], kSummaryProbabilities);
+            brackets[m] = tallies[m].widened(brackets[m], wanted);
             for (size_t t = 0; t < static_cast<size_t>(threads); ++t)
                 tallies[t * metric_count + m] = {};
         }
@@ -461,6 +560,21 @@ RunResult run(const Plan& plan, const RunOptions& options) {
             }
     }
     result.second_look = std::count(missed.begin(), missed.end(), 1);
+    // Each metric's quantiles to the summary's five and to its percentiles.
+    auto place_of = [&](double p) {
+        return static_cast<size_t>(std::lower_bound(wanted.begin(), wanted.end(), p) -
+                                   wanted.begin());
+    };
+    result.percentiles = options.percentiles;
+    for (size_t m = 0; m < metric_count; ++m) {
+        const std::span<const double> all = found_of(m);
+        MetricSummary& summary = result.metrics[m];
+        for (size_t i = 0; i < kSummaryProbabilities.size(); ++i)
+            summary.quantiles[i] = all[place_of(kSummaryProbabilities[i])];
+        summary.percentiles.resize(options.percentiles.size());
+        for (size_t i = 0; i < options.percentiles.size(); ++i)
+            summary.percentiles[i] = all[place_of(options.percentiles[i])];
+    }
     if (options.keep_cashflow_sample) {
         // Every block of every flow in place: the summary filled in only the constant blocks of
         // the flows that vary, and left flows the same everywhere untouched.

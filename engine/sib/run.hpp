@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -16,7 +18,37 @@
 
 namespace sib {
 
+/// A metric the run watches in block order (docs/model.md, "Running to a precision"): its mean's
+/// 95% half-width, 1.96 · se, is checked against `relative` × |mean| after every block.
+struct PrecisionTarget {
+    std::size_t metric = 0;  ///< index in metric_layout(plan)
+    double relative = 0;     ///< wanted half-width over |mean|; 0: watched for convergence only
+};
+
+/// An event whose probability a run counts (run --prob): a metric below or above a value.
+struct Threshold {
+    enum class Op { less, less_equal, greater, greater_equal };
+    std::size_t metric = 0;  ///< index in metric_layout(plan)
+    Op op = Op::less;
+    double value = 0;  ///< in the metric's own unit (0.05 for 5%)
+
+    bool holds(double x) const {
+        switch (op) {
+            case Op::less:
+                return x < value;
+            case Op::less_equal:
+                return x <= value;
+            case Op::greater:
+                return x > value;
+            case Op::greater_equal:
+                return x >= value;
+        }
+        return false;
+    }
+};
+
 struct RunOptions {
+    /// Trials to run; with a precision target, the most to run.
     long long trials = 10000;
     std::uint64_t seed = 1;
     int threads = 1;
@@ -44,6 +76,17 @@ struct RunOptions {
     /// run() alike; process 0 merges them in block order and alone gets the result (the others
     /// get one with no metrics). Off, or with one process: this process runs every block.
     bool spread = false;
+    /// Metrics watched in block order: their prefix moments are recorded at 1,024 · 2^k trials
+    /// (RunResult::convergence) and, when any has a relative target, the run stops after the
+    /// first block (from precision_min_trials on) at which every target is met. A stopping run
+    /// keeps every value in trial order, so that its outputs are those of a run of exactly the
+    /// trials it used.
+    std::vector<PrecisionTarget> watch;
+    /// run --percentiles: increasing probabilities (0.05 for p5), at most max_percentiles, whose
+    /// nearest-rank quantiles go to MetricSummary::percentiles; empty: none beyond the five.
+    std::vector<double> percentiles;
+    /// Events counted exactly in every trial, block by block (RunResult::threshold_counts).
+    std::vector<Threshold> thresholds;
 };
 
 /// Trials per block: the unit of work of a thread and of merging. Fixed, so that results do not
@@ -70,6 +113,23 @@ inline long long pilot_trials(long long trials) {
     return std::min(trials, (wanted + trials_per_block - 1) / trials_per_block * trials_per_block);
 }
 
+/// The stop rule is first checked after this many trials (4 blocks), so that a lucky small
+/// prefix cannot stop a run.
+inline constexpr long long precision_min_trials = 4 * trials_per_block;
+
+/// The half-width of a 95% confidence interval of a mean, in standard errors: the normal
+/// distribution's 97.5% quantile, written "1.96" in the docs (run --precision, solve).
+inline constexpr double z95 = 1.959963984540054;
+
+/// Whether a mean with moments `m` is known to within `relative` × |mean| at 95%: 1.96 · se ≤
+/// relative × |mean|. A metric that is 0 in every trial meets any target (0 ≤ 0).
+inline bool precision_met(const Moments& m, double relative) {
+    return z95 * m.se() <= relative * std::abs(m.mean);
+}
+
+/// Most values run --percentiles takes (with the summary's five, within RankBrackets' 24).
+inline constexpr std::size_t max_percentiles = 16;
+
 /// Trials whose per-period cash flows are kept for the p5/p95 of cashflows.csv.
 inline constexpr long long cashflow_sample_trials = 100000;
 
@@ -77,10 +137,25 @@ struct MetricSummary {
     std::string name;
     Moments moments;
     std::array<double, 5> quantiles{};  ///< p5, p25, p50, p75, p95 (nearest rank)
+    /// At RunOptions::percentiles, found the same way (empty without them).
+    std::vector<double> percentiles;
 };
 
 struct CashflowSummary {
     double mean = 0, p5 = 0, p95 = 0;
+};
+
+/// The watched metrics' moments over the first `trials` trials.
+struct ConvergencePoint {
+    long long trials = 0;
+    std::vector<Moments> moments;  ///< one per RunOptions::watch
+};
+
+/// Why a run stopped.
+enum class StopReason {
+    trials,     ///< ran the trials asked for (no precision target)
+    precision,  ///< every precision target met
+    maximum,    ///< reached the most trials before every target was met
 };
 
 struct RunResult {
@@ -99,6 +174,14 @@ struct RunResult {
     /// flow-major: cashflow_sample[(party * horizon + period) * sampled_trials + trial].
     BulkDoubles cashflow_sample;
     long long sampled_trials = 0;
+    StopReason stop = StopReason::trials;
+    /// With RunOptions::watch: the watched metrics at 1,024, 2,048, 4,096, … trials and at the
+    /// last trial run (when not a power of two of blocks).
+    std::vector<ConvergencePoint> convergence;
+    /// Per RunOptions::thresholds: the trials in which the event held.
+    std::vector<long long> threshold_counts;
+    /// RunOptions::percentiles, copied for the writers (empty: the default p5 … p95 columns).
+    std::vector<double> percentiles;
 };
 
 RunResult run(const Plan& plan, const RunOptions& options);

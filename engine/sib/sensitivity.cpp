@@ -11,6 +11,7 @@
 #include "sib/metrics.hpp"
 #include "sib/reports.hpp"
 #include "sib/rng.hpp"
+#include "sib/run.hpp"
 #include "sib/settlement.hpp"
 
 namespace sib {
@@ -277,7 +278,6 @@ std::vector<SobolIndex> sobol_indices(const SobolDesign& design, std::span<const
         j = static_cast<long long>(std::floor(stream.uniform() * static_cast<double>(n)));
     std::vector<long long> every(at(n));
     for (long long j = 0; j < n; ++j) every[at(j)] = j;
-    constexpr double z = 1.959963984540054;  // Φ⁻¹(0.975)
     std::vector<SobolIndex> result;
     std::vector<double> y(rows), s1s(at(resamples)), sts(at(resamples));
     for (size_t m = 0; m < nm; ++m) {
@@ -295,8 +295,8 @@ std::vector<SobolIndex> sobol_indices(const SobolDesign& design, std::span<const
                 indices_of(y, 1, d, i,
                            std::span<const long long>(resampled).subspan(k * at(n), at(n)), s1s[k],
                            sts[k]);
-            index.s1_conf = z * sample_sd(s1s);
-            index.st_conf = z * sample_sd(sts);
+            index.s1_conf = z95 * sample_sd(s1s);
+            index.st_conf = z95 * sample_sd(sts);
             result.push_back(index);
         }
     }

@@ -9,6 +9,7 @@
 #include "sib/csv.hpp"
 #include "sib/diagnostics.hpp"
 #include "sib/reports.hpp"
+#include "sib/run.hpp"
 
 namespace sib {
 
@@ -26,9 +27,6 @@ std::optional<double> strict_number(std::string_view text) {
 [[noreturn]] void fail(const char* option, const std::string& path, const std::string& message) {
     throw InputError({Diagnostic{option, {}, path, message}});
 }
-
-/// z of a two-sided 95% normal interval.
-constexpr double z95 = 1.959963984540054;
 
 /// The search stops once the mean changes across the bracket by at most this many standard
 /// errors: the bracket is then narrower than a tenth of the interval's half-width (z95 / 10).

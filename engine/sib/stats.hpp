@@ -76,7 +76,8 @@ void select_nearest_ranks_kept(std::span<const double> values,
 /// unless the sample was unlike the values (a rank in a region whose values were not kept:
 /// about once in a million brackets for values in random order), which select() reports.
 struct RankBrackets {
-    static constexpr std::size_t max_boundaries = 16;  ///< two per probability: at most 8
+    /// Two per probability: at most 24 (the summary's five and up to 16 of run --percentiles).
+    static constexpr std::size_t max_boundaries = 48;
     static constexpr std::size_t max_regions = 2 * max_boundaries + 1;
     std::array<double, max_boundaries> boundary{};  ///< increasing; the first `boundaries` used
     std::size_t boundaries = 0;
@@ -85,7 +86,7 @@ struct RankBrackets {
     std::array<std::size_t, max_regions> expected{};
 
     /// From `sorted`, a non-empty sample in increasing order of `total` values, around the
-    /// nearest ranks of increasing `probabilities` (at most 8). `width_scale` scales every
+    /// nearest ranks of increasing `probabilities` (at most 24). `width_scale` scales every
     /// half-width: 1 normally; tests pass 0 to make brackets miss.
     static RankBrackets around(std::span<const double> sorted, std::size_t total,
                                std::span<const double> probabilities, double width_scale = 1.0);

@@ -13,13 +13,12 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <limits>
 #include <sstream>
 
 #include "sib/csv.hpp"
 #include "sib/distributed.hpp"
+#include "sib/plan_size.hpp"
 #include "sib/readable.hpp"
 #include "sib/sha256.hpp"
 
@@ -175,30 +174,9 @@ int interrupted_status() {
     return 128 + (signal != 0 ? signal : stopped_by_signal());
 }
 
-/// MemAvailable of /proc/meminfo in bytes; nothing when it cannot be read (then no check).
-std::optional<double> available_memory() {
-    std::ifstream meminfo("/proc/meminfo");
-    for (std::string key; meminfo >> key;) {
-        double kib = 0;
-        if (key == "MemAvailable:" && meminfo >> kib) return kib * 1024;
-        meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-    }
-    return std::nullopt;
-}
-
-/// Bytes as GiB with one decimal, as the refusals print them.
-std::string gib_text(double bytes) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1f", bytes / (1024.0 * 1024 * 1024));
-    return text;
-}
-
 /// Refuses a run whose memory estimate exceeds the memory available (docs/limits.md).
 void check_memory(double needed, const std::string& advice) {
-    const auto available = available_memory();
-    if (!available || needed <= *available) return;
-    throw RefusedRun("this run needs about " + gib_text(needed) + " GiB of memory but " +
-                     gib_text(*available) + " GiB is available; " + advice);
+    if (auto refusal = memory_refusal(needed, advice)) throw RefusedRun(*refusal);
 }
 
 /// The provenance rows of run.csv for one scenario run.

@@ -19,6 +19,7 @@
 
 #include "sib/diagnostics.hpp"
 #include "sib/load.hpp"
+#include "sib/plan_size.hpp"
 #include "sib/reports.hpp"
 #include "sib/run.hpp"
 #include "sib/table.hpp"
@@ -110,12 +111,6 @@ class RefusedRun : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
 };
-
-/// MemAvailable of /proc/meminfo in bytes; nothing when it cannot be read (then no check).
-std::optional<double> available_memory();
-
-/// Bytes as GiB with one decimal, as the refusals print them.
-std::string gib_text(double bytes);
 
 /// Refuses a run whose memory estimate exceeds the memory available (docs/limits.md).
 void check_memory(double needed, const std::string& advice);

@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <memory>
 #include <optional>
@@ -104,32 +103,12 @@ std::vector<Override> overrides_of(const std::optional<py::dict>& set) {
     return overrides;
 }
 
-/// MemAvailable of /proc/meminfo in bytes, as the CLI reads it; nothing when unknown.
-std::optional<double> available_memory() {
-    std::ifstream in("/proc/meminfo");
-    std::string key;
-    double kib = 0;
-    std::string unit;
-    while (in >> key >> kib >> unit)
-        if (key == "MemAvailable:") return kib * 1024;
-    return std::nullopt;
-}
-
-/// Bytes as GiB with one decimal, as the CLI's refusals print them.
-std::string gib_text(double bytes) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1f", bytes / (1024.0 * 1024 * 1024));
-    return text;
-}
-
 /// Refuses, with MemoryError and the CLI's words, a run whose estimate exceeds the memory
 /// available (docs/limits.md), rather than letting it take the notebook's kernel down.
 void check_memory(double needed, const std::string& advice) {
-    const auto available = available_memory();
-    if (!available || needed <= *available) return;
-    const std::string text = "this run needs about " + gib_text(needed) + " GiB of memory but " +
-                             gib_text(*available) + " GiB is available; " + advice;
-    PyErr_SetString(PyExc_MemoryError, text.c_str());
+    const auto refusal = memory_refusal(needed, advice);
+    if (!refusal) return;
+    PyErr_SetString(PyExc_MemoryError, refusal->c_str());
     throw py::error_already_set();
 }
 

@@ -1,6 +1,9 @@
 #include "sib/plan_size.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <limits>
 
 namespace sib {
 
@@ -51,6 +54,29 @@ double estimated_plan_bytes(const Scenario& s, int threads) {
                               + 8.0 * (parties + 2 * T + 4) * H  // per-period flows and balances
                               + 8.0 * metrics;                   // one trial's metrics
     return plan + std::max(1, threads) * per_thread;
+}
+
+std::optional<double> available_memory() {
+    std::ifstream meminfo("/proc/meminfo");
+    for (std::string key; meminfo >> key;) {
+        double kib = 0;
+        if (key == "MemAvailable:" && meminfo >> kib) return kib * 1024;
+        meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+    return std::nullopt;
+}
+
+std::string gib_text(double bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f", bytes / (1024.0 * 1024 * 1024));
+    return text;
+}
+
+std::optional<std::string> memory_refusal(double needed, const std::string& advice) {
+    const auto available = available_memory();
+    if (!available || needed <= *available) return std::nullopt;
+    return "this run needs about " + gib_text(needed) + " GiB of memory but " +
+           gib_text(*available) + " GiB is available; " + advice;
 }
 
 }  // namespace sib

@@ -10,19 +10,11 @@
 #include "sib/diagnostics.hpp"
 #include "sib/reports.hpp"
 #include "sib/run.hpp"
+#include "sib/sweep.hpp"
 
 namespace sib {
 
 namespace {
-
-std::optional<double> strict_number(std::string_view text) {
-    double value = 0;
-    if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
-        return std::nullopt;
-    return value;
-}
 
 [[noreturn]] void fail(const char* option, const std::string& path, const std::string& message) {
     throw InputError({Diagnostic{option, {}, path, message}});

@@ -18,15 +18,6 @@ namespace {
     throw InputError({Diagnostic{"--vary", {}, path, message}});
 }
 
-std::optional<double> strict_number(std::string_view text) {
-    double value = 0;
-    if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
-        return std::nullopt;
-    return value;
-}
-
 std::vector<std::string> split(std::string_view text, char separator) {
     std::vector<std::string> parts;
     std::size_t start = 0;
@@ -359,6 +350,15 @@ void write_compare(std::ostream& out, const std::vector<std::string>& names,
                    const std::vector<ComparisonRow>& rows) {
     CsvSink csv(out);
     compare_table(csv, names, rows, MetricUnits());
+}
+
+std::optional<double> strict_number(std::string_view text) {
+    double value = 0;
+    if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
+        return std::nullopt;
+    return value;
 }
 
 }  // namespace sib

@@ -15,6 +15,10 @@
 
 namespace sib {
 
+/// A command-line number: the whole text (an optional leading '+' allowed), finite; nothing
+/// otherwise. Used by --vary (sweep, solve) and --target.
+std::optional<double> strict_number(std::string_view text);
+
 /// One `--vary PATH=SPEC`: the values, as YAML text, that PATH takes.
 struct VaryAxis {
     std::string path;

@@ -40,6 +40,11 @@ same() {
     echo "ok: $files files the same for 1 process (-j 1, -j 2) and 3 processes (-j 1, -j 2)"
 }
 
+# Tornado: 3 inputs × 5 percentiles, 2 blocks of trials each (the last one short): 30 blocks.
+tornado_inputs=outcomes.job-entry.rate,outcomes.level-1.rate,outcomes.level-2.rate
+# Sobol': 512 base rows × (5 + 2) = 3,584 design rows, 4 chunks (the last one short).
+sobol_inputs=$tornado_inputs,outcomes.basic-skills.rate,outcomes.improved-attendance.rate
+
 case "$case_name" in
     # Under 65,536 trials: exact quantiles from every value kept (one exchange of blocks).
     run-exact) same run "$scenarios/peterborough.yaml" -n 40000 --seed 7 ;;
@@ -54,12 +59,12 @@ case "$case_name" in
         --vary outcomes.reconviction.effect=-0.05,-0.1 ;;
     # Tornado: every (input, percentile) run's blocks of trials dealt out, the means merged on
     # process 0 in block order.
-    sensitivity-tornado) same sensitivity "$scenarios/dwp-innovation-fund.yaml" -n 3000 --seed 5 \
-        --inputs @INPUTS@ ;;
+    sensitivity-tornado) same sensitivity "$scenarios/dwp-innovation-fund.yaml" -n 1100 --seed 5 \
+        --inputs "$tornado_inputs" ;;
     # Sobol': the design's rows dealt out in chunks, gathered in row order on process 0, which
     # computes the indices; sobol.csv and the --design file as from one process.
     sensitivity-sobol) same sensitivity "$scenarios/dwp-innovation-fund.yaml" --method sobol \
-        -n 1024 --seed 5 --inputs @INPUTS@ --design @OUT@/design.csv ;;
+        -n 512 --seed 5 --inputs "$sobol_inputs" --design @OUT@/design.csv ;;
     compare) same compare "$scenarios/peterborough.yaml" "$scenarios/essex.yaml" -n 30000 ;;
     # An invalid scenario: every process checks it, process 0 alone prints the error, exit 2,
     # and no -o folder is left behind.

@@ -186,8 +186,10 @@ int sensitivity_command(const SensitivityArgs& a, std::ostream& out, std::ostrea
     options.progress = [&](long long done) { progress.update(done); };
     SignalGuard signals;
     OutputFolder folder(o.out_dir);
-    check_workbook_directory(o);                            // after -o, which may create it
-    const std::string design_file = design_path(a.design);  // likewise
+    check_workbook_directory(o);  // after -o, which may create it
+    // Likewise; under mpirun process 0 alone writes it (and checks where).
+    const std::string design_file = writes_outputs() ? design_path(a.design) : a.design;
+    start_together();  // under mpirun: blocks of trials or of design rows dealt to the processes
 
     Provenance provenance = provenance_of(a.file, text, o.sets, run);
     provenance.push_back({"method", a.method});
@@ -209,6 +211,7 @@ int sensitivity_command(const SensitivityArgs& a, std::ostream& out, std::ostrea
             err << "sibsim: interrupted; no output written\n";
             return interrupted_status();
         }
+        if (!writes_outputs()) return exit_ok;  // process 0 has every output and writes
         indices = sobol_indices(design, outputs, static_cast<int>(metrics.size()), sobol_resamples);
         tables.push_back({"sobol", [&](TableSink& t) {
                               sobol_table(t, indices, inputs, metrics, layout, plan);
@@ -225,6 +228,7 @@ int sensitivity_command(const SensitivityArgs& a, std::ostream& out, std::ostrea
             err << "sibsim: interrupted; no output written\n";
             return interrupted_status();
         }
+        if (!writes_outputs()) return exit_ok;  // process 0 has every run's means and writes
         rows = tornado_rows(spider_result);
         tables.push_back({"tornado", [&](TableSink& t) {
                               tornado_table(t, spider_result, rows, layout, plan);

@@ -51,7 +51,7 @@ if(MPI_CXX_FOUND AND NOT SIBSIM_SANITIZE AND NOT SIBSIM_TSAN AND NOT SIBSIM_FUZZ
 else()
   set(SIBSIM_MPI_DEFAULT OFF)
 endif()
-option(SIBSIM_MPI "Spread run, sweep and compare over the processes of mpirun (OpenMPI)"
+option(SIBSIM_MPI "Spread run, sweep, compare and sensitivity over the processes of mpirun (OpenMPI)"
        ${SIBSIM_MPI_DEFAULT})
 if(SIBSIM_MPI AND NOT MPI_CXX_FOUND)
   message(FATAL_ERROR "SIBSIM_MPI is ON but no MPI was found (Debian: libopenmpi-dev)")

@@ -6,9 +6,11 @@
 #include <bit>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "helpers.hpp"
 #include "sib/distributed.hpp"
+#include "sib/stats.hpp"
 #include "sib/trial.hpp"
 
 namespace {
@@ -83,6 +85,22 @@ TEST_CASE("distributed: without mpirun there is one process, owning every row an
     const RunResult alone = run(plan, options);
     options.spread = true;
     check_same_summary(alone, run(plan, options));
+}
+
+TEST_CASE("distributed: without mpirun, gathering chunks keeps every byte and the stop flag") {
+    // sensitivity's single-process path: its outputs stay as computed, and an interruption
+    // still reads as one.
+    std::vector<double> values = {1.5, -2.25, 3.0, 0.1, 7.0};
+    const std::vector<double> before = values;
+    CHECK(!gather_chunks(values, 2, false));
+    CHECK(values == before);
+    CHECK(gather_chunks(values, 2, true));
+    CHECK(values == before);
+    std::vector<Moments> moments(3);
+    moments[1].add(4.0);
+    CHECK(!gather_chunks(moments, 1, false));
+    CHECK(moments[1].count == 1);
+    CHECK(moments[1].mean == 4.0);
 }
 
 TEST_CASE("distributed: exchanged blocks hold each trial's values, sampled flows and sums") {

@@ -378,6 +378,55 @@ void share_rows(std::vector<RunResult>& results) {
 #endif
 }
 
+bool gather_chunks(std::span<std::byte> data, size_t chunk_bytes, bool stopped) {
+#ifdef SIBSIM_WITH_MPI
+    if (!mpi_started || world.count == 1) return stopped;
+    int stop = stop_code(stopped);
+    MPI_Request request;
+    MPI_Iallreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &request);
+    wait_for(request);
+    if (stop > 1) together_stopped_by = stop;
+    if (stop != 0) return true;
+    const size_t chunks = chunk_bytes == 0 ? 0 : (data.size() + chunk_bytes - 1) / chunk_bytes;
+    const auto count = static_cast<size_t>(world.count);
+    auto chunk = [&](size_t c) {
+        return data.subspan(c * chunk_bytes, std::min(chunk_bytes, data.size() - c * chunk_bytes));
+    };
+    // Every process's chunks, one after the other in chunk order: sizes known to all alike.
+    std::vector<int> sizes(count, 0), displacements(count, 0);
+    size_t total = 0;
+    for (size_t r = 0; r < count; ++r) {
+        size_t bytes = 0;
+        for (size_t c = r; c < chunks; c += count) bytes += chunk(c).size();
+        sizes[r] = count_of(bytes);
+        displacements[r] = count_of(total);
+        total += bytes;
+    }
+    std::vector<std::byte> mine;
+    mine.reserve(static_cast<size_t>(sizes[static_cast<size_t>(world.rank)]));
+    for (size_t c = static_cast<size_t>(world.rank); c < chunks; c += count)
+        mine.insert(mine.end(), chunk(c).begin(), chunk(c).end());
+    std::vector<std::byte> all(world.rank == 0 ? total : 0);
+    MPI_Igatherv(mine.data(), count_of(mine.size()), MPI_BYTE, all.data(), sizes.data(),
+                 displacements.data(), MPI_BYTE, 0, MPI_COMM_WORLD, &request);
+    wait_for(request);
+    if (world.rank == 0)
+        for (size_t r = 1; r < count; ++r) {  // process 0's own chunks are in place already
+            const std::byte* from = all.data() + displacements[r];
+            for (size_t c = r; c < chunks; c += count) {
+                const std::span<std::byte> to = chunk(c);
+                std::copy(from, from + to.size(), to.begin());
+                from += to.size();
+            }
+        }
+    return false;
+#else
+    (void)data;
+    (void)chunk_bytes;
+    return stopped;
+#endif
+}
+
 std::vector<char> serialise_summary(const RunResult& result) {
     std::vector<char> out;
     put(out, result.trials);

@@ -5,7 +5,10 @@
 // Only distributed.cpp sees MPI: without MPI at build time, or without mpirun at run time, there
 // is one process and every function here is a no-op.
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <span>
+#include <type_traits>
 #include <vector>
 
 #include "sib/plan.hpp"
@@ -96,6 +99,23 @@ int tell_from_first(int value);
 /// values or the cash-flow sample). Collective.
 bool owns_row(std::size_t row);
 void share_rows(std::vector<RunResult>& results);
+
+/// Chunks of work dealt to the processes as rows (sensitivity's tornado blocks and Sobol' design
+/// rows): `data` holds every chunk, chunk c at bytes [c * chunk_bytes, (c + 1) * chunk_bytes)
+/// (the last one may be shorter), and chunk c belongs to process c mod count (owns_row(c)). Each
+/// process has filled its own chunks; afterwards process 0 has every chunk, byte for byte, and
+/// the others keep only theirs. First the processes agree whether any of them stopped
+/// (`stopped`: interrupted): then nothing is gathered and every one returns true. Collective;
+/// without mpirun it returns `stopped` and touches nothing.
+bool gather_chunks(std::span<std::byte> data, std::size_t chunk_bytes, bool stopped);
+
+/// gather_chunks on values of a plain type, `chunk_size` values per chunk.
+template <class T>
+bool gather_chunks(std::vector<T>& values, std::size_t chunk_size, bool stopped) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    return gather_chunks(std::as_writable_bytes(std::span<T>(values)), chunk_size * sizeof(T),
+                         stopped);
+}
 
 /// A RunResult's summary as bytes and back (share_rows; exact: every double bit for bit).
 std::vector<char> serialise_summary(const RunResult& result);

@@ -7,6 +7,7 @@
 #include <boost/random/sobol.hpp>
 
 #include "sib/diagnostics.hpp"
+#include "sib/distributed.hpp"
 #include "sib/distributions.hpp"
 #include "sib/metrics.hpp"
 #include "sib/reports.hpp"
@@ -42,6 +43,8 @@ void evaluate(const Plan& plan, const MetricLayout& layout, const PartyLayout& p
 
 /// Runs `work(job, state)` for jobs 0..jobs-1 on `threads` threads, each with its own TrialState;
 /// false when cancelled. Each job writes only its own slots, so the thread count changes nothing.
+/// Under mpirun a process runs only the jobs it owns (owns_row); gather_chunks brings them to
+/// process 0 (docs/distributed.md).
 template <class Work>
 bool run_jobs(const Plan& plan, long long jobs, const SensitivityOptions& options, Work work) {
     std::atomic<long long> next{0};
@@ -53,7 +56,7 @@ bool run_jobs(const Plan& plan, long long jobs, const SensitivityOptions& option
                 stopped = true;
                 return;
             }
-            work(job, state);
+            if (owns_row(at(job))) work(job, state);
         }
     };
     {
@@ -134,7 +137,7 @@ SpiderResult spider(const Plan& plan, const std::vector<int>& inputs,
             }
             if (options.progress) options.progress(done += last - first);
         });
-    result.cancelled = !finished;
+    result.cancelled = gather_chunks(block_moments, nm, !finished);
     result.moments.resize(at(runs) * nm);
     for (long long run = 0; run < runs; ++run)
         for (long long block = 0; block < blocks; ++block)
@@ -226,7 +229,7 @@ std::vector<double> evaluate_design(const Plan& plan, const std::vector<int>& in
                                                              at(last - first) * metrics.size()));
             if (options.progress) options.progress(done += last - first);
         });
-    if (!finished) return {};
+    if (gather_chunks(outputs, at(evaluations_per_chunk) * metrics.size(), !finished)) return {};
     return outputs;
 }
 

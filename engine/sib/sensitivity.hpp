@@ -55,7 +55,9 @@ struct SpiderResult {
 };
 
 /// Runs trials 0..options.trials-1 once per (input, level), each input held at the level's
-/// quantile: every run uses the same trials' streams (common random numbers).
+/// quantile: every run uses the same trials' streams (common random numbers). Under mpirun the
+/// blocks of evaluations_per_chunk trials of every run are dealt to the processes and only
+/// process 0's result is whole (docs/distributed.md).
 SpiderResult spider(const Plan& plan, const std::vector<int>& inputs,
                     const std::vector<int>& metrics, const SensitivityOptions& options);
 
@@ -94,7 +96,8 @@ void evaluate_rows(const Plan& plan, const MetricLayout& layout, const PartyLayo
                    std::vector<FixedUniform>& fixed, std::span<double> out);
 
 /// Every row of the design, in chunks of evaluations_per_chunk on threads; [row * metrics + m].
-/// Empty when cancelled.
+/// Empty when cancelled. Under mpirun the chunks are dealt to the processes and only process 0's
+/// outputs are whole (docs/distributed.md).
 std::vector<double> evaluate_design(const Plan& plan, const std::vector<int>& inputs,
                                     const std::vector<int>& metrics, const SobolDesign& design,
                                     const SensitivityOptions& options);

@@ -11,12 +11,18 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mpi=("$mpirun" --allow-run-as-root --oversubscribe -np 3)
 
-# same ARGS...: the command with -o DIR, single and spread, all files equal to the reference.
+# same ARGS...: the command with -o DIR, single and spread, all files equal to the reference. An
+# argument @OUT@/NAME names a file NAME in that run's -o folder (sensitivity's --design).
 same() {
-    "$sibsim" "$@" --quiet -j 1 -o "$work/reference"
-    "$sibsim" "$@" --quiet -j 2 -o "$work/threads"
-    "${mpi[@]}" "$sibsim" "$@" --quiet -j 1 -o "$work/spread1"
-    "${mpi[@]}" "$sibsim" "$@" --quiet -j 2 -o "$work/spread2"
+    local run
+    for run in "reference:-j 1" "threads:-j 2" "spread1:mpi -j 1" "spread2:mpi -j 2"; do
+        local dir="$work/${run%%:*}" how="${run#*:}" args=("${@//@OUT@/$work/${run%%:*}}")
+        if [ "${how%% *}" = mpi ]; then
+            "${mpi[@]}" "$sibsim" "${args[@]}" --quiet ${how#mpi } -o "$dir"
+        else
+            "$sibsim" "${args[@]}" --quiet $how -o "$dir"
+        fi
+    done
     local files=0
     for file in "$work"/reference/*; do
         files=$((files + 1))
@@ -34,6 +40,11 @@ same() {
     echo "ok: $files files the same for 1 process (-j 1, -j 2) and 3 processes (-j 1, -j 2)"
 }
 
+# Tornado: 3 inputs × 5 percentiles, 2 blocks of trials each (the last one short): 30 blocks.
+tornado_inputs=outcomes.job-entry.rate,outcomes.level-1.rate,outcomes.level-2.rate
+# Sobol': 512 base rows × (5 + 2) = 3,584 design rows, 4 chunks (the last one short).
+sobol_inputs=$tornado_inputs,outcomes.basic-skills.rate,outcomes.improved-attendance.rate
+
 case "$case_name" in
     # Under 65,536 trials: exact quantiles from every value kept (one exchange of blocks).
     run-exact) same run "$scenarios/peterborough.yaml" -n 40000 --seed 7 ;;
@@ -46,6 +57,14 @@ case "$case_name" in
     sweep) same sweep "$scenarios/peterborough.yaml" -n 2000 \
         --vary payments.cohort-trigger.threshold=0.05:0.15:0.025 \
         --vary outcomes.reconviction.effect=-0.05,-0.1 ;;
+    # Tornado: every (input, percentile) run's blocks of trials dealt out, the means merged on
+    # process 0 in block order.
+    sensitivity-tornado) same sensitivity "$scenarios/dwp-innovation-fund.yaml" -n 1100 --seed 5 \
+        --inputs "$tornado_inputs" ;;
+    # Sobol': the design's rows dealt out in chunks, gathered in row order on process 0, which
+    # computes the indices; sobol.csv and the --design file as from one process.
+    sensitivity-sobol) same sensitivity "$scenarios/dwp-innovation-fund.yaml" --method sobol \
+        -n 512 --seed 5 --inputs "$sobol_inputs" --design @OUT@/design.csv ;;
     compare) same compare "$scenarios/peterborough.yaml" "$scenarios/essex.yaml" -n 30000 ;;
     # An invalid scenario: every process checks it, process 0 alone prints the error, exit 2,
     # and no -o folder is left behind.

@@ -42,6 +42,18 @@ void add_xlsx_option(CLI::App& cmd, SimulationOptions& o) {
         "Also write the outputs as one .xlsx workbook, a sheet per CSV file (with or without -o)");
 }
 
+void check_output_options(const SimulationOptions& o) {
+    if (o.out_option != nullptr && o.out_option->count() > 0 && o.out_dir.empty())
+        throw RefusedRun("-o/--out: the directory name is empty");
+    if (o.report_option != nullptr && o.report_option->count() > 0 && o.report.empty())
+        throw RefusedRun("--report: the file name is empty");
+    if (o.xlsx_option != nullptr && o.xlsx_option->count() > 0) {
+        const std::string extension = std::filesystem::path(o.xlsx).extension().string();
+        if (extension != ".xlsx" && extension != ".XLSX")
+            throw RefusedRun("--xlsx: the file name must end in .xlsx, got '" + o.xlsx + "'");
+    }
+}
+
 CLI::Option* add_report_option(CLI::App& cmd, std::string& report) {
     return cmd
         .add_option("--report", report,
@@ -263,16 +275,20 @@ void check_sheet_fits(const SimulationOptions& o, const std::string& sheet, doub
 /// The --report file as an absolute path, checked before any trial runs: its folder must exist
 /// and the name must not be a folder. Absolute, so that OutputFolder::write (which joins names
 /// to its folder) writes it where it was named, with the -o files, all of them or none.
-std::string report_path(const std::string& report) {
-    if (report.empty()) return report;
-    const std::filesystem::path path = std::filesystem::absolute(report);
+std::string output_file_path(const std::string& file, const std::string& what) {
+    if (file.empty()) return file;
+    const std::filesystem::path path = std::filesystem::absolute(file);
     std::error_code ignored;
     if (std::filesystem::is_directory(path, ignored))
-        throw OutputError("cannot write the report '" + report + "': it is a directory");
+        throw OutputError("cannot write " + what + " '" + file + "': it is a directory");
     if (!std::filesystem::is_directory(path.parent_path(), ignored))
-        throw OutputError("cannot write the report '" + report + "': no directory '" +
+        throw OutputError("cannot write " + what + " '" + file + "': no directory '" +
                           path.parent_path().string() + "'");
     return path.string();
+}
+
+std::string report_path(const std::string& report) {
+    return output_file_path(report, "the report");
 }
 
 OutputFolder::OutputFolder(const std::string& dir) : folder_(dir) {

@@ -53,6 +53,12 @@ struct SimulationOptions {
 };
 
 void add_xlsx_option(CLI::App& cmd, SimulationOptions& o);
+
+/// Refuses (RefusedRun) an output option given an empty name (`-o ""`, `--report ""`: no
+/// silent nothing) and an --xlsx name not ending in .xlsx (Excel opens only those; this also
+/// keeps a typo from replacing a CSV file or aiming at a directory). Every command that writes
+/// calls it before reading its scenario.
+void check_output_options(const SimulationOptions& o);
 CLI::Option* add_report_option(CLI::App& cmd, std::string& report);
 /// -n, --seed, -j, -o, --report, --set, --format, --quiet and --xlsx.
 void add_simulation_options(CLI::App& cmd, SimulationOptions& o);
@@ -144,6 +150,10 @@ void check_sheet_fits(const SimulationOptions& o, const std::string& sheet, doub
 /// and the name must not be a folder. Absolute, so that OutputFolder::write (which joins names
 /// to its folder) writes it where it was named, with the -o files, all of them or none.
 std::string report_path(const std::string& report);
+
+/// The same check for any file written beside the -o files (`what` names it in the message:
+/// "the report", "the design file"); an empty name stays empty.
+std::string output_file_path(const std::string& file, const std::string& what);
 
 /// The -o folder of one command, made ready before any trial runs, so that a bad -o is reported
 /// at once: created when missing, and locked (flock on ".sibsim.lock" inside it) for the whole

@@ -812,26 +812,13 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
         return code == 0 ? flushed(exit_ok) : exit_invalid;
     }
     // `-o ""` names no folder: refused as usage rather than silently writing nothing.
-    for (const SimulationOptions* o :
-         {&run_options, &sweep_options, &compare_options, &settle_options}) {
-        if (o->out_option != nullptr && o->out_option->count() > 0 && o->out_dir.empty()) {
-            err << "sibsim: error: -o/--out: the directory name is empty\n";
-            return exit_invalid;
-        }
-        if (o->report_option != nullptr && o->report_option->count() > 0 && o->report.empty()) {
-            err << "sibsim: error: --report: the file name is empty\n";
-            return exit_invalid;
-        }
-        if (o->xlsx_option != nullptr && o->xlsx_option->count() > 0) {
-            // Excel opens a workbook only under .xlsx; this also keeps a typo from replacing a
-            // CSV file or aiming at a directory.
-            const std::string extension = std::filesystem::path(o->xlsx).extension().string();
-            if (extension != ".xlsx" && extension != ".XLSX") {
-                err << "sibsim: error: --xlsx: the file name must end in .xlsx, got '" << o->xlsx
-                    << "'\n";
-                return exit_invalid;
-            }
-        }
+    try {
+        for (const SimulationOptions* o :
+             {&run_options, &sweep_options, &compare_options, &settle_options})
+            check_output_options(*o);
+    } catch (const RefusedRun& e) {
+        err << "sibsim: error: " << e.what() << '\n';
+        return exit_invalid;
     }
     if (*run_cmd && per_trial && run_options.out_dir.empty() && run_options.xlsx.empty()) {
         err << "sibsim: error: --per-trial: the trials go to trials.csv or to the workbook's "

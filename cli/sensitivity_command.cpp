@@ -108,30 +108,9 @@ void print_sobol(std::ostream& out, const Plan& plan, const MetricLayout& layout
     print_text_table(out, table, table_width);
 }
 
-/// The --design file as an absolute path (written with the -o files, all or none), checked
-/// before anything runs: its folder must exist and the name must not be a folder.
-std::string design_path(const std::string& design) {
-    if (design.empty()) return design;
-    const std::filesystem::path path = std::filesystem::absolute(design);
-    std::error_code ignored;
-    if (std::filesystem::is_directory(path, ignored))
-        throw OutputError("cannot write the design file '" + design + "': it is a directory");
-    if (!std::filesystem::is_directory(path.parent_path(), ignored))
-        throw OutputError("cannot write the design file '" + design + "': no directory '" +
-                          path.parent_path().string() + "'");
-    return path.string();
-}
-
 int sensitivity_command(const SensitivityArgs& a, std::ostream& out, std::ostream& err) {
     const SimulationOptions& o = a.o;
-    // As cli::main checks them for run, sweep, compare and settle.
-    if (o.out_option->count() > 0 && o.out_dir.empty())
-        throw RefusedRun("-o/--out: the directory name is empty");
-    if (o.xlsx_option->count() > 0) {
-        const std::string extension = std::filesystem::path(o.xlsx).extension().string();
-        if (extension != ".xlsx" && extension != ".XLSX")
-            throw RefusedRun("--xlsx: the file name must end in .xlsx, got '" + o.xlsx + "'");
-    }
+    check_output_options(o);
     if (a.design_option->count() > 0 && a.design.empty())
         throw RefusedRun("--design: the file name is empty");
     const bool sobol = a.method == "sobol";
@@ -188,7 +167,8 @@ int sensitivity_command(const SensitivityArgs& a, std::ostream& out, std::ostrea
     OutputFolder folder(o.out_dir);
     check_workbook_directory(o);  // after -o, which may create it
     // Likewise; under mpirun process 0 alone writes it (and checks where).
-    const std::string design_file = writes_outputs() ? design_path(a.design) : a.design;
+    const std::string design_file =
+        writes_outputs() ? output_file_path(a.design, "the design file") : a.design;
     start_together();  // under mpirun: blocks of trials or of design rows dealt to the processes
 
     Provenance provenance = provenance_of(a.file, text, o.sets, run);

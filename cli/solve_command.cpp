@@ -33,13 +33,7 @@ std::string rounded_to(double x, double half_width) {
 
 int solve_command(const SolveArguments& a, std::ostream& out, std::ostream& err) {
     const SimulationOptions& o = a.options;
-    if (o.out_option != nullptr && o.out_option->count() > 0 && o.out_dir.empty())
-        throw RefusedRun("-o/--out: the directory name is empty");
-    if (o.xlsx_option != nullptr && o.xlsx_option->count() > 0) {
-        const std::string extension = std::filesystem::path(o.xlsx).extension().string();
-        if (extension != ".xlsx" && extension != ".XLSX")
-            throw RefusedRun("--xlsx: the file name must end in .xlsx, got '" + o.xlsx + "'");
-    }
+    check_output_options(o);
     const auto overrides = parse_overrides(o.sets);
     // Both arguments are checked together: every bad one is reported at once.
     std::vector<Diagnostic> problems;

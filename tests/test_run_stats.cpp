@@ -86,7 +86,8 @@ TEST_CASE("PercentileWindow: the same x_(lo), x_(hi) and percentile as sorting t
             std::vector<double> values;
             PercentileWindow window(p);
             // Blocks of 1,024, with a short one and single values among them.
-            for (std::size_t size : {1, 1, 1024, 7, 1024, 1024, 300, 1024, 1024, 1024, 1024, 5}) {
+            for (std::size_t size : std::initializer_list<std::size_t>{
+                     1, 1, 1024, 7, 1024, 1024, 300, 1024, 1024, 1024, 1024, 5}) {
                 const std::size_t first = values.size();
                 for (std::size_t i = 0; i < size; ++i)
                     values.push_back(ties ? coarse(rng) : spread(rng) - 2);

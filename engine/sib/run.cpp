@@ -632,7 +632,12 @@ double estimated_bytes(const Plan& plan, const RunOptions& options) {
     const double pilot = bracketing ? static_cast<double>(pilot_trials(trial_count)) : 0.0;
     const double tallied = bracketing ? 0.15 * std::sqrt(16384.0 / pilot) * trials : 0.0;
     const double sampled = std::min(trials, static_cast<double>(cashflow_sample_trials));
+    // A percentile target's PercentileWindow: a copy of its metric's values.
+    const auto windows = static_cast<double>(
+        std::count_if(options.watch.begin(), options.watch.end(),
+                      [](const PrecisionTarget& t) { return t.on_percentile(); }));
     return 8.0 * metrics * kept           // per-trial values
+           + 8.0 * windows * trials       // percentile targets' order statistics
            + 8.0 * trials * copies        // bracketed values per thread for quantiles
            + 8.0 * metrics * pilot        // pilot values
            + 2 * 9.0 * metrics * tallied  // tallied values

@@ -48,7 +48,7 @@ namespace {
 
 /// run's own options beyond SimulationOptions.
 struct RunStatsOptions {
-    std::vector<std::string> precision;  ///< --precision METRIC=REL, repeatable
+    std::vector<std::string> precision;  ///< --precision METRIC=REL or METRIC.pP=ABS, repeatable
     bool convergence = false;            ///< --convergence
     std::vector<std::string> prob;       ///< --prob METRIC<VALUE, repeatable
     std::string percentiles;             ///< --percentiles 1,5,...
@@ -183,7 +183,7 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
         } else {
             print_table(out, plan, result);
             print_probabilities(out, options, result, layout);
-            print_stop(out, options, result, layout);
+            print_stop(out, options, result, layout, plan.currency);
             if (stats.convergence) print_convergence(out, plan, options, result, layout);
         }
     }
@@ -684,7 +684,9 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
             "--precision", run_stats.precision,
             "METRIC=REL (repeatable): stop once every named metric's mean is known to within "
             "REL x |mean| at 95% (1.96 standard errors), checked after each block of 1,024 trials "
-            "from 4,096 on; -n is then the most trials; REL as 0.01 or 1%")
+            "from 4,096 on; -n is then the most trials; REL as 0.01 or 1%. METRIC.pP=ABS: "
+            "the same for percentile P (p95, p2.5), stopping once its 95% order-statistic "
+            "interval has half-width at most ABS, in the metric's unit")
         ->take_all()
         ->expected(1);
     run_cmd->add_flag("--convergence", run_stats.convergence,

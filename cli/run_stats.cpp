@@ -30,16 +30,39 @@ std::optional<double> relative_of(std::string_view text) {
     return x * scale;
 }
 
-/// "METRIC.pP": a percentile of a metric, which has no precision target here.
-bool names_percentile(const std::string& name, const std::vector<std::string>& known) {
-    const auto dot = name.rfind(".p");
-    if (dot == std::string::npos || dot + 2 >= name.size()) return false;
-    return std::find(known.begin(), known.end(), name.substr(0, dot)) != known.end() &&
-           relative_of(name.substr(dot + 2)).has_value();
+/// A strict number, the whole token, finite.
+std::optional<double> number_of(std::string_view text) {
+    double x = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), x);
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size() ||
+        !std::isfinite(x))
+        return std::nullopt;
+    return x;
 }
 
-const std::string& name_of(const MetricLayout& layout, const PrecisionTarget& t) {
-    return layout.names[t.metric];
+/// "METRIC.pP" with METRIC a known metric: the metric's index and P's text; nullopt otherwise.
+std::optional<std::pair<int, std::string>> percentile_name(const std::string& name,
+                                                           const MetricLayout& layout) {
+    const auto dot = name.rfind(".p");
+    if (dot == std::string::npos) return std::nullopt;
+    const int index = metric_index(layout, name.substr(0, dot));
+    if (index < 0) return std::nullopt;
+    return std::pair{index, name.substr(dot + 2)};
+}
+
+/// "payments.total" for a mean, "payments.total.p95" for a percentile.
+std::string name_of(const MetricLayout& layout, const PrecisionTarget& t) {
+    if (!t.on_percentile()) return layout.names[t.metric];
+    std::string name = layout.names[t.metric];
+    name += ".p";
+    name += format_number(100 * t.percentile);
+    return name;
+}
+
+/// Whether target `t` is met by the watched figures at a convergence point.
+bool met_at(const ConvergencePoint& point, const PrecisionTarget& t, std::size_t w) {
+    return t.on_percentile() ? precision_met(point.intervals[w], t.absolute)
+                             : precision_met(point.moments[w], t.relative);
 }
 
 double half_width(const Moments& m) {
@@ -53,13 +76,13 @@ std::string percent(double relative) {
 
 bool stops(const RunOptions& options) {
     return std::any_of(options.watch.begin(), options.watch.end(),
-                       [](const PrecisionTarget& t) { return t.relative > 0; });
+                       [](const PrecisionTarget& t) { return t.is_target(); });
 }
 
-/// The watched metrics' moments over every trial the run used.
-const std::vector<Moments>& final_moments(const RunResult& result) {
+/// The watched metrics over every trial the run used.
+const ConvergencePoint& final_point(const RunResult& result) {
     SIB_ASSERT(!result.convergence.empty());
-    return result.convergence.back().moments;
+    return result.convergence.back();
 }
 
 }  // namespace
@@ -75,36 +98,62 @@ std::vector<PrecisionTarget> parse_precision(const std::vector<std::string>& arg
         const auto eq = arg.find('=');
         if (eq == std::string::npos) {
             problem(
-                "expected METRIC=REL (such as payments.total=0.01 or payments.total=1%), "
-                "got '" +
+                "expected METRIC=REL (such as payments.total=0.01 or payments.total=1%) or "
+                "METRIC.pP=ABS (such as payments.total.p95=50000), got '" +
                 arg + "'");
             continue;
         }
         const std::string name = arg.substr(0, eq);
-        const std::string rel_text = arg.substr(eq + 1);
+        const std::string value_text = arg.substr(eq + 1);
         const int index = metric_index(layout, name);
-        const auto rel = relative_of(rel_text);
-        if (index < 0) {
-            if (names_percentile(name, layout.names))
+        const auto named = index < 0 ? percentile_name(name, layout) : std::nullopt;
+        PrecisionTarget target;
+        bool good = true;
+        if (named) {
+            // METRIC.pP=ABS: a percentile's half-width in the metric's unit.
+            const auto percent = number_of(named->second);
+            if (!percent || !(*percent > 0 && *percent < 100)) {
                 problem("'" + name +
-                        "': a precision applies to a metric's mean; a percentile cannot be "
-                        "given a target");
-            else
+                        "': P must be a number above 0 and below 100 (95 for p95, 2.5 for "
+                        "p2.5), got '" +
+                        named->second + "'");
+                good = false;
+            }
+            const auto absolute = number_of(value_text);
+            if (!absolute || *absolute < 0) {
+                problem("'" + arg +
+                        "': ABS must be a number at or above 0, in the metric's unit, got '" +
+                        value_text + "'");
+                good = false;
+            }
+            if (!good) continue;
+            target.metric = static_cast<std::size_t>(named->first);
+            target.percentile = *percent / 100;
+            target.absolute = *absolute;
+        } else {
+            const auto rel = relative_of(value_text);
+            if (index < 0) {
                 problem("no metric '" + name + "'" + did_you_mean(name, layout.names));
+                good = false;
+            }
+            if (!rel || *rel <= 0 || *rel >= 1) {
+                problem("'" + arg +
+                        "': REL must be a number above 0 and below 1, or a percentage such as "
+                        "1%, got '" +
+                        value_text + "'");
+                good = false;
+            }
+            if (!good) continue;
+            target.metric = static_cast<std::size_t>(index);
+            target.relative = *rel;
         }
-        if (!rel || *rel <= 0 || *rel >= 1)
-            problem("'" + arg +
-                    "': REL must be a number above 0 and below 1, or a percentage such as 1%, "
-                    "got '" +
-                    rel_text + "'");
-        if (index < 0 || !rel || *rel <= 0 || *rel >= 1) continue;
-        const auto metric = static_cast<std::size_t>(index);
-        if (std::any_of(targets.begin(), targets.end(),
-                        [&](const PrecisionTarget& t) { return t.metric == metric; })) {
+        if (std::any_of(targets.begin(), targets.end(), [&](const PrecisionTarget& t) {
+                return t.metric == target.metric && t.percentile == target.percentile;
+            })) {
             problem("'" + name + "' is given twice");
             continue;
         }
-        targets.push_back({metric, *rel});
+        targets.push_back(target);
     }
     if (!problems.empty()) throw InputError(problems);
     return targets;
@@ -121,47 +170,63 @@ void add_stop_provenance(Provenance& provenance, const RunOptions& options, cons
                          const MetricLayout& layout) {
     if (!stops(options)) return;
     for (const auto& t : options.watch)
-        provenance.push_back({"precision", name_of(layout, t) + "=" + format_number(t.relative)});
+        provenance.push_back(
+            {"precision", name_of(layout, t) + "=" +
+                              format_number(t.on_percentile() ? t.absolute : t.relative)});
     provenance.push_back({"max_trials", std::to_string(options.trials)});
     provenance.push_back(
         {"stop", result.stop == StopReason::precision ? "precision_met" : "max_trials"});
 }
 
 void print_stop(std::ostream& out, const RunOptions& options, const RunResult& result,
-                const MetricLayout& layout) {
+                const MetricLayout& layout, const std::string& currency) {
     if (!stops(options)) return;
-    const auto& moments = final_moments(result);
+    const ConvergencePoint& point = final_point(result);
+    const bool percentiles =
+        std::any_of(options.watch.begin(), options.watch.end(),
+                    [](const PrecisionTarget& t) { return t.on_percentile(); });
+    const char* what = percentiles ? "95% half-width:\n" : "95% half-width of the mean:\n";
     if (result.stop == StopReason::precision) {
         out << "\nstopped: precision met at " << result.trials << " trials (of at most "
-            << options.trials << "); 95% half-width of the mean:\n";
+            << options.trials << "); " << what;
     } else {
         out << "\nstopped: maximum trials reached (" << result.trials
-            << ") before every precision was met; 95% half-width of the mean:\n";
+            << ") before every precision was met; " << what;
     }
     for (std::size_t w = 0; w < options.watch.size(); ++w) {
         const PrecisionTarget& t = options.watch[w];
-        const Moments& m = moments[w];
-        const bool met = precision_met(m, t.relative);
-        const std::string achieved =
-            m.mean != 0 ? "±" + percent(half_width(m) / std::abs(m.mean)) : "±0";
-        out << "  " << printable(name_of(layout, t)) << ": " << achieved << " of the mean, target ±"
-            << percent(t.relative) << (met ? "" : " (not met)") << "\n";
+        const bool met = met_at(point, t, w);
+        out << "  " << printable(name_of(layout, t)) << ": ";
+        if (t.on_percentile()) {
+            const MetricKind kind = layout.kinds[t.metric];
+            out << "±" << readable_error(point.intervals[w].half_width(), kind, currency)
+                << " of the percentile, target ±" << readable_error(t.absolute, kind, currency);
+        } else {
+            const Moments& m = point.moments[w];
+            out << (m.mean != 0 ? "±" + percent(half_width(m) / std::abs(m.mean)) : "±0")
+                << " of the mean, target ±" << percent(t.relative);
+        }
+        out << (met ? "" : " (not met)") << "\n";
     }
 }
 
 std::string stop_json(const RunOptions& options, const RunResult& result,
                       const MetricLayout& layout) {
-    const auto& moments = final_moments(result);
+    const ConvergencePoint& point = final_point(result);
     std::string json = "{\"reason\": ";
     json += result.stop == StopReason::precision ? "\"precision_met\"" : "\"max_trials\"";
     json += ", \"trials\": " + std::to_string(result.trials) +
             ", \"max_trials\": " + std::to_string(options.trials) + ", \"targets\": {";
     for (std::size_t w = 0; w < options.watch.size(); ++w) {
         const PrecisionTarget& t = options.watch[w];
-        json += (w ? ", " : "") + json_string(name_of(layout, t)) +
-                ": {\"relative\": " + format_number(t.relative) +
-                ", \"half_width\": " + format_number(half_width(moments[w])) +
-                ", \"met\": " + (precision_met(moments[w], t.relative) ? "true" : "false") + "}";
+        json += (w ? ", " : "") + json_string(name_of(layout, t)) + ": {";
+        if (t.on_percentile())
+            json += "\"absolute\": " + format_number(t.absolute) +
+                    ", \"half_width\": " + format_number(point.intervals[w].half_width());
+        else
+            json += "\"relative\": " + format_number(t.relative) +
+                    ", \"half_width\": " + format_number(half_width(point.moments[w]));
+        json += std::string(", \"met\": ") + (met_at(point, t, w) ? "true" : "false") + "}";
     }
     return json + "}}";
 }
@@ -171,14 +236,21 @@ void convergence_table(TableSink& table, const RunOptions& options, const RunRes
     table.header({"trials", "metric", "mean", "se", "half_width"});
     for (const auto& point : result.convergence)
         for (std::size_t w = 0; w < options.watch.size(); ++w) {
-            const std::string& name = name_of(layout, options.watch[w]);
-            const Unit unit = units.of(name);
+            const std::string name = name_of(layout, options.watch[w]);
+            const Unit unit = units.of(layout.names[options.watch[w].metric]);
             const Moments& m = point.moments[w];
             table.integer(point.trials);
             table.text(name);
-            table.number(m.mean, unit);
-            table.number(m.se(), unit);
-            table.number(half_width(m), unit);
+            if (options.watch[w].on_percentile()) {
+                // A percentile: its value in `mean`, no standard error, the interval's half-width.
+                table.number(point.intervals[w].value, unit);
+                table.blank();
+                table.number(point.intervals[w].half_width(), unit);
+            } else {
+                table.number(m.mean, unit);
+                table.number(m.se(), unit);
+                table.number(half_width(m), unit);
+            }
             table.end_row();
         }
 }
@@ -198,12 +270,21 @@ void print_convergence(std::ostream& out, const Plan& plan, const RunOptions& op
             readable_value(static_cast<double>(point.trials), MetricKind::count, plan.currency)};
         for (std::size_t w = 0; w < options.watch.size(); ++w) {
             const MetricKind kind = layout.kinds[options.watch[w].metric];
+            if (options.watch[w].on_percentile()) {
+                row.push_back(readable_value(point.intervals[w].value, kind, plan.currency));
+                row.push_back(readable_error(point.intervals[w].half_width(), kind, plan.currency));
+                continue;
+            }
             row.push_back(readable_value(point.moments[w].mean, kind, plan.currency));
             row.push_back(readable_error(half_width(point.moments[w]), kind, plan.currency));
         }
         table.rows.push_back(std::move(row));
     }
-    out << "\nconvergence (mean and 95% half-width, 1.96 se):\n";
+    const bool percentiles =
+        std::any_of(options.watch.begin(), options.watch.end(),
+                    [](const PrecisionTarget& t) { return t.on_percentile(); });
+    out << (percentiles ? "\nconvergence (mean or percentile, and 95% half-width):\n"
+                        : "\nconvergence (mean and 95% half-width, 1.96 se):\n");
     print_text_table(out, table, table_width);
 }
 

@@ -22,19 +22,20 @@ std::vector<PrecisionTarget> parse_precision(const std::vector<std::string>& arg
 std::vector<PrecisionTarget> watch_key_metrics(const MetricLayout& layout);
 
 /// run.csv rows of a run with precision targets: one `precision` row per target
-/// (METRIC=REL), `max_trials` and `stop` (precision_met or max_trials).
+/// (METRIC=REL or METRIC.pP=ABS), `max_trials` and `stop` (precision_met or max_trials).
 void add_stop_provenance(Provenance& provenance, const RunOptions& options, const RunResult& result,
                          const MetricLayout& layout);
 
 /// The line under the summary table that says why the run stopped, for a run with targets.
 void print_stop(std::ostream& out, const RunOptions& options, const RunResult& result,
-                const MetricLayout& layout);
+                const MetricLayout& layout, const std::string& currency);
 
 /// The "stop" member of the JSON summary: reason, trials, max_trials and each target.
 std::string stop_json(const RunOptions& options, const RunResult& result,
                       const MetricLayout& layout);
 
-/// convergence: trials,metric,mean,se,half_width; one row per recorded point and metric.
+/// convergence: trials,metric,mean,se,half_width; one row per recorded point and metric (for a
+/// percentile target: METRIC.pP, its value in `mean`, `se` blank, its interval's half-width).
 void convergence_table(TableSink& table, const RunOptions& options, const RunResult& result,
                        const MetricLayout& layout, const MetricUnits& units);
 

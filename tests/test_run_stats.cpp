@@ -6,7 +6,12 @@
 #include "cli_helpers.hpp"
 #include "sib/load.hpp"
 #include "sib/metrics.hpp"
+#include "sib/percentile_window.hpp"
 #include "sib/run.hpp"
+#include "sib/stats.hpp"
+
+#include <algorithm>
+#include <random>
 
 namespace sib::test {
 
@@ -45,7 +50,59 @@ Moments prefix_moments(const TrialValues& values, long long blocks) {
     return m;
 }
 
+/// A percentile's interval over the first `n` of `values`, by sorting them: the brute force the
+/// incremental PercentileWindow must equal.
+PercentileInterval sorted_interval(std::span<const double> values, std::size_t n, double p) {
+    std::vector<double> sorted(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(n));
+    std::sort(sorted.begin(), sorted.end());
+    const IntervalRanks r = interval_ranks(p, n);
+    return {sorted[nearest_rank(p, n) - 1], sorted[r.lo - 1], sorted[r.hi - 1]};
+}
+
 }  // namespace
+
+TEST_CASE("interval_ranks: floor(np - z sqrt(np(1-p))) and ceil(np + z sqrt(np(1-p))), in 1..n") {
+    // n 100, p 0.5: 50 -+ 1.96 * 5 = 40.2 and 59.8.
+    CHECK(interval_ranks(0.5, 100).lo == 40);
+    CHECK(interval_ranks(0.5, 100).hi == 60);
+    // n 10, p 0.95: 9.5 -+ 1.96 * sqrt(0.475) = 8.149 and 10.85, clamped to 10.
+    CHECK(interval_ranks(0.95, 10).lo == 8);
+    CHECK(interval_ranks(0.95, 10).hi == 10);
+    // n 1000, p 0.01: 10 -+ 1.96 * sqrt(9.9) = 3.833 and 16.17.
+    CHECK(interval_ranks(0.01, 1000).lo == 3);
+    CHECK(interval_ranks(0.01, 1000).hi == 17);
+    // n 5, p 0.02: 0.1 - 0.61 below 1: clamped to 1.
+    CHECK(interval_ranks(0.02, 5).lo == 1);
+    CHECK(interval_ranks(0.02, 5).hi == 1);
+}
+
+TEST_CASE("PercentileWindow: the same x_(lo), x_(hi) and percentile as sorting the prefix") {
+    std::mt19937_64 rng(11);
+    std::lognormal_distribution<double> spread(0.0, 1.5);
+    std::uniform_int_distribution<int> coarse(0, 40);  // many ties
+    for (double p : {0.025, 0.5, 0.95, 0.999}) {
+        CAPTURE(p);
+        for (bool ties : {false, true}) {
+            std::vector<double> values;
+            PercentileWindow window(p);
+            // Blocks of 1,024, with a short one and single values among them.
+            for (std::size_t size : std::initializer_list<std::size_t>{
+                     1, 1, 1024, 7, 1024, 1024, 300, 1024, 1024, 1024, 1024, 5}) {
+                const std::size_t first = values.size();
+                for (std::size_t i = 0; i < size; ++i)
+                    values.push_back(ties ? coarse(rng) : spread(rng) - 2);
+                window.add(std::span<const double>(values.data() + first, size));
+                REQUIRE(window.count() == values.size());
+                const PercentileInterval want = sorted_interval(values, values.size(), p);
+                const PercentileInterval got = window.interval();
+                CAPTURE(values.size());
+                CHECK(got.lower == want.lower);
+                CHECK(got.upper == want.upper);
+                CHECK(got.value == want.value);
+            }
+        }
+    }
+}
 
 TEST_CASE("precision_met: 1.96 standard errors within REL x |mean|; a metric always 0 meets it") {
     Moments m;
@@ -112,6 +169,52 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "run with a percentile target stops at the first block where its interval's half-width is "
+    "at most ABS, whatever the thread count") {
+    const Plan plan = peterborough_plan();
+    const std::size_t total = index_of(plan, "payments.total");
+    const std::size_t multiple = index_of(plan, "investors.multiple");
+    PrecisionTarget p95{total, 0, 0.95, 150000};  // £150,000 on the 95th percentile
+    PrecisionTarget p10{multiple, 0, 0.10, 0.05};
+    const std::vector<PrecisionTarget> targets = {p95, p10};
+    const RunResult stopped = run_with(plan, 200000, targets, 2);
+    REQUIRE(stopped.stop == StopReason::precision);
+    const long long k = stopped.trials;
+    CHECK(k % trials_per_block == 0);
+    CHECK(k > precision_min_trials);
+    CHECK(k < 200000);
+
+    // By sorting every prefix of a run of exactly K trials: met at K, at no check before.
+    const RunResult plain = run_with(plan, k, {}, 1, true);
+    const long long blocks = k / trials_per_block;
+    for (long long b = precision_min_trials / trials_per_block; b <= blocks; ++b) {
+        const auto n = static_cast<std::size_t>(b * trials_per_block);
+        const PercentileInterval a = sorted_interval(plain.values[total], n, 0.95);
+        const PercentileInterval c = sorted_interval(plain.values[multiple], n, 0.10);
+        CAPTURE(b);
+        CHECK((a.half_width() <= 150000 && c.half_width() <= 0.05) == (b == blocks));
+    }
+    // The record: at 1,024 · 2^k trials and K, each equal to the sorted prefix.
+    for (const ConvergencePoint& point : stopped.convergence) {
+        const auto n = static_cast<std::size_t>(point.trials);
+        const PercentileInterval want = sorted_interval(plain.values[total], n, 0.95);
+        CAPTURE(n);
+        CHECK(point.intervals[0].lower == want.lower);
+        CHECK(point.intervals[0].upper == want.upper);
+        CHECK(point.intervals[0].value == want.value);
+    }
+    CHECK(stopped.convergence.back().trials == k);
+    CHECK(stopped.convergence.back().intervals[0].value == plain.metrics[total].quantiles[4]);
+
+    for (int threads : {1, 3}) {
+        const RunResult again = run_with(plan, 200000, targets, threads);
+        CHECK(again.trials == k);
+        CHECK(again.stop == StopReason::precision);
+        CHECK(again.metrics[total].quantiles == plain.metrics[total].quantiles);
+    }
+}
+
+TEST_CASE(
     "a metric that is 0 in every trial meets any precision: the run stops at the first "
     "check") {
     const Plan plan = peterborough_plan();
@@ -141,6 +244,67 @@ TEST_CASE(
           read_file(dir / "plain/run.csv") +
               "precision,payments.total=0.01\nprecision,investors.multiple=0.01\n"
               "max_trials,200000\nstop,precision_met\n");
+}
+
+TEST_CASE(
+    "run --precision METRIC.pP=ABS: files byte for byte those of run -n K; run.csv, "
+    "convergence.csv, the table and JSON report the percentile's half-width") {
+    TempDir dir;
+    const auto stopped =
+        sibsim({"run", peterborough, "-n", "200000", "--precision", "payments.total.p95=100000",
+                "--convergence", "-j", "3", "--per-trial", "--quiet", "-o", dir / "stop"});
+    REQUIRE(stopped.status == 0);
+    const std::string k = row_of(read_csv(dir / "stop/run.csv"), "trials")[1];
+    CHECK(k == "16384");  // pinned: seed 1 of the scenario
+    const auto plain = sibsim(
+        {"run", peterborough, "-n", k, "-j", "1", "--per-trial", "--quiet", "-o", dir / "plain"});
+    REQUIRE(plain.status == 0);
+    for (const char* file : {"summary.csv", "cashflows.csv", "trials.csv"})
+        CHECK(read_file(dir / ("stop/" + std::string(file))) ==
+              read_file(dir / ("plain/" + std::string(file))));
+    CHECK(read_file(dir / "stop/run.csv") ==
+          read_file(dir / "plain/run.csv") +
+              "precision,payments.total.p95=100000\nmax_trials,200000\nstop,precision_met\n");
+    // convergence.csv: the percentile in `mean`, se blank, the half-width, as by sorting
+    // trials.csv's prefixes.
+    const Table trials = read_csv(dir / "plain/trials.csv");
+    std::vector<double> values;
+    for (std::size_t i = 1; i < trials.size(); ++i)
+        values.push_back(number(trials[i][column_of(trials, "payments.total")]));
+    const Table rows = read_csv(dir / "stop/convergence.csv");
+    REQUIRE(rows.size() == 1 + 5);  // 1,024 … 16,384
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        const auto n = static_cast<std::size_t>(number(rows[i][0]));
+        const PercentileInterval want = sorted_interval(values, n, 0.95);
+        CAPTURE(n);
+        CHECK(rows[i][1] == "payments.total.p95");
+        CHECK(number(rows[i][2]) == want.value);
+        CHECK(rows[i][3].empty());
+        CHECK(number(rows[i][4]) == want.half_width());
+    }
+    CHECK(sorted_interval(values, values.size(), 0.95).half_width() <= 100000);
+    CHECK(sorted_interval(values, values.size() - 1024, 0.95).half_width() > 100000);
+
+    const auto text =
+        sibsim({"run", peterborough, "-n", "200000", "--precision", "payments.total.p95=100000"});
+    CHECK(text.out.find("\nstopped: precision met at 16384 trials (of at most 200000); 95% "
+                        "half-width:\n  payments.total.p95: ±£100,000 of the percentile, target "
+                        "±£100,000\n") != std::string::npos);
+    const auto json = sibsim({"run", peterborough, "-n", "5000", "--precision",
+                              "investors.irr.p50=0", "--format", "json"});
+    REQUIRE(json.status == 0);
+    CHECK(json.out.find("\"stop\": {\"reason\": \"max_trials\", \"trials\": 5000, "
+                        "\"max_trials\": 5000, \"targets\": {\"investors.irr.p50\": "
+                        "{\"absolute\": 0, \"half_width\": ") != std::string::npos);
+    CHECK(json.out.find("\"met\": false}}}\n}\n") != std::string::npos);
+    // ABS 0 is met when x_(lo) = x_(hi): the low IRRs are all -100% (a total loss).
+    const auto zero = sibsim({"run", peterborough, "-n", "100000", "--precision",
+                              "investors.irr.p2.5=0", "--format", "json"});
+    REQUIRE(zero.status == 0);
+    CHECK(zero.out.find("\"stop\": {\"reason\": \"precision_met\", \"trials\": 4096, "
+                        "\"max_trials\": 100000, \"targets\": {\"investors.irr.p2.5\": "
+                        "{\"absolute\": 0, \"half_width\": 0, \"met\": true}}}") !=
+          std::string::npos);
 }
 
 TEST_CASE("run --precision: the table and JSON say why the run stopped") {
@@ -186,7 +350,8 @@ TEST_CASE(
     const Table summary = read_csv(dir / "s/summary.csv");
     CHECK(rows[1][2] == cell(summary, "payments.total", "mean"));
     CHECK(rows[1][3] == cell(summary, "payments.total", "se"));
-    CHECK(number(rows[1][4]) == doctest::Approx(1.959963984540054 * number(rows[1][3])).epsilon(1e-9));
+    CHECK(number(rows[1][4]) ==
+          doctest::Approx(1.959963984540054 * number(rows[1][3])).epsilon(1e-9));
     // The last point equals the summary of the run itself.
     const Table own = read_csv(dir / "c/summary.csv");
     CHECK(rows[19][2] == cell(own, "payments.total", "mean"));
@@ -194,10 +359,17 @@ TEST_CASE(
 
 TEST_CASE("run --precision: bad arguments are all reported at once, exit 2, nothing written") {
     TempDir dir;
-    const auto r =
-        sibsim({"run", peterborough, "--precision", "payments.totl=2", "--precision", "x",
-                "--precision", "payments.total.p95=0.1", "--precision", "payments.total=0.1",
-                "--precision", "payments.total=1%", "-o", dir / "out"});
+    const auto r = sibsim({"run",         peterborough,
+                           "--precision", "payments.totl=2",
+                           "--precision", "x",
+                           "--precision", "payments.total.p100=-1",
+                           "--precision", "payments.total=0.1",
+                           "--precision", "payments.total=1%",
+                           "--precision", "investors.irr.p2.5=1%",
+                           "--precision", "investors.irr.p2.5=0.01",
+                           "--precision", "investors.irr.p2.5=0",
+                           "--precision", "payments.total.pX=inf",
+                           "-o",          dir / "out"});
     CHECK(r.status == 2);
     CHECK(r.out.empty());
     CHECK(r.err ==
@@ -205,10 +377,19 @@ TEST_CASE("run --precision: bad arguments are all reported at once, exit 2, noth
           "--precision:0:0: error: 'payments.totl=2': REL must be a number above 0 and below 1, "
           "or a percentage such as 1%, got '2'\n"
           "--precision:0:0: error: expected METRIC=REL (such as payments.total=0.01 or "
-          "payments.total=1%), got 'x'\n"
-          "--precision:0:0: error: 'payments.total.p95': a precision applies to a metric's "
-          "mean; a percentile cannot be given a target\n"
-          "--precision:0:0: error: 'payments.total' is given twice\n");
+          "payments.total=1%) or METRIC.pP=ABS (such as payments.total.p95=50000), got 'x'\n"
+          "--precision:0:0: error: 'payments.total.p100': P must be a number above 0 and below "
+          "100 (95 for p95, 2.5 for p2.5), got '100'\n"
+          "--precision:0:0: error: 'payments.total.p100=-1': ABS must be a number at or above 0, "
+          "in the metric's unit, got '-1'\n"
+          "--precision:0:0: error: 'payments.total' is given twice\n"
+          "--precision:0:0: error: 'investors.irr.p2.5=1%': ABS must be a number at or above 0, "
+          "in the metric's unit, got '1%'\n"
+          "--precision:0:0: error: 'investors.irr.p2.5' is given twice\n"
+          "--precision:0:0: error: 'payments.total.pX': P must be a number above 0 and below "
+          "100 (95 for p95, 2.5 for p2.5), got 'X'\n"
+          "--precision:0:0: error: 'payments.total.pX=inf': ABS must be a number at or above 0, "
+          "in the metric's unit, got 'inf'\n");
     CHECK_FALSE(fs::exists(dir / "out"));
     const auto sketch = sibsim(
         {"run", peterborough, "--precision", "payments.total=0.01", "--quantiles", "sketch"});

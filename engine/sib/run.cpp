@@ -37,7 +37,7 @@ struct QuantileSource {
 /// Whether the run may stop early: some watched metric has a precision target.
 bool stops_early(const RunOptions& options) {
     return std::any_of(options.watch.begin(), options.watch.end(),
-                       [](const PrecisionTarget& t) { return t.relative > 0; });
+                       [](const PrecisionTarget& t) { return t.is_target(); });
 }
 
 QuantileSource quantile_source(const RunOptions& options, long long trials) {
@@ -176,13 +176,20 @@ RunResult run(const Plan& plan, const RunOptions& options) {
     const bool stopping = stops_early(options);
     std::vector<char> block_done(watched > 0 ? static_cast<size_t>(blocks) : 0, 0);
     std::vector<Moments> prefix(watched);
+    // A percentile target's order statistics of the prefix (docs/model.md §11), fed each merged
+    // block's kept values; none for a mean, so a run without percentile targets does no more.
+    std::vector<PercentileWindow> windows;
+    for (const auto& t : options.watch)
+        windows.emplace_back(t.on_percentile() ? t.percentile : 0.5);
+    std::vector<PercentileInterval> intervals(watched);
     long long merged_blocks = 0;
     bool watching = watched > 0;  // off for the second look, which runs the blocks again
     std::mutex watch_mutex;
     std::atomic<long long> end_of_run{blocks};  // blocks from here on are not started
     result.stop = stopping ? StopReason::maximum : StopReason::trials;
     auto record_point = [&] {
-        result.convergence.push_back({std::min(trials, merged_blocks * trials_per_block), prefix});
+        result.convergence.push_back(
+            {std::min(trials, merged_blocks * trials_per_block), prefix, intervals});
     };
     auto watch_block = [&](long long block) {
         std::lock_guard lock(watch_mutex);
@@ -190,14 +197,26 @@ RunResult run(const Plan& plan, const RunOptions& options) {
         while (merged_blocks < end_of_run.load() &&
                block_done[static_cast<size_t>(merged_blocks)]) {
             const BlockAccumulators& acc = accumulators[static_cast<size_t>(merged_blocks)];
-            for (size_t w = 0; w < watched; ++w)
-                prefix[w].merge(acc.metrics[options.watch[w].metric]);
+            for (size_t w = 0; w < watched; ++w) {
+                const PrecisionTarget& t = options.watch[w];
+                prefix[w].merge(acc.metrics[t.metric]);
+                if (!t.on_percentile()) continue;
+                // A run with a percentile target stops early, so keeps every value in trial order.
+                SIB_ASSERT(kept > 0);
+                const long long first = merged_blocks * trials_per_block;
+                const long long last = std::min(trials, first + trials_per_block);
+                windows[w].add(std::span<const double>(result.values[t.metric].data() + first,
+                                                       static_cast<size_t>(last - first)));
+                intervals[w] = windows[w].interval();
+            }
             ++merged_blocks;
             if (std::has_single_bit(static_cast<unsigned long long>(merged_blocks))) record_point();
             if (!stopping || merged_blocks * trials_per_block < precision_min_trials) continue;
             bool met = true;
             for (size_t w = 0; w < watched && met; ++w)
-                met = precision_met(prefix[w], options.watch[w].relative);
+                met = options.watch[w].on_percentile()
+                          ? precision_met(intervals[w], options.watch[w].absolute)
+                          : precision_met(prefix[w], options.watch[w].relative);
             if (met) {
                 end_of_run = merged_blocks;
                 result.stop = StopReason::precision;
@@ -613,7 +632,12 @@ double estimated_bytes(const Plan& plan, const RunOptions& options) {
     const double pilot = bracketing ? static_cast<double>(pilot_trials(trial_count)) : 0.0;
     const double tallied = bracketing ? 0.15 * std::sqrt(16384.0 / pilot) * trials : 0.0;
     const double sampled = std::min(trials, static_cast<double>(cashflow_sample_trials));
+    // A percentile target's PercentileWindow: a copy of its metric's values.
+    const auto windows = static_cast<double>(
+        std::count_if(options.watch.begin(), options.watch.end(),
+                      [](const PrecisionTarget& t) { return t.on_percentile(); }));
     return 8.0 * metrics * kept           // per-trial values
+           + 8.0 * windows * trials       // percentile targets' order statistics
            + 8.0 * trials * copies        // bracketed values per thread for quantiles
            + 8.0 * metrics * pilot        // pilot values
            + 2 * 9.0 * metrics * tallied  // tallied values

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sib/percentile_window.hpp"
 #include "sib/plan.hpp"
 #include "sib/stats.hpp"
 #include "sib/trial.hpp"
@@ -19,10 +20,19 @@
 namespace sib {
 
 /// A metric the run watches in block order (docs/model.md, "Running to a precision"): its mean's
-/// 95% half-width, 1.96 · se, is checked against `relative` × |mean| after every block.
+/// 95% half-width, 1.96 · se, is checked against `relative` × |mean| after every block; or, with
+/// `percentile`, the half-width of a percentile's 95% order-statistic interval against
+/// `absolute`.
 struct PrecisionTarget {
     std::size_t metric = 0;  ///< index in metric_layout(plan)
     double relative = 0;     ///< wanted half-width over |mean|; 0: watched for convergence only
+    /// The percentile watched, as a probability (0.95 for p95), 0 < percentile < 1; 0: the mean.
+    double percentile = 0;
+    double absolute = 0;  ///< a percentile's wanted half-width, in the metric's unit (≥ 0)
+
+    bool on_percentile() const { return percentile > 0; }
+    /// Whether the run stops when this is met (a mean watched for --convergence alone does not).
+    bool is_target() const { return on_percentile() || relative > 0; }
 };
 
 /// An event whose probability a run counts (run --prob): a metric below or above a value.
@@ -127,6 +137,12 @@ inline bool precision_met(const Moments& m, double relative) {
     return z95 * m.se() <= relative * std::abs(m.mean);
 }
 
+/// Whether a percentile's 95% interval has half-width at most `absolute` (0 ≤ 0: met when
+/// x_(lo) = x_(hi)).
+inline bool precision_met(const PercentileInterval& interval, double absolute) {
+    return interval.half_width() <= absolute;
+}
+
 /// Most values run --percentiles takes (with the summary's five, within RankBrackets' 24).
 inline constexpr std::size_t max_percentiles = 16;
 
@@ -149,6 +165,8 @@ struct CashflowSummary {
 struct ConvergencePoint {
     long long trials = 0;
     std::vector<Moments> moments;  ///< one per RunOptions::watch
+    /// One per RunOptions::watch: a percentile target's interval (all 0 for a mean).
+    std::vector<PercentileInterval> intervals;
 };
 
 /// Why a run stopped.

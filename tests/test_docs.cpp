@@ -35,8 +35,8 @@ const fs::path source_dir = SIBSIM_SOURCE_DIR;
 /// under docs/ must be added here (checked below); bench/README.md is left out on purpose: its
 /// figures are measured timings.
 const std::vector<std::string> pages = {
-    "README.md",     "docs/architecture.md", "docs/guide.md",           "docs/limits.md",
-    "docs/model.md", "docs/outputs.md",      "docs/scenario-format.md", "docs/sources.md",
+    "README.md",      "docs/architecture.md", "docs/guide.md",           "docs/limits.md",
+    "docs/model.md",  "docs/outputs.md",      "docs/scenario-format.md", "docs/sources.md",
     "docs/python.md", "docs/distributed.md",
 };
 

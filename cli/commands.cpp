@@ -101,8 +101,7 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     const bool keep_values = per_trial || o.format == "indigo";
     options.keep_trial_values = keep_values;
     options.exact_quantiles = true;
-    const bool within_budget = keep_values || options.trials <= exact_quantile_trials ||
-                               estimated_bytes(plan, options) <= exact_quantile_bytes;
+    const bool within_budget = keep_values || within_exact_budget(plan, options);
     if (quantiles == "exact" && !within_budget)
         throw RefusedRun("--quantiles exact would need about " +
                          gib_text(estimated_bytes(plan, options)) +
@@ -118,8 +117,7 @@ int run_command(const std::string& file, const SimulationOptions& o, bool per_tr
     if (!o.report.empty() && options.exact_quantiles && !options.keep_trial_values) {
         RunOptions keeping = options;
         keeping.keep_trial_values = true;
-        options.keep_trial_values = options.trials <= exact_quantile_trials ||
-                                    estimated_bytes(plan, keeping) <= exact_quantile_bytes;
+        options.keep_trial_values = within_exact_budget(plan, keeping);
     }
     const std::string report = report_path(o.report);
     check_memory(estimated_bytes(plan, options),

@@ -28,9 +28,12 @@ if(SIBSIM_BENCH)
 endif()
 # The Python module (cli/python/): Debian's own interpreter, /usr/bin/python3, whose
 # python3-numpy and python3-pybind11 are the ones setup.sh installs (a python3 earlier on PATH,
-# such as pyenv's, may lack them). Left out of the sanitizer builds: an instrumented module cannot
-# be loaded into an uninstrumented interpreter without preloading the sanitizer's runtime.
-if(SIBSIM_PYTHON AND NOT SIBSIM_SANITIZE AND NOT SIBSIM_TSAN AND NOT SIBSIM_FUZZ)
+# such as pyenv's, may lack them). Built in the ASan+UBSan build too, where its tests run the
+# uninstrumented interpreter with GCC's sanitizer runtime preloaded and check for leaks
+# (tests/python/CMakeLists.txt); left out of the TSan and fuzzing builds, and of a sanitizer
+# build by another compiler.
+if(SIBSIM_PYTHON AND NOT SIBSIM_TSAN AND NOT SIBSIM_FUZZ
+   AND (NOT SIBSIM_SANITIZE OR CMAKE_CXX_COMPILER_ID STREQUAL "GNU"))
   if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
     set(Python3_EXECUTABLE /usr/bin/python3)
   endif()

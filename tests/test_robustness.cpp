@@ -39,6 +39,7 @@
 #include "sib/draw.hpp"
 #include "sib/load.hpp"
 #include "sib/plan_size.hpp"
+#include "sib/run.hpp"
 #include "sib/sha256.hpp"
 #include "sib/sweep.hpp"
 
@@ -906,6 +907,23 @@ TEST_CASE("issue 11: a plan too large for memory is refused with its estimate be
     CHECK_MESSAGE(
         r.err.find(" GiB is available; use fewer cohorts, rules or periods\n") != std::string::npos,
         r.err);
+}
+
+TEST_CASE("the exact-quantile budget: 2,000,000 trials, or beyond them 2 GiB") {
+    // The one rule the CLI and the Python module both apply (sib::within_exact_budget).
+    const sib::Plan plan = sib::compile(sib::load_scenario_file(peterborough));
+    sib::RunOptions options;
+    options.exact_quantiles = true;
+    options.threads = 1;
+    options.trials = sib::exact_quantile_trials;  // within by count, whatever the bytes
+    CHECK(sib::within_exact_budget(plan, options));
+    options.keep_trial_values = true;
+    options.trials = sib::exact_quantile_trials + 1;  // 24 metrics x 8 bytes: about 0.4 GiB
+    CHECK(sib::estimated_bytes(plan, options) < sib::exact_quantile_bytes);
+    CHECK(sib::within_exact_budget(plan, options));
+    options.trials = 20 * sib::exact_quantile_trials;  // about 7 GiB of kept values
+    CHECK(sib::estimated_bytes(plan, options) > sib::exact_quantile_bytes);
+    CHECK_FALSE(sib::within_exact_budget(plan, options));
 }
 
 TEST_CASE("issue 11: a duplicate key anywhere is a located error") {

@@ -341,8 +341,7 @@ PyResult run_scenario(const PyScenario& s, std::optional<long long> trials,
     // which way exact quantiles are found.
     options.keep_trial_values = per_trial;
     options.exact_quantiles = true;
-    const bool within_budget = per_trial || options.trials <= exact_quantile_trials ||
-                               estimated_bytes(plan, options) <= exact_quantile_bytes;
+    const bool within_budget = per_trial || within_exact_budget(plan, options);
     if (quantiles == "exact" && !within_budget)
         throw py::value_error("quantiles='exact' would need about " +
                               gib_text(estimated_bytes(plan, options)) +

@@ -646,4 +646,9 @@ double estimated_bytes(const Plan& plan, const RunOptions& options) {
            + 1e6 * threads;                                      // scratch per thread (generous)
 }
 
+bool within_exact_budget(const Plan& plan, const RunOptions& options) {
+    return options.trials <= exact_quantile_trials ||
+           estimated_bytes(plan, options) <= exact_quantile_bytes;
+}
+
 }  // namespace sib

@@ -209,4 +209,10 @@ RunResult run(const Plan& plan, const RunOptions& options);
 /// run that cannot fit before it starts.
 double estimated_bytes(const Plan& plan, const RunOptions& options);
 
+/// Whether a run with these options stays within the budget for keeping values (exact
+/// quantiles, or every value for trials.csv and the report): at most exact_quantile_trials
+/// trials, or an estimated_bytes() within exact_quantile_bytes. The CLI and the Python module
+/// both decide by this (docs/model.md, section 10).
+bool within_exact_budget(const Plan& plan, const RunOptions& options);
+
 }  // namespace sib

@@ -10,6 +10,17 @@ BINARY = os.environ.get("SIBSIM_BINARY", os.path.join(SOURCE, "build", "sibsim")
 BUILD = os.environ.get("SIBSIM_BUILD_DIR", os.path.join(SOURCE, "build"))
 
 
+# Set in the AddressSanitizer build, where every Python process of a test runs with the
+# sanitizer's runtime preloaded and checks for leaks at exit (leakcheck/sitecustomize.py).
+LEAK_CHECK = os.environ.get("SIBSIM_LEAK_CHECK") == "1"
+
+
+def without_preload():
+    """The environment for programs other than Python and sibsim (such as cmake): without the
+    sanitizer's preloaded runtime, which would check them for leaks of their own."""
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+
+
 def path(relative):
     return os.path.join(SOURCE, relative)
 

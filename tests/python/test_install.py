@@ -9,14 +9,15 @@ import tempfile
 import unittest
 
 import sibsim
-from helpers import BUILD, path
+from helpers import BUILD, path, without_preload
 
 
 class Install(unittest.TestCase):
     def test_install_into_a_prefix(self):
         with tempfile.TemporaryDirectory() as prefix:
             done = subprocess.run(["cmake", "--install", BUILD, "--prefix", prefix,
-                                   "--component", "python"], capture_output=True, text=True)
+                                   "--component", "python"], capture_output=True, text=True,
+                                  env=without_preload())
             self.assertEqual(done.returncode, 0, done.stderr)
             installed = sorted(os.path.relpath(p, prefix)
                                for p in glob.glob(prefix + "/**/sibsim*", recursive=True))
@@ -26,7 +27,9 @@ class Install(unittest.TestCase):
             self.assertRegex(installed[0],
                              r"^lib/%s/dist-packages/sibsim\.cpython-.*\.so$" % version)
             site = os.path.join(prefix, "lib", version, "dist-packages")
-            env = dict(os.environ, PYTHONPATH=site)
+            # The prefix first; what else PYTHONPATH held (the sanitizer build's leak check) after.
+            env = dict(os.environ,
+                       PYTHONPATH=os.pathsep.join([site, os.environ.get("PYTHONPATH", "")]))
             done = subprocess.run(
                 [sys.executable, "-c",
                  "import sibsim; print(sibsim.__file__); "

@@ -54,6 +54,10 @@ void check_output_options(const SimulationOptions& o) {
     }
 }
 
+CLI::Option* repeatable(CLI::Option* option) {
+    return option->take_all()->expected(1)->allow_extra_args(false);
+}
+
 CLI::Option* add_report_option(CLI::App& cmd, std::string& report) {
     return cmd
         .add_option("--report", report,
@@ -80,10 +84,8 @@ void add_simulation_options(CLI::App& cmd, SimulationOptions& o) {
         ->check(CLI::Range(1, 1024));
     o.out_option = cmd.add_option("-o,--out", o.out_dir, "Directory for the CSV outputs");
     o.report_option = add_report_option(cmd, o.report);
-    cmd.add_option("--set", o.sets,
-                   "Override a scenario value before validation: PATH=VALUE (repeatable)")
-        ->take_all()
-        ->expected(1);
+    repeatable(cmd.add_option(
+        "--set", o.sets, "Override a scenario value before validation: PATH=VALUE (repeatable)"));
     cmd.add_option("--format", o.format,
                    "Summary on stdout: table (rounded for reading), csv or json (in full)")
         ->check(CLI::IsMember({"table", "csv", "json"}));

@@ -60,6 +60,11 @@ void add_xlsx_option(CLI::App& cmd, SimulationOptions& o);
 /// calls it before reading its scenario.
 void check_output_options(const SimulationOptions& o);
 CLI::Option* add_report_option(CLI::App& cmd, std::string& report);
+
+/// A repeatable option of one value per use (`--set a=1 --set b=2`). CLI11 lets an option that
+/// fills a vector go on taking words, so without this `run --set a=1 s.yaml` would take the
+/// scenario path as a second override.
+CLI::Option* repeatable(CLI::Option* option);
 /// -n, --seed, -j, -o, --report, --set, --format, --quiet and --xlsx.
 void add_simulation_options(CLI::App& cmd, SimulationOptions& o);
 

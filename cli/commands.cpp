@@ -677,16 +677,13 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
                      "--per-trial); docs/outputs.md")
         ->check(CLI::IsMember({"auto", "exact", "sketch"}));
     RunStatsOptions run_stats;
-    run_cmd
-        ->add_option(
-            "--precision", run_stats.precision,
-            "METRIC=REL (repeatable): stop once every named metric's mean is known to within "
-            "REL x |mean| at 95% (1.96 standard errors), checked after each block of 1,024 trials "
-            "from 4,096 on; -n is then the most trials; REL as 0.01 or 1%. METRIC.pP=ABS: "
-            "the same for percentile P (p95, p2.5), stopping once its 95% order-statistic "
-            "interval has half-width at most ABS, in the metric's unit")
-        ->take_all()
-        ->expected(1);
+    repeatable(run_cmd->add_option(
+        "--precision", run_stats.precision,
+        "METRIC=REL (repeatable): stop once every named metric's mean is known to within "
+        "REL x |mean| at 95% (1.96 standard errors), checked after each block of 1,024 trials "
+        "from 4,096 on; -n is then the most trials; REL as 0.01 or 1%. METRIC.pP=ABS: "
+        "the same for percentile P (p95, p2.5), stopping once its 95% order-statistic "
+        "interval has half-width at most ABS, in the metric's unit"));
     run_cmd->add_flag("--convergence", run_stats.convergence,
                       "Also show (and write convergence.csv with -o) the mean and 95% half-width "
                       "of the --precision metrics, or of the key metrics, at 1,024, 2,048, "
@@ -695,13 +692,11 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
                         "Percentages whose quantiles replace p5,p25,p50,p75,p95 in summary.csv, "
                         "the table and JSON, e.g. 1,5,10,90,99 (above 0, below 100, each once, "
                         "at most 16; columns p1, p2.5, ...)");
-    run_cmd
-        ->add_option("--prob", run_stats.prob,
-                     "METRIC<VALUE or METRIC>VALUE (also <=, >=; repeatable; quote it in a "
-                     "shell): the share of trials in which it holds, with its standard error; "
-                     "written to probabilities.csv with -o")
-        ->take_all()
-        ->expected(1);
+    repeatable(run_cmd->add_option(
+        "--prob", run_stats.prob,
+        "METRIC<VALUE or METRIC>VALUE (also <=, >=; repeatable; quote it in a "
+        "shell): the share of trials in which it holds, with its standard error; "
+        "written to probabilities.csv with -o"));
     run_cmd->footer("Example: sibsim run scenarios/peterborough.yaml -n 100000 -o out/");
 
     std::string sweep_file, sweep_metrics;
@@ -710,11 +705,10 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     auto* sweep_cmd = app.add_subcommand(
         "sweep", "Run a full grid of values on common random numbers; write sweep.csv");
     sweep_cmd->add_option("SCENARIO", sweep_file, "Scenario file")->required();
-    sweep_cmd
-        ->add_option("--vary", varies, "PATH=a:b:step (inclusive) or PATH=v1,v2,... (repeatable)")
-        ->required()
-        ->take_all()
-        ->expected(1);
+    repeatable(sweep_cmd
+                   ->add_option("--vary", varies,
+                                "PATH=a:b:step (inclusive) or PATH=v1,v2,... (repeatable)")
+                   ->required());
     sweep_cmd->add_option("--metrics", sweep_metrics,
                           "Comma-separated metrics for sweep.csv and stdout (default: all in "
                           "sweep.csv, csv and json; the key metrics in the table)");
@@ -751,11 +745,8 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     auto* metrics_cmd = app.add_subcommand(
         "metrics", "List every metric a scenario produces, with its unit and meaning");
     metrics_cmd->add_option("SCENARIO", metrics_file, "Scenario file")->required();
-    metrics_cmd
-        ->add_option("--set", metrics_options.sets,
-                     "Override a scenario value: PATH=VALUE (repeatable)")
-        ->take_all()
-        ->expected(1);
+    repeatable(metrics_cmd->add_option("--set", metrics_options.sets,
+                                       "Override a scenario value: PATH=VALUE (repeatable)"));
     metrics_cmd->add_option("--format", metrics_options.format, "stdout: table or csv")
         ->check(CLI::IsMember({"table", "csv"}));
     metrics_cmd->footer("Example: sibsim metrics scenarios/peterborough.yaml");
@@ -777,11 +768,8 @@ int main(int argc, const char* const* argv, std::ostream& out, std::ostream& err
     settle_options.out_option = settle_cmd->add_option(
         "-o,--out", settle_options.out_dir, "Directory for payments.csv, cashflows.csv, run.csv");
     settle_options.report_option = add_report_option(*settle_cmd, settle_options.report);
-    settle_cmd
-        ->add_option("--set", settle_options.sets,
-                     "Override a scenario value: PATH=VALUE (repeatable)")
-        ->take_all()
-        ->expected(1);
+    repeatable(settle_cmd->add_option("--set", settle_options.sets,
+                                      "Override a scenario value: PATH=VALUE (repeatable)"));
     settle_cmd->add_option("--format", settle_options.format, "stdout: table, csv or json")
         ->check(CLI::IsMember({"table", "csv", "json"}));
     settle_cmd->add_flag("--quiet", settle_options.quiet, "Print nothing on stdout");

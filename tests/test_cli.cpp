@@ -691,6 +691,29 @@ TEST_CASE("--set takes any YAML value, and a later --set of the same path wins")
     CHECK(sets == 2);
 }
 
+// Regression: CLI11 let a repeatable option go on taking words, so `run --set PATH=V SCENARIO`
+// took the scenario path as a second --set and stopped with "SCENARIO is required".
+TEST_CASE("repeatable options take one value each: the scenario may follow them") {
+    TempDir dir;
+    const std::string set = "payments.cohort-trigger.threshold=0.3";
+    const std::string after = dir / "after", before = dir / "before";
+    REQUIRE(
+        sibsim({"run", peterborough, "-n", "200", "-j", "1", "--set", set, "-o", after, "--quiet"})
+            .status == 0);
+    const Cli r = sibsim({"run", "--set", set, "--prob", "payments.total>0", peterborough, "-n",
+                          "200", "-j", "1", "-o", before, "--quiet"});
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(read_file(fs::path(before) / "summary.csv") ==
+          read_file(fs::path(after) / "summary.csv"));
+    const Cli sweep = sibsim({"sweep", "--vary", "payments.cohort-trigger.threshold=0.1,0.2",
+                              "--set", set, peterborough, "-n", "100", "-j", "1", "--quiet"});
+    CHECK_MESSAGE(sweep.status == 0, sweep.err);
+    const Cli two = sibsim({"run", "--set", set, "--set", "simulation.seed=3", peterborough,
+                            "extra.yaml", "-n", "10", "--quiet"});
+    CHECK(two.status == 2);  // a second path is still an error, not a third override
+    CHECK(two.err.find("extra.yaml") != std::string::npos);
+}
+
 // Regression: CLI11 once converted "-1" into an unsigned seed by wrapping it to
 // 18446744073709551615, so `--seed -1` ran (exit 0), while `simulation: {seed: -1}` in a file is
 // rejected (tests/data/invalid/seed-negative.yaml).

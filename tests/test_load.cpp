@@ -374,9 +374,9 @@ TEST_CASE("--set replaces values before validation") {
         CHECK(o.path == "a.b");
         CHECK(o.value == "x=y");
         CHECK(error_of([] { sib::parse_override("novalue"); }) ==
-              "--set:0:0: error: expected PATH=VALUE, got 'novalue'");
+              "sibsim: error: --set: expected PATH=VALUE, got 'novalue'");
         CHECK(error_of([] { sib::parse_override("=3"); }) ==
-              "--set:0:0: error: expected PATH=VALUE with a path, got '=3'");
+              "sibsim: error: --set: expected PATH=VALUE with a path, got '=3'");
     }
 }
 

@@ -1330,7 +1330,7 @@ TEST_CASE("issue 11: minor hostile input") {
         const Cli r = sibsim({"run", augsburg, "-n", "10", "--set", "simulation.seed=1\n---\n2"});
         CHECK(r.status == 2);
         CHECK(r.err ==
-              "--set:0:0: error: simulation.seed: the value must be one YAML document, got "
+              "sibsim: error: --set: simulation.seed: the value must be one YAML document, got "
               "several\n");
         CHECK(sibsim({"run", augsburg, "-n", "10", "--quiet", "--set", "simulation.seed=--- 2"})
                   .status == 0);
@@ -1374,7 +1374,7 @@ TEST_CASE("issue 11: minor hostile input") {
             FAIL("accepted");
         } catch (const sib::InputError& e) {
             CHECK(std::string(e.what()) ==
-                  "--vary:0:0: error: x: a:b:step gives 100001 values; at most 100000 are "
+                  "sibsim: error: --vary: x: a:b:step gives 100001 values; at most 100000 are "
                   "allowed");
         }
     }
@@ -1387,7 +1387,7 @@ TEST_CASE("issue 11: a --vary range wider than a double can hold is refused, nev
         {"sweep", augsburg, "--vary", "payments.placements.amount=-1e308:1e308:1e304", "-n", "10"});
     CHECK(cli.status == 2);
     CHECK(cli.err ==
-          "--vary:0:0: error: payments.placements.amount: a:b:step gives more values than can be "
+          "sibsim: error: --vary: payments.placements.amount: a:b:step gives more values than can be "
           "counted; at most 100000 are allowed\n");
 }
 

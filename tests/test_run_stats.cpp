@@ -373,22 +373,22 @@ TEST_CASE("run --precision: bad arguments are all reported at once, exit 2, noth
     CHECK(r.status == 2);
     CHECK(r.out.empty());
     CHECK(r.err ==
-          "--precision:0:0: error: no metric 'payments.totl'; did you mean 'payments.total'?\n"
-          "--precision:0:0: error: 'payments.totl=2': REL must be a number above 0 and below 1, "
+          "sibsim: error: --precision: no metric 'payments.totl'; did you mean 'payments.total'?\n"
+          "sibsim: error: --precision: 'payments.totl=2': REL must be a number above 0 and below 1, "
           "or a percentage such as 1%, got '2'\n"
-          "--precision:0:0: error: expected METRIC=REL (such as payments.total=0.01 or "
+          "sibsim: error: --precision: expected METRIC=REL (such as payments.total=0.01 or "
           "payments.total=1%) or METRIC.pP=ABS (such as payments.total.p95=50000), got 'x'\n"
-          "--precision:0:0: error: 'payments.total.p100': P must be a number above 0 and below "
+          "sibsim: error: --precision: 'payments.total.p100': P must be a number above 0 and below "
           "100 (95 for p95, 2.5 for p2.5), got '100'\n"
-          "--precision:0:0: error: 'payments.total.p100=-1': ABS must be a number at or above 0, "
+          "sibsim: error: --precision: 'payments.total.p100=-1': ABS must be a number at or above 0, "
           "in the metric's unit, got '-1'\n"
-          "--precision:0:0: error: 'payments.total' is given twice\n"
-          "--precision:0:0: error: 'investors.irr.p2.5=1%': ABS must be a number at or above 0, "
+          "sibsim: error: --precision: 'payments.total' is given twice\n"
+          "sibsim: error: --precision: 'investors.irr.p2.5=1%': ABS must be a number at or above 0, "
           "in the metric's unit, got '1%'\n"
-          "--precision:0:0: error: 'investors.irr.p2.5' is given twice\n"
-          "--precision:0:0: error: 'payments.total.pX': P must be a number above 0 and below "
+          "sibsim: error: --precision: 'investors.irr.p2.5' is given twice\n"
+          "sibsim: error: --precision: 'payments.total.pX': P must be a number above 0 and below "
           "100 (95 for p95, 2.5 for p2.5), got 'X'\n"
-          "--precision:0:0: error: 'payments.total.pX=inf': ABS must be a number at or above 0, "
+          "sibsim: error: --precision: 'payments.total.pX=inf': ABS must be a number at or above 0, "
           "in the metric's unit, got 'inf'\n");
     CHECK_FALSE(fs::exists(dir / "out"));
     const auto sketch = sibsim(
@@ -401,7 +401,7 @@ TEST_CASE("run --precision: bad arguments are all reported at once, exit 2, noth
     const auto zero = sibsim({"run", peterborough, "--precision", "payments.total=0%"});
     CHECK(zero.status == 2);
     CHECK(zero.err ==
-          "--precision:0:0: error: 'payments.total=0%': REL must be a number above 0 "
+          "sibsim: error: --precision: 'payments.total=0%': REL must be a number above 0 "
           "and below 1, or a percentage such as 1%, got '0%'\n");
 }
 
@@ -480,11 +480,11 @@ TEST_CASE("run --prob: the table and JSON show each event; bad events are all re
     CHECK(bad.status == 2);
     CHECK(bad.out.empty());
     CHECK(bad.err ==
-          "--prob:0:0: error: no metric 'investors.multple'; did you mean "
+          "sibsim: error: --prob: no metric 'investors.multple'; did you mean "
           "'investors.multiple'?\n"
-          "--prob:0:0: error: expected METRIC<VALUE or METRIC>VALUE (also <=, >=), "
+          "sibsim: error: --prob: expected METRIC<VALUE or METRIC>VALUE (also <=, >=), "
           "such as 'investors.multiple<0.5', got 'x'\n"
-          "--prob:0:0: error: 'payments.total>abc': VALUE must be a number in the "
+          "sibsim: error: --prob: 'payments.total>abc': VALUE must be a number in the "
           "metric's unit (0.05 for 5%), got 'abc'\n");
     CHECK_FALSE(fs::exists(dir / "out"));
 }
@@ -536,19 +536,19 @@ TEST_CASE("run --percentiles: bad lists are refused with every problem named") {
     CHECK(r.status == 2);
     CHECK(r.out.empty());
     CHECK(r.err ==
-          "--percentiles:0:0: error: percentile 1 is given twice\n"
-          "--percentiles:0:0: error: each percentile must be a number above 0 and "
+          "sibsim: error: --percentiles: percentile 1 is given twice\n"
+          "sibsim: error: --percentiles: each percentile must be a number above 0 and "
           "below 100 (5 for p5, 2.5 for p2.5), got '0'\n"
-          "--percentiles:0:0: error: each percentile must be a number above 0 and "
+          "sibsim: error: --percentiles: each percentile must be a number above 0 and "
           "below 100 (5 for p5, 2.5 for p2.5), got 'abc'\n"
-          "--percentiles:0:0: error: each percentile must be a number above 0 and "
+          "sibsim: error: --percentiles: each percentile must be a number above 0 and "
           "below 100 (5 for p5, 2.5 for p2.5), got '100'\n"
-          "--percentiles:0:0: error: each percentile must be a number above 0 and "
+          "sibsim: error: --percentiles: each percentile must be a number above 0 and "
           "below 100 (5 for p5, 2.5 for p2.5), got ''\n");
     const auto many =
         sibsim({"run", peterborough, "--percentiles", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"});
     CHECK(many.status == 2);
-    CHECK(many.err == "--percentiles:0:0: error: at most 16 percentiles, got 17\n");
+    CHECK(many.err == "sibsim: error: --percentiles: at most 16 percentiles, got 17\n");
 }
 
 }  // namespace sib::test

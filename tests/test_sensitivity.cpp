@@ -50,8 +50,8 @@ TEST_CASE("sensitivity: the inputs are the uncertain values, named by their --se
         FAIL("expected an InputError");
     } catch (const InputError& e) {
         CHECK(std::string(e.what()) ==
-              "--inputs:0:0: error: no uncertain input 'cohorts.a.sise'; did you mean "
-              "'cohorts.a.size'?\n--inputs:0:0: error: 'cohorts.b.size' is given twice");
+              "sibsim: error: --inputs: no uncertain input 'cohorts.a.sise'; did you mean "
+              "'cohorts.a.size'?\nsibsim: error: --inputs: 'cohorts.b.size' is given twice");
     }
 }
 
@@ -123,7 +123,7 @@ TEST_CASE("sensitivity command: usage errors") {
     r = sibsim({"sensitivity", peterborough, "--inputs", "outcomes.reconviction.efect", "--quiet"});
     CHECK(r.status == 2);
     CHECK(r.err ==
-          "--inputs:0:0: error: no uncertain input 'outcomes.reconviction.efect'; did you "
+          "sibsim: error: --inputs: no uncertain input 'outcomes.reconviction.efect'; did you "
           "mean 'outcomes.reconviction.effect'?\n");
     r = sibsim({"sensitivity", peterborough, "--design", "d.csv", "--quiet"});
     CHECK(r.status == 2);

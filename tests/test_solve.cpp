@@ -191,18 +191,18 @@ TEST_CASE("sibsim solve: bad --vary and --target are reported together, before a
         return r.err;
     };
     CHECK(err_of("payments.pay.price", "payments.total") ==
-          "--vary:0:0: error: expected PATH=LO:HI, got 'payments.pay.price'\n"
-          "--target:0:0: error: expected METRIC=VALUE, got 'payments.total'\n");
+          "sibsim: error: --vary: expected PATH=LO:HI, got 'payments.pay.price'\n"
+          "sibsim: error: --target: expected METRIC=VALUE, got 'payments.total'\n");
     CHECK(err_of("payments.pay.price=0:10:1", "payments.total=x") ==
-          "--vary:0:0: error: payments.pay.price: solve searches an interval: expected LO:HI, "
+          "sibsim: error: --vary: payments.pay.price: solve searches an interval: expected LO:HI, "
           "got '0:10:1'\n"
-          "--target:0:0: error: payments.total: VALUE must be a finite number, got 'x'\n");
+          "sibsim: error: --target: payments.total: VALUE must be a finite number, got 'x'\n");
     CHECK(err_of("payments.pay.price=10:0", "payments.total=1") ==
-          "--vary:0:0: error: payments.pay.price: LO must be below HI, got 10:0\n");
+          "sibsim: error: --vary: payments.pay.price: LO must be below HI, got 10:0\n");
     CHECK(err_of("payments.pay.price=a:1", "payments.total=1") ==
-          "--vary:0:0: error: payments.pay.price: LO:HI needs two finite numbers, got 'a:1'\n");
+          "sibsim: error: --vary: payments.pay.price: LO:HI needs two finite numbers, got 'a:1'\n");
     CHECK(err_of("payments.pay.price=0:10", "payments.totl=1") ==
-          "--target:0:0: error: no metric 'payments.totl'; did you mean 'payments.total'?\n");
+          "sibsim: error: --target: no metric 'payments.totl'; did you mean 'payments.total'?\n");
 }
 
 TEST_CASE("sibsim solve gives the same answer for any -j, and refuses an empty -o") {

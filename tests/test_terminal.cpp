@@ -99,7 +99,7 @@ TEST_CASE("terminal: compare --metrics picks the rows of compare.csv; a bad name
                              "payments.totl", "-o", dir / "bad"});
     CHECK(bad.status == 2);
     CHECK(bad.err ==
-          "--metrics:0:0: error: no metric 'payments.totl'; did you mean 'payments.total'?\n");
+          "sibsim: error: --metrics: no metric 'payments.totl'; did you mean 'payments.total'?\n");
     CHECK(!fs::exists(dir.path() / "bad"));
 }
 

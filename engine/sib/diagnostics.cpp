@@ -5,8 +5,11 @@
 namespace sib {
 
 std::string format(const Diagnostic& d) {
-    std::string out = d.file + ":" + std::to_string(d.loc.line) + ":" +
-                      std::to_string(d.loc.column) + ": error: ";
+    // Line 0: not in a file but in a command-line option (d.file is "--set", "--vary", ...),
+    // worded as the command line's other usage errors are.
+    std::string out = d.loc.line == 0 ? "sibsim: error: " + d.file + ": "
+                                      : d.file + ":" + std::to_string(d.loc.line) + ":" +
+                                            std::to_string(d.loc.column) + ": error: ";
     if (!d.path.empty()) out += d.path + ": ";
     out += d.message;
     return out;

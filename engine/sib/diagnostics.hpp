@@ -22,7 +22,9 @@ struct Diagnostic {
     std::string message;  ///< lower-case sentence without a final full stop
 };
 
-/// "FILE:LINE:COL: error: PATH: MESSAGE" (the path part is left out when empty).
+/// "FILE:LINE:COL: error: PATH: MESSAGE" (the path part is left out when empty); for a problem
+/// in a command-line option (line 0, file "--set", "--vary", ...) "sibsim: error: OPTION: PATH:
+/// MESSAGE".
 std::string format(const Diagnostic& d);
 
 /// Thrown once with every problem found in the input; what() is all lines joined by '\n'.

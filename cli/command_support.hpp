@@ -65,6 +65,7 @@ CLI::Option* add_report_option(CLI::App& cmd, std::string& report);
 /// fills a vector go on taking words, so without this `run --set a=1 s.yaml` would take the
 /// scenario path as a second override.
 CLI::Option* repeatable(CLI::Option* option);
+
 /// -n, --seed, -j, -o, --report, --set, --format, --quiet and --xlsx.
 void add_simulation_options(CLI::App& cmd, SimulationOptions& o);
 

@@ -13,6 +13,7 @@
 #include "sib/metrics.hpp"
 #include "sib/plan_size.hpp"
 #include "sib/readable.hpp"
+#include "sib/report_html.hpp"
 #include "sib/sensitivity.hpp"
 
 namespace sib::cli {
@@ -169,6 +170,7 @@ int sensitivity_command(const SensitivityArgs& a, std::ostream& out, std::ostrea
     // Likewise; under mpirun process 0 alone writes it (and checks where).
     const std::string design_file =
         writes_outputs() ? output_file_path(a.design, "the design file") : a.design;
+    const std::string report = writes_outputs() ? report_path(o.report) : o.report;
     start_together();  // under mpirun: blocks of trials or of design rows dealt to the processes
 
     Provenance provenance = provenance_of(a.file, text, o.sets, run);
@@ -196,6 +198,11 @@ int sensitivity_command(const SensitivityArgs& a, std::ostream& out, std::ostrea
         tables.push_back({"sobol", [&](TableSink& t) {
                               sobol_table(t, indices, inputs, metrics, layout, plan);
                           }});
+        if (!report.empty())
+            extra.push_back({report, [&](std::ostream& s) {
+                                 write_sobol_report(s, plan, layout, inputs, metrics, indices,
+                                                    options.trials, options.seed, provenance);
+                             }});
         if (!design_file.empty())
             extra.push_back({design_file, [&](std::ostream& s) {
                                  CsvSink sink(s);
@@ -215,6 +222,11 @@ int sensitivity_command(const SensitivityArgs& a, std::ostream& out, std::ostrea
                           }});
         tables.push_back(
             {"spider", [&](TableSink& t) { spider_table(t, spider_result, layout, plan); }});
+        if (!report.empty())
+            extra.push_back({report, [&](std::ostream& s) {
+                                 write_tornado_report(s, plan, layout, spider_result, rows,
+                                                      options.trials, options.seed, provenance);
+                             }});
     }
     tables.push_back({"run", [&](TableSink& t) { provenance_table(t, provenance); }});
     OutputFiles files = output_files(tables, o, workbook_style(plan));
@@ -302,8 +314,6 @@ CommandHook add_sensitivity_command(CLI::App& app) {
         "--design", args->design,
         "sobol: also write the design and its outputs, in SALib's row order, to FILE");
     add_simulation_options(*cmd, args->o);
-    cmd->remove_option(args->o.report_option);
-    args->o.report_option = nullptr;
     cmd->footer("Example: sibsim sensitivity scenarios/peterborough.yaml -o out/");
     return {cmd, [args](std::ostream& out, std::ostream& err) {
                 return sensitivity_command(*args, out, err);

@@ -9,6 +9,7 @@
 #include "sib/plan.hpp"
 #include "sib/plan_size.hpp"
 #include "sib/readable.hpp"
+#include "sib/report_html.hpp"
 #include "sib/solve.hpp"
 
 namespace sib::cli {
@@ -77,6 +78,7 @@ int solve_command(const SolveArguments& a, std::ostream& out, std::ostream& err)
     run_options.keep_trial_values = false;
     check_memory(estimated_bytes(first_plan, run_options), "use fewer trials (-n)");
 
+    const std::string report = report_path(o.report);
     SignalGuard signals;
     OutputFolder folder(o.out_dir);  // checked and locked before any trial
     check_workbook_directory(o);     // after -o, which may create it
@@ -122,7 +124,16 @@ int solve_command(const SolveArguments& a, std::ostream& out, std::ostream& err)
             {"evaluations",
              [&](TableSink& t) { solve_points_table(t, interval, target, result, unit); }},
             {"run", [&](TableSink& t) { provenance_table(t, provenance); }}};
-        folder.write(output_files(tables, o, workbook_style(first_plan)));
+        OutputFiles files = output_files(tables, o, workbook_style(first_plan));
+        // The key terms as simulated at the solution (that scenario was evaluated last).
+        const Plan at_solution = report.empty() ? Plan{} : compile(scenario_at(result.value));
+        if (!report.empty())
+            files.push_back({report, [&](std::ostream& s) {
+                                 write_solve_report(s, at_solution, interval, target, result, kind,
+                                                    run_options.trials, run_options.seed,
+                                                    provenance);
+                             }});
+        folder.write(files);
     }
     if (o.quiet) return exit_ok;
     if (o.format == "json") {
@@ -168,9 +179,6 @@ CommandHook add_solve_command(CLI::App& app) {
                     "METRIC=VALUE: the mean to reach, in the metric's unit (0.8 for 80%)")
         ->required();
     add_simulation_options(*cmd, args->options);
-    // solve has no report page: --report is not one of its options.
-    cmd->remove_option(args->options.report_option);
-    args->options.report_option = nullptr;
     cmd->footer(
         "Example: sibsim solve scenarios/peterborough.yaml --vary "
         "outcomes.reconviction.effect=-0.2:0 --target investors.multiple=1");

@@ -3,6 +3,7 @@
 // by a run that fails.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -409,6 +410,218 @@ TEST_CASE("--report: no file when the input or the usage is wrong") {
     CHECK(r.status == 1);
     CHECK(r.err.find("no directory") != std::string::npos);
     CHECK(entries_of(dir.path()).empty());
+}
+
+namespace {
+
+/// The CSV row of `table` whose first two fields are `metric` and `input` (tornado.csv,
+/// spider.csv, sobol.csv), or the test fails.
+const Row& row_for(const Table& table, const std::string& metric, const std::string& input) {
+    for (std::size_t i = 1; i < table.size(); ++i)
+        if (table[i][0] == metric && table[i][1] == input) return table[i];
+    FAIL("no row " << metric << ", " << input);
+    return table.front();
+}
+
+/// Every tagged figure of a sensitivity page against the CSV files: a figure whose column is in
+/// `first` is compared with it, any other with `second`. Returns how many were compared.
+int check_sensitivity_figures(const Element& root, const Table& first, const Table& second) {
+    int compared = 0;
+    for (const Element* e : all_elements(root)) {
+        const std::string metric = e->attribute("data-metric");
+        if (metric.empty()) continue;
+        const std::string column = e->attribute("data-stat");
+        const bool in_first =
+            std::find(first.front().begin(), first.front().end(), column) != first.front().end();
+        const Table& table = in_first ? first : second;
+        const Row& row = row_for(table, metric, e->attribute("data-input"));
+        CHECK_MESSAGE(e->attribute("data-value") == row[column_of(table, column)],
+                      metric << " " << column);
+        ++compared;
+    }
+    return compared;
+}
+
+/// The labels of a bar chart's rows, top to bottom.
+std::vector<std::string> bar_labels(const Element& svg) {
+    std::vector<std::string> labels;
+    for (const Element* e : all_elements(svg))
+        if (e->name == "text" && e->attribute("class") == "label") labels.push_back(e->text);
+    return labels;
+}
+
+}  // namespace
+
+TEST_CASE("sensitivity --report: a tornado and a spider per metric, figures as in the CSV files") {
+    TempDir dir;
+    const std::string page = dir / "tornado.html";
+    const std::string rikers = scenario_path("rikers.yaml");
+    const Cli r = sibsim(
+        {"sensitivity", rikers, "-n", "1000", "-o", dir / "out", "--report", page, "--quiet"});
+    REQUIRE(r.status == 0);
+    CHECK(r.err.empty());
+    const auto root = read_page(page);
+    check_self_contained(*root);
+    const Table tornado = read_csv(dir.path() / "out" / "tornado.csv");
+    const Table spider = read_csv(dir.path() / "out" / "spider.csv");
+    const std::size_t inputs = 2;  // the bed-days effect and the adolescents' cohort size
+    const std::size_t metrics = (tornado.size() - 1) / inputs;
+    REQUIRE(metrics >= 2);
+    for (std::size_t m = 0; m < metrics; ++m) {
+        const Element& bars = chart(*root, "tornado-" + std::to_string(m));
+        CHECK(marks(bars, "rect", "bar") == 2 * static_cast<int>(inputs));
+        // Largest swing at the top, as tornado.csv orders the inputs.
+        const std::vector<std::string> labels = bar_labels(bars);
+        REQUIRE(labels.size() == 2 * inputs);
+        CHECK(labels[0] == tornado[1 + m * inputs][1] + " at P10");
+        CHECK(labels[2] == tornado[2 + m * inputs][1] + " at P10");
+        const Element& lines = chart(*root, "spider-" + std::to_string(m));
+        CHECK(marks(lines, "polyline", "line") == static_cast<int>(inputs));
+        CHECK(marks(lines, "rect", "dot") == 5 * static_cast<int>(inputs));
+    }
+    // Per input and metric: tornado.csv's five figures and the base (mean_p50), and the five
+    // means of spider.csv.
+    CHECK(check_sensitivity_figures(*root, tornado, spider) ==
+          11 * static_cast<int>(tornado.size() - 1));
+    const std::string text = root->all_text();
+    CHECK(text.find("1000 trials per run, seed 1") != std::string::npos);
+    CHECK(text.find(row_of(read_csv(dir.path() / "out" / "run.csv"), "scenario_sha256")[1]) !=
+          std::string::npos);
+}
+
+TEST_CASE("sensitivity --report: a tornado bar starts at the mean with its input at the median") {
+    TempDir dir;
+    const std::string page = dir / "t.html";
+    const Cli r = sibsim({"sensitivity", peterborough, "-n", "1000", "--metrics", "investors.irr",
+                          "-o", dir / "out", "--report", page, "--quiet"});
+    REQUIRE(r.status == 0);
+    const auto root = read_page(page);
+    std::vector<const Element*> bars;
+    for (const Element* e : all_elements(chart(*root, "tornado-0")))
+        if (e->name == "rect" && e->attribute("class").substr(0, 4) == "bar ") bars.push_back(e);
+    REQUIRE(bars.size() == 2);
+    // The IRR falls as the effect rises: P10 above the base, P90 below; they meet at the base,
+    // and the lengths are in the ratio of the differences of the means.
+    const Table spider = read_csv(dir.path() / "out" / "spider.csv");
+    const Row& row = row_for(spider, "investors.irr", "outcomes.reconviction.effect");
+    const double p10 = number(row[column_of(spider, "mean_p10")]);
+    const double p50 = number(row[column_of(spider, "mean_p50")]);
+    const double p90 = number(row[column_of(spider, "mean_p90")]);
+    REQUIRE(p10 > p50);
+    REQUIRE(p50 > p90);
+    const double high_x = number(bars[0]->attribute("x"));
+    const double high_w = number(bars[0]->attribute("width"));
+    const double low_x = number(bars[1]->attribute("x"));
+    const double low_w = number(bars[1]->attribute("width"));
+    CHECK(low_x + low_w == doctest::Approx(high_x).epsilon(0.001));
+    CHECK(high_w / low_w == doctest::Approx((p10 - p50) / (p50 - p90)).epsilon(0.01));
+}
+
+TEST_CASE("sensitivity --method sobol --report: S1 and ST with whiskers, as in sobol.csv") {
+    TempDir dir;
+    const std::string page = dir / "sobol.html";
+    const Cli r = sibsim({"sensitivity", scenario_path("rikers.yaml"), "--method", "sobol", "-n",
+                          "256", "--metrics", "payments.total,investors.irr", "--report", page,
+                          "-o", dir / "out", "--quiet"});
+    REQUIRE(r.status == 0);
+    const auto root = read_page(page);
+    check_self_contained(*root);
+    for (const char* id : {"sobol-0", "sobol-1"}) {
+        const Element& svg = chart(*root, id);
+        CHECK(marks(svg, "rect", "bar") == 4);       // S1 and ST of two inputs
+        CHECK(marks(svg, "line", "whisker") == 12);  // a whisker and two caps each
+        CHECK(marks(svg, "rect", "s0") == 2);        // S1 in one colour, ST in the other
+        CHECK(marks(svg, "rect", "s1") == 2);
+    }
+    const Table sobol = read_csv(dir.path() / "out" / "sobol.csv");
+    CHECK(check_sensitivity_figures(*root, sobol, sobol) == 4 * static_cast<int>(sobol.size() - 1));
+    CHECK(root->all_text().find("base sample 256 (1024 evaluations)") != std::string::npos);
+}
+
+TEST_CASE("sensitivity --report: payer names with markup are escaped") {
+    TempDir dir;
+    std::string text = read_file(peterborough);
+    text = replace_once(text, "- name: Ministry of Justice", "- name: \"Ministère <de> & Co\"");
+    write_file(dir.path() / "hostile.yaml", text);
+    const std::string page = dir / "hostile.html";
+    const Cli r = sibsim({"sensitivity", dir / "hostile.yaml", "-n", "500", "-o", dir / "out",
+                          "--report", page, "--quiet"});
+    REQUIRE(r.status == 0);
+    const auto root = read_page(page);
+    check_self_contained(*root);
+    bool found = false;
+    for (const Element* e : all_elements(*root))
+        found = found || (e->name == "h2" && e->text == "payer.Ministère <de> & Co.net_cost_pv");
+    CHECK(found);
+    const Table tornado = read_csv(dir.path() / "out" / "tornado.csv");
+    CHECK(check_sensitivity_figures(*root, tornado, read_csv(dir.path() / "out" / "spider.csv")) ==
+          11 * static_cast<int>(tornado.size() - 1));
+}
+
+TEST_CASE("solve --report: the evaluations, the target and the solution, as in the CSV files") {
+    TempDir dir;
+    const std::string page = dir / "solve.html";
+    const Cli r = sibsim({"solve", peterborough, "--vary", "outcomes.reconviction.effect=-0.2:0",
+                          "--target", "investors.multiple=1", "-n", "500", "-o", dir / "out",
+                          "--report", page, "--quiet"});
+    REQUIRE(r.status == 0);
+    const auto root = read_page(page);
+    check_self_contained(*root);
+    const Table solve = read_csv(dir.path() / "out" / "solve.csv");
+    const Table evaluations = read_csv(dir.path() / "out" / "evaluations.csv");
+    const auto n = static_cast<int>(evaluations.size() - 1);
+    REQUIRE(n >= 3);
+    const Element& svg = chart(*root, "solve-search");
+    CHECK(marks(svg, "rect", "dot") == n);
+    CHECK(marks(svg, "line", "target") == 1);
+    CHECK(marks(svg, "rect", "interval") == 1);
+    CHECK(marks(svg, "line", "marker") == 1);
+    CHECK(marks(svg, "line", "whisker") == 3 * n);  // every evaluation has an se above 0
+    int compared = 0;
+    for (const Element* e : all_elements(*root)) {
+        if (e->attribute("data-metric").empty()) continue;
+        CHECK(e->attribute("data-metric") == "investors.multiple");
+        const std::string column = e->attribute("data-stat");
+        const std::string evaluation = e->attribute("data-evaluation");
+        const std::string expected =
+            evaluation.empty() ? solve[1][column_of(solve, column)]
+                               : row_of(evaluations, evaluation)[column_of(evaluations, column)];
+        CHECK_MESSAGE(e->attribute("data-value") == expected, column << " " << evaluation);
+        ++compared;
+    }
+    CHECK(compared == 4 + 3 * n);  // target, value, ci_lo, ci_hi; x, mean and se of each
+    CHECK(root->all_text().find("500 trials each, seed 1") != std::string::npos);
+}
+
+TEST_CASE("sensitivity and solve --report: no file on a usage error, only the page without -o") {
+    TempDir dir;
+    const std::string page = dir / "r.html";
+    Cli r = sibsim({"sensitivity", peterborough, "--report", "", "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err == "sibsim: error: --report: the file name is empty\n");
+    r = sibsim({"solve", peterborough, "--vary", "outcomes.reconviction.effect=-0.2:0", "--target",
+                "investors.multiple=1", "--report", "", "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err == "sibsim: error: --report: the file name is empty\n");
+    r = sibsim({"sensitivity", peterborough, "--method", "sobol", "-n", "1000", "--report", page,
+                "--quiet"});
+    CHECK(r.status == 2);
+    r = sibsim(
+        {"sensitivity", peterborough, "--metrics", "no.such.metric", "--report", page, "--quiet"});
+    CHECK(r.status == 2);
+    r = sibsim({"solve", peterborough, "--vary", "outcomes.reconviction.effect=-0.2:0", "--target",
+                "no.such.metric=1", "--report", page, "--quiet"});
+    CHECK(r.status == 2);
+    // Not bracketed: refused after the two ends ran, and still nothing written.
+    r = sibsim({"solve", peterborough, "--vary", "outcomes.reconviction.effect=-0.2:0", "--target",
+                "investors.multiple=100", "-n", "200", "--report", page, "--quiet"});
+    CHECK(r.status != 0);
+    CHECK(entries_of(dir.path()).empty());
+    r = sibsim({"solve", peterborough, "--vary", "outcomes.reconviction.effect=-0.2:0", "--target",
+                "investors.multiple=1", "-n", "200", "--report", page, "--quiet"});
+    REQUIRE(r.status == 0);
+    CHECK(entries_of(dir.path()) == std::vector<std::string>{"r.html"});
+    read_page(page);
 }
 
 TEST_CASE("run keeps its cash-flow sample on request, every trial's flows in place") {

@@ -135,13 +135,16 @@ code{font-size:12px;word-break:break-all}
 )";
 
 /// The page up to the start of its content.
-void begin_page(std::ostream& out, const std::string& title, const std::string& lead) {
+/// `extra_css`: rules only some pages need (appended, so the other pages stay as they were).
+void begin_page(std::ostream& out, const std::string& title, const std::string& lead,
+                const char* extra_css = "") {
     out << "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
            "<meta charset=\"utf-8\"/>\n"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
            "<meta name=\"generator\" content=\"sibsim\"/>\n<title>"
-        << escape(title) << "</title>\n<style>" << page_css << "</style>\n</head>\n<body>\n<h1>"
-        << escape(title) << "</h1>\n<p class=\"lead\">" << escape(lead) << "</p>\n";
+        << escape(title) << "</title>\n<style>" << page_css << extra_css
+        << "</style>\n</head>\n<body>\n<h1>" << escape(title) << "</h1>\n<p class=\"lead\">"
+        << escape(lead) << "</p>\n";
 }
 
 /// The provenance table (as run.csv) and the end of the page.
@@ -742,6 +745,257 @@ void write_settle_report(std::ostream& out, const Plan& plan, const MetricLayout
                                     : "not met")
             << "</td></tr>\n";
     out << "</table>\n";
+    key_terms(out, plan);
+    end_page(out, provenance);
+}
+
+namespace {
+
+/// The sensitivity and solve pages' extra styles: the solution's interval and the target line.
+const char* const analysis_css = R"(.chart .interval{fill:#3b6ea5;fill-opacity:.12}
+.chart .target{stroke:#c0392b;stroke-width:1.5}
+.chart .dot{stroke:none}
+)";
+
+/// An input's value for people: four significant figures (as the terminal table shows it).
+std::string input_text(double v) {
+    char buf[64];
+    const auto end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 4).ptr;
+    return std::string(buf, end);
+}
+
+/// A Sobol' index for people: three decimals, no sign on what rounds to zero.
+std::string index_text(double v) {
+    const std::string digits = fixed(std::abs(v), 3);
+    return (v < 0 && digits != "0.000" ? sign_of(v) : "") + digits;
+}
+
+/// A table cell of a sensitivity or solve page: `text` for people, the CSV text of `value` in
+/// data-value, tagged with the metric, the input (or the evaluation) and the CSV column.
+std::string tagged_cell(const std::string& metric, const std::string& key,
+                        const std::string& key_value, const std::string& column, double value,
+                        const std::string& text) {
+    return "<td class=\"num\" data-metric=\"" + escape(metric) + "\" " + key + "=\"" +
+           escape(key_value) + "\" data-stat=\"" + escape(column) + "\" data-value=\"" +
+           format_number(value) + "\">" + escape(text) + "</td>";
+}
+
+/// `prefix` and the percentile: ("mean_p", 0.1) → "mean_p10", spider.csv's column. (Built by
+/// appending: GCC 12 warns falsely, -Wrestrict, about "literal" + std::string.)
+std::string level_name(const char* prefix, double level) {
+    std::string name = prefix;
+    name += std::to_string(static_cast<int>(std::lround(level * 100)));
+    return name;
+}
+
+}  // namespace
+
+void write_tornado_report(std::ostream& out, const Plan& plan, const MetricLayout& layout,
+                          const SpiderResult& spider, const std::vector<TornadoRow>& rows,
+                          long long trials, std::uint64_t seed, const Provenance& provenance) {
+    begin_page(out, "Sensitivity: " + plan.name,
+               "Tornado and spider: each input held at its 10th, 25th, 50th, 75th and 90th "
+               "percentile while every other input stays uncertain; " +
+                   std::to_string(trials) + " trials per run, seed " + std::to_string(seed) +
+                   ", the same random numbers in every run.",
+               analysis_css);
+    const std::size_t levels = spider_levels.size();
+    const std::size_t median = levels / 2;  // spider_levels[2] is 0.5
+    const std::size_t nm = spider.metrics.size();
+    auto mean_at = [&](std::size_t input, std::size_t level, std::size_t m) {
+        return spider.moments[(input * levels + level) * nm + m].mean;
+    };
+    auto path_of = [&](std::size_t input) -> const std::string& {
+        return plan.parameters[static_cast<std::size_t>(spider.inputs[input])].path;
+    };
+    for (std::size_t m = 0; m < nm; ++m) {
+        const auto metric = static_cast<std::size_t>(spider.metrics[m]);
+        const std::string& name = layout.names[metric];
+        const auto f = formatter(layout.kinds[metric], plan.currency);
+        std::vector<const TornadoRow*> mine;
+        for (const auto& row : rows)
+            if (static_cast<std::size_t>(row.metric) == m) mine.push_back(&row);
+        out << "<h2 id=\"metric-" << m << "\">" << escape(name) << "</h2>\n";
+
+        std::vector<svg::Bar> bars;
+        for (const TornadoRow* row : mine) {
+            const auto input = static_cast<std::size_t>(row->input);
+            const double base = mean_at(input, median, m);
+            bars.push_back({path_of(input) + " at P10", row->low, {}, base, 1});
+            bars.push_back({path_of(input) + " at P90", row->high, {}, base, 0});
+        }
+        const std::string tornado_id = "tornado-" + std::to_string(m);
+        figure(out, tornado_id, "Tornado: " + name + ".",
+               svg::bars(tornado_id, "Tornado chart of " + name, bars, f, false),
+               "Mean of " + name +
+                   " with each input held at its 10th percentile (orange) and its 90th "
+                   "(blue); each bar starts from the mean with that input at its median. "
+                   "Inputs by swing, largest at the top.");
+        out << "<table class=\"tornado\">\n<tr><th>input</th><th class=\"num\">P10</th>"
+               "<th class=\"num\">P90</th><th class=\"num\">mean at P10</th>"
+               "<th class=\"num\">mean at P50</th><th class=\"num\">mean at P90</th>"
+               "<th class=\"num\">swing</th></tr>\n";
+        for (const TornadoRow* row : mine) {
+            const auto input = static_cast<std::size_t>(row->input);
+            const std::string& path = path_of(input);
+            const double base = mean_at(input, median, m);
+            auto cell = [&](const std::string& column, double v, const std::string& text) {
+                return tagged_cell(name, "data-input", path, column, v, text);
+            };
+            out << "<tr><td>" << escape(path) << "</td>"
+                << cell("low_value", row->low_value, input_text(row->low_value))
+                << cell("high_value", row->high_value, input_text(row->high_value))
+                << cell("low", row->low, f(row->low)) << cell("mean_p50", base, f(base))
+                << cell("high", row->high, f(row->high)) << cell("swing", row->swing, f(row->swing))
+                << "</tr>\n";
+        }
+        out << "</table>\n";
+
+        std::vector<double> x;
+        std::vector<std::string> x_labels;
+        for (double level : spider_levels) {
+            x.push_back(level * 100);
+            x_labels.push_back(level_name("P", level));
+        }
+        std::vector<svg::Band> series;
+        for (std::size_t i = 0; i < spider.inputs.size(); ++i) {
+            svg::Band line{path_of(i), {}, {}, {}};
+            for (std::size_t l = 0; l < levels; ++l) line.middle.push_back(mean_at(i, l, m));
+            series.push_back(std::move(line));
+        }
+        const std::string spider_id = "spider-" + std::to_string(m);
+        figure(out, spider_id, "Spider: " + name + ".",
+               svg::lines(spider_id, "Spider chart of " + name, x, x_labels, series, f),
+               "Mean of " + name +
+                   " with one input held at each percentile of its distribution, one line per "
+                   "input; a steep line is an input that matters.");
+        out << "<table class=\"spider\">\n<tr><th>input</th>";
+        for (const auto& label : x_labels) out << "<th class=\"num\">mean at " << label << "</th>";
+        out << "</tr>\n";
+        for (std::size_t i = 0; i < spider.inputs.size(); ++i) {
+            out << "<tr><td>" << escape(path_of(i)) << "</td>";
+            for (std::size_t l = 0; l < levels; ++l) {
+                const double v = mean_at(i, l, m);
+                out << tagged_cell(name, "data-input", path_of(i),
+                                   level_name("mean_p", spider_levels[l]), v, f(v));
+            }
+            out << "</tr>\n";
+        }
+        out << "</table>\n";
+    }
+    out << "<p class=\"note\">The same figures as tornado.csv and spider.csv (docs/outputs.md), "
+           "rounded for reading.</p>\n";
+    key_terms(out, plan);
+    end_page(out, provenance);
+}
+
+void write_sobol_report(std::ostream& out, const Plan& plan, const MetricLayout& layout,
+                        const std::vector<int>& inputs, const std::vector<int>& metrics,
+                        const std::vector<SobolIndex>& indices, long long base, std::uint64_t seed,
+                        const Provenance& provenance) {
+    const long long rows = base * (static_cast<long long>(inputs.size()) + 2);
+    begin_page(out, "Sensitivity: " + plan.name,
+               "Sobol' indices: base sample " + std::to_string(base) + " (" + std::to_string(rows) +
+                   " evaluations), seed " + std::to_string(seed) +
+                   "; whiskers and \xC2\xB1 are 95% half-widths from " +
+                   std::to_string(sobol_resamples) + " bootstrap resamples.",
+               analysis_css);
+    for (std::size_t m = 0; m < metrics.size(); ++m) {
+        const std::string& name = layout.names[static_cast<std::size_t>(metrics[m])];
+        std::vector<svg::Bar> bars;
+        std::vector<const SobolIndex*> mine;
+        for (const auto& index : indices) {
+            if (static_cast<std::size_t>(index.metric) != m) continue;
+            mine.push_back(&index);
+            const std::string& path =
+                plan.parameters[static_cast<std::size_t>(
+                                    inputs[static_cast<std::size_t>(index.input)])]
+                    .path;
+            bars.push_back({path + " S1", index.s1,
+                            std::pair(index.s1 - index.s1_conf, index.s1 + index.s1_conf), 0, 0});
+            bars.push_back({path + " ST", index.st,
+                            std::pair(index.st - index.st_conf, index.st + index.st_conf), 0, 1});
+        }
+        out << "<h2 id=\"metric-" << m << "\">" << escape(name) << "</h2>\n";
+        const std::string id = "sobol-" + std::to_string(m);
+        figure(out, id, "Sobol' indices: " + name + ".",
+               svg::bars(id, "Sobol' indices of " + name, bars, index_text),
+               "S1 (blue): the share of the variance of " + name +
+                   " due to the input alone; ST (orange): with all its interactions. Whisker: "
+                   "95% interval (\xC2\xB1 half-width).");
+        out << "<table class=\"sobol\">\n<tr><th>input</th><th class=\"num\">S1</th>"
+               "<th class=\"num\">\xC2\xB1</th><th class=\"num\">ST</th>"
+               "<th class=\"num\">\xC2\xB1</th></tr>\n";
+        for (const SobolIndex* index : mine) {
+            const std::string& path =
+                plan.parameters[static_cast<std::size_t>(
+                                    inputs[static_cast<std::size_t>(index->input)])]
+                    .path;
+            auto cell = [&](const std::string& column, double v) {
+                return tagged_cell(name, "data-input", path, column, v, index_text(v));
+            };
+            out << "<tr><td>" << escape(path) << "</td>" << cell("S1", index->s1)
+                << cell("S1_conf", index->s1_conf) << cell("ST", index->st)
+                << cell("ST_conf", index->st_conf) << "</tr>\n";
+        }
+        out << "</table>\n";
+    }
+    out << "<p class=\"note\">The same figures as sobol.csv (docs/outputs.md), rounded for "
+           "reading.</p>\n";
+    key_terms(out, plan);
+    end_page(out, provenance);
+}
+
+void write_solve_report(std::ostream& out, const Plan& plan, const SolveInterval& interval,
+                        const SolveTarget& target, const SolveResult& result, MetricKind kind,
+                        long long trials, std::uint64_t seed, const Provenance& provenance) {
+    const auto f = formatter(kind, plan.currency);
+    begin_page(out, "Solve: " + plan.name,
+               target.metric + " = " + f(target.value) + " at " + interval.path + " = " +
+                   input_text(result.value) + "; " + std::to_string(result.points.size()) +
+                   " evaluations of " + std::to_string(trials) + " trials each, seed " +
+                   std::to_string(seed) + ", the same random numbers in every evaluation.",
+               analysis_css);
+    std::vector<svg::ErrorPoint> points;
+    for (const auto& p : result.points)
+        points.push_back({p.x, p.mean, p.mean - 1.96 * p.se, p.mean + 1.96 * p.se});
+    out << "<h2 id=\"search\">The search</h2>\n";
+    figure(out, "solve-search", target.metric + " against " + interval.path + ".",
+           svg::points_chart("solve-search", target.metric + " against " + interval.path, points,
+                             input_text, f, {"target " + f(target.value), target.value, {}},
+                             {"solution " + input_text(result.value), result.value,
+                              std::pair(result.ci_lo, result.ci_hi)}),
+           "Each evaluation's mean with \xC2\xB1"
+           "1.96 standard errors; red line: the target; dashed line: the solution, shaded: "
+           "its 95% interval.");
+    const std::string& m = target.metric;
+    out << "<table class=\"solve\">\n<tr><th>input</th><th>metric</th><th class=\"num\">target"
+           "</th><th class=\"num\">value</th><th class=\"num\">95% from</th>"
+           "<th class=\"num\">95% to</th></tr>\n<tr><td>"
+        << escape(interval.path) << "</td><td>" << escape(m) << "</td>"
+        << tagged_cell(m, "data-input", interval.path, "target", target.value, f(target.value))
+        << tagged_cell(m, "data-input", interval.path, "value", result.value,
+                       input_text(result.value))
+        << tagged_cell(m, "data-input", interval.path, "ci_lo", result.ci_lo,
+                       input_text(result.ci_lo))
+        << tagged_cell(m, "data-input", interval.path, "ci_hi", result.ci_hi,
+                       input_text(result.ci_hi))
+        << "</tr>\n</table>\n";
+    out << "<h2 id=\"evaluations\">Evaluations</h2>\n<table class=\"evaluations\">\n<tr>"
+           "<th class=\"num\">evaluation</th><th class=\"num\">"
+        << escape(interval.path) << "</th><th class=\"num\">mean</th><th class=\"num\">se</th>"
+        << "</tr>\n";
+    for (std::size_t k = 0; k < result.points.size(); ++k) {
+        const SolvePoint& p = result.points[k];
+        const std::string n = std::to_string(k + 1);
+        out << "<tr><td class=\"num\">" << n << "</td>"
+            << tagged_cell(m, "data-evaluation", n, interval.path, p.x, input_text(p.x))
+            << tagged_cell(m, "data-evaluation", n, m + ".mean", p.mean, f(p.mean))
+            << tagged_cell(m, "data-evaluation", n, m + ".se", p.se, f(p.se)) << "</tr>\n";
+    }
+    out << "</table>\n<p class=\"note\">The same figures as solve.csv and evaluations.csv "
+           "(docs/outputs.md), rounded for reading. The key terms are the scenario's at the "
+           "solution.</p>\n";
     key_terms(out, plan);
     end_page(out, provenance);
 }

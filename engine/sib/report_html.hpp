@@ -11,6 +11,8 @@
 #include "sib/plan.hpp"
 #include "sib/reports.hpp"
 #include "sib/run.hpp"
+#include "sib/sensitivity.hpp"
+#include "sib/solve.hpp"
 #include "sib/sweep.hpp"
 #include "sib/trial.hpp"
 
@@ -43,6 +45,29 @@ void write_sweep_report(std::ostream& out, const Plan& plan, const std::vector<V
 /// payments and the conditions.
 void write_settle_report(std::ostream& out, const Plan& plan, const MetricLayout& metrics,
                          const TrialState& state, const Provenance& provenance);
+
+/// `sensitivity --method tornado`: per metric, the tornado (each input's bars from its base, the
+/// metric's mean with the input at its median, to the means at its 10th and 90th percentiles,
+/// largest swing at the top) and the spider (the mean against the input's percentile, one line
+/// per input), with the figures of tornado.csv and spider.csv tagged; key terms, provenance.
+/// `rows` as tornado_rows(spider) gives them; `trials` per run.
+void write_tornado_report(std::ostream& out, const Plan& plan, const MetricLayout& layout,
+                          const SpiderResult& spider, const std::vector<TornadoRow>& rows,
+                          long long trials, std::uint64_t seed, const Provenance& provenance);
+
+/// `sensitivity --method sobol`: per metric, S1 and ST of each input as paired bars with their
+/// 95% half-widths as whiskers, the figures of sobol.csv tagged; key terms, provenance.
+void write_sobol_report(std::ostream& out, const Plan& plan, const MetricLayout& layout,
+                        const std::vector<int>& inputs, const std::vector<int>& metrics,
+                        const std::vector<SobolIndex>& indices, long long base, std::uint64_t seed,
+                        const Provenance& provenance);
+
+/// `solve`: every evaluation (the metric's mean against the input, ±1.96 se), the target across
+/// and the solution with its 95% interval; the figures of solve.csv and evaluations.csv tagged;
+/// the key terms of `plan` (the scenario at the solution), provenance. `kind`: the metric's.
+void write_solve_report(std::ostream& out, const Plan& plan, const SolveInterval& interval,
+                        const SolveTarget& target, const SolveResult& result, MetricKind kind,
+                        long long trials, std::uint64_t seed, const Provenance& provenance);
 
 /// Money for people: "£4.80m", "−£8.71m", "£11,700", "$7.20m", "CHF 1.25bn" (a symbol for GBP,
 /// USD, EUR, AUD, CAD and NZD, else the code and a space).

@@ -313,16 +313,16 @@ std::string overlaid_histograms(const std::string& id, const std::string& descri
 }
 
 std::string bars(const std::string& id, const std::string& description,
-                 const std::vector<Bar>& rows, const Format& format) {
+                 const std::vector<Bar>& rows, const Format& format, bool from_zero) {
     constexpr double row_height = 30;
     const double height = top + bottom + row_height * static_cast<double>(rows.size());
     // Labels need more room on the left than values do.
     constexpr double label_room = 220;
     Canvas c(id, chart_width, height, description);
-    double lo = 0, hi = 0;
+    double lo = from_zero || rows.empty() ? 0 : rows.front().value, hi = lo;
     for (const auto& r : rows) {
-        lo = std::min({lo, r.from, r.value, r.interval ? r.interval->first : 0.0});
-        hi = std::max({hi, r.from, r.value, r.interval ? r.interval->second : 0.0});
+        lo = std::min({lo, r.from, r.value, r.interval ? r.interval->first : r.value});
+        hi = std::max({hi, r.from, r.value, r.interval ? r.interval->second : r.value});
     }
     std::tie(lo, hi) = padded(lo, hi);
     const Scale x{lo, hi, label_room, chart_width - right - 70};
@@ -334,7 +334,9 @@ std::string bars(const std::string& id, const std::string& description,
         const auto& r = rows[i];
         const double y0 = top + row_height * static_cast<double>(i);
         const double from = x(std::min(r.from, r.value)), to = x(std::max(r.from, r.value));
-        c.rect(from, y0 + 6, std::max(1.0, to - from), row_height - 12, "bar " + series_class(i));
+        const std::size_t series = r.series >= 0 ? static_cast<std::size_t>(r.series) : i;
+        c.rect(from, y0 + 6, std::max(1.0, to - from), row_height - 12,
+               "bar " + series_class(series));
         if (r.interval) {
             const double mid = y0 + row_height / 2;
             c.line(x(r.interval->first), mid, x(r.interval->second), mid, "whisker");
@@ -345,7 +347,49 @@ std::string bars(const std::string& id, const std::string& description,
         const double end = r.interval ? std::max(to, x(r.interval->second)) : to;
         c.text(end + 6, y0 + row_height / 2 + 4, format(r.value), "value");
     }
-    c.line(x(0), top, x(0), height - bottom, "axis");
+    if (lo <= 0 && hi >= 0) c.line(x(0), top, x(0), height - bottom, "axis");
+    return c.str();
+}
+
+std::string points_chart(const std::string& id, const std::string& description,
+                         const std::vector<ErrorPoint>& points, const Format& x_format,
+                         const Format& y_format, const Reference& across, const Reference& down) {
+    Canvas c(id, chart_width, chart_height, description);
+    double x_lo = down.value, x_hi = down.value, y_lo = across.value, y_hi = across.value;
+    if (down.interval) {
+        x_lo = std::min(x_lo, down.interval->first);
+        x_hi = std::max(x_hi, down.interval->second);
+    }
+    for (const auto& p : points) {
+        x_lo = std::min(x_lo, p.x);
+        x_hi = std::max(x_hi, p.x);
+        y_lo = std::min({y_lo, p.y, p.low});
+        y_hi = std::max({y_hi, p.y, p.high});
+    }
+    std::tie(x_lo, x_hi) = padded(x_lo, x_hi);
+    std::tie(y_lo, y_hi) = padded(y_lo, y_hi);
+    // A little room inside the axes, so that the ends of the interval searched stay visible.
+    const Scale x{x_lo, x_hi, left + 12, chart_width - right - 12};
+    const Scale y{y_lo, y_hi, chart_height - bottom - 8, top + 8};
+    y_axis(c, y, y_format);
+    x_axis(c, x, x_format);
+    if (down.interval) {
+        const double from = x(down.interval->first), to = x(down.interval->second);
+        c.rect(from, top, std::max(1.0, to - from), chart_height - bottom - top, "interval");
+    }
+    c.line(left, y(across.value), chart_width - right, y(across.value), "target");
+    c.text(chart_width - right - 4, y(across.value) - 4, across.label, "marker-label", "end");
+    c.line(x(down.value), top, x(down.value), chart_height - bottom, "marker");
+    c.text(x(down.value) + 3, top + 12, down.label, "marker-label");
+    for (const auto& p : points) {
+        const double px = x(p.x);
+        if (p.high > p.low) {
+            c.line(px, y(p.low), px, y(p.high), "whisker");
+            c.line(px - 4, y(p.low), px + 4, y(p.low), "whisker");
+            c.line(px - 4, y(p.high), px + 4, y(p.high), "whisker");
+        }
+        c.rect(px - 3, y(p.y) - 3, 6, 6, "dot s0");
+    }
     return c.str();
 }
 

@@ -85,11 +85,15 @@ struct Bar {
     std::optional<std::pair<double, double>> interval;
     /// Where the bar starts: 0 for amounts; a tornado chart's bars start at the base value.
     double from = 0;
+    /// The colour (series class s0..s7) when bars come in pairs (S1 and ST, low and high);
+    /// -1: each row its own, in order.
+    int series = -1;
 };
 
-/// Horizontal bars on one axis that includes 0, each labelled with format(value).
+/// Horizontal bars, each labelled with format(value), on one axis that includes 0 unless
+/// `from_zero` is false (a tornado chart around a mean far from 0).
 std::string bars(const std::string& id, const std::string& description,
-                 const std::vector<Bar>& rows, const Format& format);
+                 const std::vector<Bar>& rows, const Format& format, bool from_zero = true);
 
 /// One line over the x positions, with a band from `low` to `high` (both empty: no band).
 struct Band {
@@ -102,6 +106,26 @@ struct Band {
 std::string lines(const std::string& id, const std::string& description,
                   const std::vector<double>& x, const std::vector<std::string>& x_labels,
                   const std::vector<Band>& series, const Format& format);
+
+/// One point of points_chart(): y at x, with a vertical error bar from `low` to `high`.
+struct ErrorPoint {
+    double x = 0, y = 0, low = 0, high = 0;
+};
+
+/// A labelled value drawn across a chart: a horizontal line (a target) or a vertical one (a
+/// solution), with an optional interval shaded around it.
+struct Reference {
+    std::string label;
+    double value = 0;
+    std::optional<std::pair<double, double>> interval;
+};
+
+/// Points with error bars on a numeric x axis (`x_format`), a horizontal reference line at
+/// `across.value` (y) and a vertical one at `down.value` (x), its interval shaded. Used by solve
+/// (evaluations, target, solution).
+std::string points_chart(const std::string& id, const std::string& description,
+                         const std::vector<ErrorPoint>& points, const Format& x_format,
+                         const Format& y_format, const Reference& across, const Reference& down);
 
 /// One named series of column heights per x position, for stacked_columns().
 struct Columns {

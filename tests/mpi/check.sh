@@ -58,13 +58,15 @@ case "$case_name" in
         --vary payments.cohort-trigger.threshold=0.05:0.15:0.025 \
         --vary outcomes.reconviction.effect=-0.05,-0.1 ;;
     # Tornado: every (input, percentile) run's blocks of trials dealt out, the means merged on
-    # process 0 in block order.
+    # process 0 in block order; the --report page as from one process.
     sensitivity-tornado) same sensitivity "$scenarios/dwp-innovation-fund.yaml" -n 1100 --seed 5 \
-        --inputs "$tornado_inputs" ;;
+        --inputs "$tornado_inputs" --report @OUT@/report.html ;;
     # Sobol': the design's rows dealt out in chunks, gathered in row order on process 0, which
-    # computes the indices; sobol.csv and the --design file as from one process.
+    # computes the indices; sobol.csv, the --design file and the --report page as from one
+    # process.
     sensitivity-sobol) same sensitivity "$scenarios/dwp-innovation-fund.yaml" --method sobol \
-        -n 512 --seed 5 --inputs "$sobol_inputs" --design @OUT@/design.csv ;;
+        -n 512 --seed 5 --inputs "$sobol_inputs" --design @OUT@/design.csv \
+        --report @OUT@/report.html ;;
     compare) same compare "$scenarios/peterborough.yaml" "$scenarios/essex.yaml" -n 30000 ;;
     # An invalid scenario: every process checks it, process 0 alone prints the error, exit 2,
     # and no -o folder is left behind.

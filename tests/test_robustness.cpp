@@ -1386,9 +1386,10 @@ TEST_CASE("issue 11: a --vary range wider than a double can hold is refused, nev
     const Cli cli = sibsim(
         {"sweep", augsburg, "--vary", "payments.placements.amount=-1e308:1e308:1e304", "-n", "10"});
     CHECK(cli.status == 2);
-    CHECK(cli.err ==
-          "sibsim: error: --vary: payments.placements.amount: a:b:step gives more values than can be "
-          "counted; at most 100000 are allowed\n");
+    CHECK(
+        cli.err ==
+        "sibsim: error: --vary: payments.placements.amount: a:b:step gives more values than can be "
+        "counted; at most 100000 are allowed\n");
 }
 
 TEST_CASE("issue 11: participant-by-participant draws stop at a stop request, within the trial") {

@@ -372,24 +372,25 @@ TEST_CASE("run --precision: bad arguments are all reported at once, exit 2, noth
                            "-o",          dir / "out"});
     CHECK(r.status == 2);
     CHECK(r.out.empty());
-    CHECK(r.err ==
-          "sibsim: error: --precision: no metric 'payments.totl'; did you mean 'payments.total'?\n"
-          "sibsim: error: --precision: 'payments.totl=2': REL must be a number above 0 and below 1, "
-          "or a percentage such as 1%, got '2'\n"
-          "sibsim: error: --precision: expected METRIC=REL (such as payments.total=0.01 or "
-          "payments.total=1%) or METRIC.pP=ABS (such as payments.total.p95=50000), got 'x'\n"
-          "sibsim: error: --precision: 'payments.total.p100': P must be a number above 0 and below "
-          "100 (95 for p95, 2.5 for p2.5), got '100'\n"
-          "sibsim: error: --precision: 'payments.total.p100=-1': ABS must be a number at or above 0, "
-          "in the metric's unit, got '-1'\n"
-          "sibsim: error: --precision: 'payments.total' is given twice\n"
-          "sibsim: error: --precision: 'investors.irr.p2.5=1%': ABS must be a number at or above 0, "
-          "in the metric's unit, got '1%'\n"
-          "sibsim: error: --precision: 'investors.irr.p2.5' is given twice\n"
-          "sibsim: error: --precision: 'payments.total.pX': P must be a number above 0 and below "
-          "100 (95 for p95, 2.5 for p2.5), got 'X'\n"
-          "sibsim: error: --precision: 'payments.total.pX=inf': ABS must be a number at or above 0, "
-          "in the metric's unit, got 'inf'\n");
+    CHECK(
+        r.err ==
+        "sibsim: error: --precision: no metric 'payments.totl'; did you mean 'payments.total'?\n"
+        "sibsim: error: --precision: 'payments.totl=2': REL must be a number above 0 and below 1, "
+        "or a percentage such as 1%, got '2'\n"
+        "sibsim: error: --precision: expected METRIC=REL (such as payments.total=0.01 or "
+        "payments.total=1%) or METRIC.pP=ABS (such as payments.total.p95=50000), got 'x'\n"
+        "sibsim: error: --precision: 'payments.total.p100': P must be a number above 0 and below "
+        "100 (95 for p95, 2.5 for p2.5), got '100'\n"
+        "sibsim: error: --precision: 'payments.total.p100=-1': ABS must be a number at or above 0, "
+        "in the metric's unit, got '-1'\n"
+        "sibsim: error: --precision: 'payments.total' is given twice\n"
+        "sibsim: error: --precision: 'investors.irr.p2.5=1%': ABS must be a number at or above 0, "
+        "in the metric's unit, got '1%'\n"
+        "sibsim: error: --precision: 'investors.irr.p2.5' is given twice\n"
+        "sibsim: error: --precision: 'payments.total.pX': P must be a number above 0 and below "
+        "100 (95 for p95, 2.5 for p2.5), got 'X'\n"
+        "sibsim: error: --precision: 'payments.total.pX=inf': ABS must be a number at or above 0, "
+        "in the metric's unit, got 'inf'\n");
     CHECK_FALSE(fs::exists(dir / "out"));
     const auto sketch = sibsim(
         {"run", peterborough, "--precision", "payments.total=0.01", "--quantiles", "sketch"});
